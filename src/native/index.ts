@@ -44,22 +44,42 @@ function loadBinding(): NativeBinding {
 const binding: NativeBinding = loadBinding();
 
 /**
+ * Turns napi-rs's terse argument errors into a TypeError naming the function.
+ * Only runs on the failure path, so the hot path stays a direct native call.
+ */
+function explain(fn: string, data: unknown, err: unknown): Error {
+  if (!(data instanceof Uint8Array)) {
+    const what = data === null ? "null" : typeof data === "object" ? data.constructor?.name : typeof data;
+    return new TypeError(`${fn}: expected a Uint8Array or Buffer, got ${what}`, { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
  * CRC-32C (Castagnoli) of `data`, as an unsigned 32-bit integer.
  * `initial` is a previous CRC result to continue from, so that
  * `crc32c(b, crc32c(a)) === crc32c(concat(a, b))`. Defaults to 0.
  * Respects `byteOffset`/`byteLength` of views; no copy is made.
  */
 export function crc32c(data: Uint8Array, initial?: number): number {
-  return initial === undefined ? binding.crc32c(data) : binding.crc32c(data, initial >>> 0);
+  try {
+    return initial === undefined ? binding.crc32c(data) : binding.crc32c(data, initial >>> 0);
+  } catch (err) {
+    throw explain("crc32c", data, err);
+  }
 }
 
 /**
  * CRC-32C of `data[start, end)` (indices relative to the view, like
  * `subarray`), as an unsigned 32-bit integer, without creating a view.
- * Throws a RangeError-like Error if `0 <= start <= end <= data.length` fails.
+ * Throws an Error unless `0 <= start <= end <= data.length`.
  */
 export function crc32cRange(data: Uint8Array, start: number, end: number): number {
-  return binding.crc32cRange(data, start, end);
+  try {
+    return binding.crc32cRange(data, start, end);
+  } catch (err) {
+    throw explain("crc32cRange", data, err);
+  }
 }
 
 /** Which CRC-32C implementation the addon uses on this machine. */

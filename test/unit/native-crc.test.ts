@@ -161,7 +161,8 @@ describe("native crc32c", () => {
   });
 
   test("rejects non-Uint8Array input", () => {
-    expect(() => crc32c("abc" as unknown as Uint8Array)).toThrow();
-    expect(() => crc32c(new Uint16Array(4) as unknown as Uint8Array)).toThrow();
+    expect(() => crc32c("abc" as unknown as Uint8Array)).toThrow(TypeError);
+    expect(() => crc32c(new Uint16Array(4) as unknown as Uint8Array)).toThrow(/Uint16Array/);
+    expect(() => crc32cRange(null as unknown as Uint8Array, 0, 0)).toThrow(TypeError);
   });
 });
