@@ -1,6 +1,6 @@
 module bunka/test/clients/franz
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/twmb/franz-go v1.22.2
