@@ -1,0 +1,106 @@
+/**
+ * The broker: configuration, durable metadata, topics and their logs, long-poll fetch waiters, fetch
+ * sessions and producer ids. `dispatch(frame)` is the single entry point for requests, so most tests
+ * can drive a Broker without TCP.
+ */
+import { mkdirSync } from "node:fs";
+import type { BrokerConfig } from "../config/broker-config.ts";
+import type { PartitionLog } from "../log/partition-log.ts";
+import type { ConnectionContext, DispatchResult, FrameDispatcher } from "../net/connection.ts";
+import { dispatchFrame } from "./dispatch.ts";
+import { FetchPurgatory } from "./fetch-purgatory.ts";
+import { FetchSessionCache } from "./fetch-sessions.ts";
+import { MetadataStore } from "./metadata-store.ts";
+import { ProducerIdManager } from "./producer-ids.ts";
+import { TopicManager } from "./topic-manager.ts";
+
+export interface AdvertisedEndpoint {
+  host: string;
+  port: number;
+}
+
+export class Broker implements FrameDispatcher {
+  readonly purgatory = new FetchPurgatory();
+  readonly fetchSessions = new FetchSessionCache();
+  readonly producerIds: ProducerIdManager;
+  readonly startedAtMs = Date.now();
+  /** Filled in once the listener is bound (port 0 resolves to the real port). */
+  advertised: AdvertisedEndpoint;
+  private retentionTimer: ReturnType<typeof setInterval> | null = null;
+  private retentionRunning = false;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    readonly store: MetadataStore,
+    readonly topics: TopicManager,
+    readonly log: (msg: string) => void,
+  ) {
+    this.producerIds = new ProducerIdManager(store);
+    const first = config.advertisedListeners[0]!;
+    this.advertised = { host: first.host, port: first.port };
+  }
+
+  static async open(config: BrokerConfig, log: (msg: string) => void): Promise<Broker> {
+    mkdirSync(config.dataDir, { recursive: true });
+    const store = await MetadataStore.open(config.dataDir);
+    const topics = new TopicManager(store, config, log);
+    const broker = new Broker(config, store, topics, log);
+    topics.onLogOpened = (partitionLog) => broker.watchLog(partitionLog);
+    await topics.open();
+    return broker;
+  }
+
+  get nodeId(): number {
+    return this.config.nodeId;
+  }
+
+  get clusterId(): string {
+    return this.store.clusterId;
+  }
+
+  /** Sets the advertised endpoint after binding; a configured port of 0 means "the port we got". */
+  setBoundPort(host: string, port: number): void {
+    const adv = this.config.advertisedListeners[0]!;
+    this.advertised = { host: adv.host === "0.0.0.0" ? host : adv.host, port: adv.port === 0 ? port : adv.port };
+  }
+
+  dispatch(frame: Uint8Array, conn: ConnectionContext): DispatchResult | Promise<DispatchResult> {
+    return dispatchFrame(this, frame, conn);
+  }
+
+  onConnectionClosed(): void {}
+
+  private watchLog(partitionLog: PartitionLog): void {
+    partitionLog.onHighWatermarkAdvance = (l) => this.purgatory.notify(l);
+  }
+
+  startBackgroundTasks(): void {
+    this.retentionTimer = setInterval(() => void this.runRetention(), this.config.retentionCheckIntervalMs);
+  }
+
+  async runRetention(): Promise<void> {
+    if (this.retentionRunning) return;
+    this.retentionRunning = true;
+    try {
+      const now = Date.now();
+      for (const t of this.topics.all()) {
+        for (const l of t.logs) {
+          try {
+            await l.applyRetention(now);
+          } catch (e) {
+            this.log(`retention of ${l.topic}-${l.partition} failed: ${(e as Error).message}`);
+          }
+        }
+      }
+    } finally {
+      this.retentionRunning = false;
+    }
+  }
+
+  /** Answers waiting fetches, flushes and closes every log. */
+  async shutdown(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.purgatory.completeAll();
+    await this.topics.closeAll();
+  }
+}

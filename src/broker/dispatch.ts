@@ -1,0 +1,80 @@
+/**
+ * Turns one request frame into response bytes: fixed header fields, handler lookup, version check,
+ * header and body decoding with the generated codecs, the handler call, and response framing
+ * ([int32 size][correlation id][tagged fields if flexible][body]).
+ *
+ * Protocol quirks honoured here:
+ * - An ApiVersions request of a version we do not know is answered in the v0 layout with
+ *   UNSUPPORTED_VERSION and our version ranges, so the client can retry with a version we serve.
+ * - Any other unsupported version, unknown API key or undecodable request closes the connection,
+ *   as Kafka does (it cannot know how to frame an answer the client would understand).
+ */
+import type { ConnectionContext, DispatchResult } from "../net/connection.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import { writeApiVersionsResponse } from "../protocol/generated/api-versions-response.ts";
+import { readRequestHeader } from "../protocol/generated/request-header.ts";
+import { requestHeaderVersion, responseHeaderVersion } from "../protocol/header.ts";
+import { Reader } from "../protocol/reader.ts";
+import { Writer } from "../protocol/writer.ts";
+import { CLOSE_CONNECTION, NO_RESPONSE, type ApiHandler, type RequestContext } from "../handlers/handler.ts";
+import { apiVersionRanges, handlerFor } from "../handlers/registry.ts";
+import type { Broker } from "./broker.ts";
+
+const API_VERSIONS_KEY = 18;
+
+export function dispatchFrame(broker: Broker, frame: Uint8Array, conn: ConnectionContext): DispatchResult | Promise<DispatchResult> {
+  if (frame.length < 8) {
+    broker.log(`connection ${conn.id}: frame of ${frame.length} bytes is too short for a request header; closing`);
+    return "close";
+  }
+  const apiKey = (frame[0]! << 8) | frame[1]!;
+  const apiVersion = ((frame[2]! << 8) | frame[3]!) << 16 >> 16;
+  const correlationId = (frame[4]! << 24) | (frame[5]! << 16) | (frame[6]! << 8) | frame[7]!;
+  const handler = handlerFor(apiKey) as ApiHandler | undefined;
+  if (!handler) {
+    broker.log(`connection ${conn.id}: unsupported API key ${apiKey}; closing`);
+    return "close";
+  }
+  if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+    if (apiKey === API_VERSIONS_KEY) return unsupportedApiVersions(correlationId);
+    broker.log(`connection ${conn.id}: ${handler.name} v${apiVersion} is not supported (${handler.minVersion}-${handler.maxVersion}); closing`);
+    return "close";
+  }
+
+  const r = new Reader(frame);
+  const header = readRequestHeader(r, requestHeaderVersion(apiKey, apiVersion));
+  const request = r.error ? undefined : handler.readRequest(r, apiVersion);
+  if (r.error || request === undefined) {
+    if (apiKey === API_VERSIONS_KEY) return unsupportedApiVersions(correlationId); // KIP-511: a client newer than us
+    broker.log(`connection ${conn.id}: malformed ${handler.name} v${apiVersion} request: ${r.error}; closing`);
+    return "close";
+  }
+  const ctx: RequestContext = { broker, apiVersion, correlationId, clientId: header.clientId ?? null, conn };
+  const result = handler.handle(ctx, request);
+  if (result instanceof Promise) return result.then((res) => frameResponse(handler, ctx, res));
+  return frameResponse(handler, ctx, result);
+}
+
+function frameResponse(handler: ApiHandler, ctx: RequestContext, res: unknown): DispatchResult {
+  if (res === NO_RESPONSE) return null;
+  if (res === CLOSE_CONNECTION) return "close";
+  const w = new Writer(256);
+  const size = w.reserveInt32();
+  w.int32(ctx.correlationId);
+  if (responseHeaderVersion(handler.apiKey, ctx.apiVersion) >= 1) w.uvarint(0); // empty tagged fields
+  handler.writeResponse(w, ctx.apiVersion, res);
+  w.patchInt32(size, w.byteLength - 4);
+  return w.toChunks();
+}
+
+function unsupportedApiVersions(correlationId: number): DispatchResult {
+  const w = new Writer(512);
+  const size = w.reserveInt32();
+  w.int32(correlationId);
+  writeApiVersionsResponse(w, 0, {
+    errorCode: ErrorCode.UNSUPPORTED_VERSION,
+    apiKeys: apiVersionRanges(),
+  });
+  w.patchInt32(size, w.byteLength - 4);
+  return w.toChunks();
+}

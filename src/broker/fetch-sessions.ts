@@ -1,0 +1,67 @@
+/**
+ * Incremental fetch sessions (KIP-227). A consumer that fetches the same partitions over and over
+ * sends the full list once; afterwards each request names only what changed and each response
+ * carries only partitions with news (records, a moved high watermark or log start offset, an error).
+ *
+ * Epoch rules, as Kafka: sessionId 0 + epoch -1 = sessionless full fetch; sessionId 0 + epoch 0 =
+ * full fetch that opens a session; id + epoch -1 = close the session (and fetch sessionless);
+ * id + epoch 0 = close and open anew; id + epoch N>0 = incremental, N must be the expected epoch.
+ */
+export interface SessionPartition {
+  topic: string;
+  topicId: string;
+  partition: number;
+  fetchOffset: number;
+  maxBytes: number;
+  /** What the last response told the client, to decide whether this partition has news. */
+  lastHighWatermark: number;
+  lastLogStartOffset: number;
+}
+
+export interface FetchSession {
+  id: number;
+  /** The epoch the next incremental request must carry. */
+  nextEpoch: number;
+  /** Keyed by `${topicId or topic}:${partition}`, in insertion order (response order). */
+  partitions: Map<string, SessionPartition>;
+  lastUsedMs: number;
+}
+
+export const MAX_FETCH_SESSIONS = 1000;
+
+export class FetchSessionCache {
+  private readonly sessions = new Map<number, FetchSession>();
+  private nextId = 1 + Math.floor(Math.random() * 1_000_000);
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  create(now: number): FetchSession {
+    if (this.sessions.size >= MAX_FETCH_SESSIONS) this.evictOldest();
+    let id = this.nextId++;
+    if (this.nextId > 0x7fffffff) this.nextId = 1;
+    while (this.sessions.has(id) || id === 0) id = this.nextId++;
+    const session: FetchSession = { id, nextEpoch: 1, partitions: new Map(), lastUsedMs: now };
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  get(id: number): FetchSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  remove(id: number): void {
+    this.sessions.delete(id);
+  }
+
+  private evictOldest(): void {
+    let oldest: FetchSession | undefined;
+    for (const s of this.sessions.values()) if (!oldest || s.lastUsedMs < oldest.lastUsedMs) oldest = s;
+    if (oldest) this.sessions.delete(oldest.id);
+  }
+}
+
+export function sessionKey(topicOrId: string, partition: number): string {
+  return `${topicOrId}:${partition}`;
+}

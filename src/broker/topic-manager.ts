@@ -1,0 +1,226 @@
+/**
+ * Topics and their partition logs: creation (explicit and automatic), deletion, partition growth,
+ * config changes. The metadata store is written before a new topic's logs are opened and before a
+ * deleted topic's directories are removed, so a crash in between leaves only orphan directories,
+ * which `open` removes.
+ */
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { BrokerConfig } from "../config/broker-config.ts";
+import { LONG_MAX, type ConfigValue } from "../config/config-def.ts";
+import { effectiveTopicConfig, typedTopicConfig, validateTopicConfig, type EffectiveConfigEntry } from "../config/topic-config.ts";
+import { PartitionLog, type LogConfig } from "../log/partition-log.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import { MetadataStore, newTopicId, type TopicRecord } from "./metadata-store.ts";
+import { topicNameError } from "./topic-names.ts";
+
+export interface TopicState {
+  record: TopicRecord;
+  logs: PartitionLog[];
+}
+
+export interface TopicError {
+  errorCode: number;
+  errorMessage: string;
+}
+
+export const MAX_PARTITIONS_PER_TOPIC = 100_000;
+
+export class TopicManager {
+  private readonly topics = new Map<string, TopicState>();
+  private readonly creating = new Map<string, Promise<TopicState | TopicError>>();
+  /** Called with every opened log so the broker can hook high-watermark wakeups. */
+  onLogOpened: (log: PartitionLog) => void = () => {};
+
+  constructor(
+    readonly store: MetadataStore,
+    private readonly config: BrokerConfig,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  /** Opens every stored topic's logs (running recovery) and removes directories of unknown topics. */
+  async open(): Promise<void> {
+    for (const record of this.store.topics.values()) {
+      const logs: PartitionLog[] = [];
+      for (let p = 0; p < record.partitions; p++) logs.push(await this.openLog(record, p));
+      this.topics.set(record.name, { record, logs });
+    }
+    for (const entry of readdirSync(this.config.dataDir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const m = /^(.+)-(\d+)$/.exec(entry.name);
+      if (!m) continue;
+      const t = this.store.topics.get(m[1]!);
+      if (t && Number(m[2]) < t.partitions) continue;
+      this.log(`removing orphan partition directory ${entry.name}`);
+      rmSync(join(this.config.dataDir, entry.name), { recursive: true, force: true });
+    }
+  }
+
+  get(name: string): TopicState | undefined {
+    return this.topics.get(name);
+  }
+
+  getById(id: string): TopicState | undefined {
+    const record = this.store.topicsById.get(id);
+    return record ? this.topics.get(record.name) : undefined;
+  }
+
+  partition(topic: string, partition: number): PartitionLog | undefined {
+    return this.topics.get(topic)?.logs[partition];
+  }
+
+  all(): IterableIterator<TopicState> {
+    return this.topics.values();
+  }
+
+  effectiveConfig(record: TopicRecord): EffectiveConfigEntry[] {
+    return effectiveTopicConfig(record.configs, this.config.raw);
+  }
+
+  logConfig(record: TopicRecord): LogConfig {
+    return toLogConfig(typedTopicConfig(this.effectiveConfig(record)));
+  }
+
+  /** Validates a create request without doing it (also used for validate_only). */
+  validateCreate(name: string, partitions: number, replicationFactor: number, configs: Record<string, string | null>): TopicError | null {
+    const nameError = topicNameError(name);
+    if (nameError) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: nameError };
+    if (this.topics.has(name) || this.creating.has(name)) {
+      return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
+    }
+    if (partitions !== -1 && (partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC)) {
+      return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Number of partitions must be at least 1 and at most ${MAX_PARTITIONS_PER_TOPIC}.` };
+    }
+    if (replicationFactor !== -1 && replicationFactor !== 1) {
+      return {
+        errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
+        errorMessage: `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only 1 broker(s) are registered.`,
+      };
+    }
+    for (const [key, value] of Object.entries(configs)) {
+      const err = validateTopicConfig(key, value);
+      if (err) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: err };
+    }
+    return null;
+  }
+
+  async create(name: string, partitions: number, configs: Record<string, string | null>): Promise<TopicState | TopicError> {
+    const pending = this.creating.get(name);
+    if (pending) return pending;
+    const work = this.doCreate(name, partitions === -1 ? this.config.numPartitions : partitions, configs);
+    this.creating.set(name, work);
+    try {
+      return await work;
+    } finally {
+      this.creating.delete(name);
+    }
+  }
+
+  /** Auto-creation as Kafka does it on Metadata requests (`auto.create.topics.enable`, `num.partitions`). */
+  async autoCreate(name: string): Promise<TopicState | TopicError> {
+    const existing = this.topics.get(name);
+    if (existing) return existing;
+    const pending = this.creating.get(name);
+    if (pending) return pending;
+    const err = topicNameError(name);
+    if (err) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: err };
+    return this.create(name, -1, {});
+  }
+
+  private async doCreate(name: string, partitions: number, configs: Record<string, string | null>): Promise<TopicState | TopicError> {
+    const overrides: Record<string, string> = {};
+    for (const [k, v] of Object.entries(configs)) if (v !== null) overrides[k] = v;
+    let id = newTopicId();
+    while (this.store.topicsById.has(id)) id = newTopicId();
+    const record: TopicRecord = { name, id, partitions, configs: overrides, createdAtMs: Date.now() };
+    this.store.put(record);
+    try {
+      await this.store.save();
+    } catch (e) {
+      this.store.remove(name);
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: `could not persist topic metadata: ${(e as Error).message}` };
+    }
+    const logs: PartitionLog[] = [];
+    for (let p = 0; p < partitions; p++) logs.push(await this.openLog(record, p));
+    const state = { record, logs };
+    this.topics.set(name, state);
+    this.log(`created topic ${name} with ${partitions} partition(s), id ${id}`);
+    return state;
+  }
+
+  async delete(name: string): Promise<TopicError | null> {
+    const state = this.topics.get(name);
+    if (!state) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: "This server does not host this topic-partition." };
+    this.topics.delete(name);
+    this.store.remove(name);
+    await this.store.save();
+    for (const log of state.logs) await log.delete();
+    this.log(`deleted topic ${name}`);
+    return null;
+  }
+
+  async addPartitions(name: string, newTotal: number): Promise<TopicError | null> {
+    const state = this.topics.get(name);
+    if (!state) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: "This server does not host this topic-partition." };
+    const current = state.record.partitions;
+    if (newTotal < current) {
+      return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic currently has ${current} partitions, which is higher than the requested ${newTotal}.` };
+    }
+    if (newTotal === current) {
+      return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Topic already has ${current} partitions.` };
+    }
+    if (newTotal > MAX_PARTITIONS_PER_TOPIC) {
+      return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `Number of partitions must be at most ${MAX_PARTITIONS_PER_TOPIC}.` };
+    }
+    state.record.partitions = newTotal;
+    await this.store.save();
+    for (let p = current; p < newTotal; p++) state.logs.push(await this.openLog(state.record, p));
+    return null;
+  }
+
+  /** Replaces (full=true, AlterConfigs) or patches (IncrementalAlterConfigs) a topic's overrides. */
+  async setConfigs(name: string, overrides: Record<string, string>): Promise<void> {
+    const state = this.topics.get(name);
+    if (!state) return;
+    state.record.configs = overrides;
+    await this.store.save();
+    const logConfig = this.logConfig(state.record);
+    for (const log of state.logs) log.updateConfig(logConfig);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const state of this.topics.values()) for (const log of state.logs) await log.close();
+  }
+
+  private async openLog(record: TopicRecord, partition: number): Promise<PartitionLog> {
+    const dir = join(this.config.dataDir, `${record.name}-${partition}`);
+    const log = await PartitionLog.open(dir, record.name, partition, this.logConfig(record));
+    this.onLogOpened(log);
+    return log;
+  }
+}
+
+function num(v: ConfigValue | undefined, fallback: number): number {
+  return typeof v === "number" ? v : fallback;
+}
+
+/** Kafka's Long.MAX_VALUE default for flush.messages / flush.ms means "never force a flush": Bunka's durable mode. */
+function flushSetting(v: ConfigValue | undefined): number | null {
+  return typeof v === "number" && v < LONG_MAX ? v : null;
+}
+
+export function toLogConfig(c: Map<string, ConfigValue>): LogConfig {
+  return {
+    segmentBytes: num(c.get("segment.bytes"), 1073741824),
+    segmentMs: num(c.get("segment.ms"), 604800000),
+    segmentJitterMs: num(c.get("segment.jitter.ms"), 0),
+    retentionMs: num(c.get("retention.ms"), 604800000),
+    retentionBytes: num(c.get("retention.bytes"), -1),
+    indexIntervalBytes: num(c.get("index.interval.bytes"), 4096),
+    maxMessageBytes: num(c.get("max.message.bytes"), 1048588),
+    messageTimestampType: c.get("message.timestamp.type") === "LogAppendTime" ? "LogAppendTime" : "CreateTime",
+    flushIntervalMessages: flushSetting(c.get("flush.messages")),
+    flushIntervalMs: flushSetting(c.get("flush.ms")),
+    fileDeleteDelayMs: num(c.get("file.delete.delay.ms"), 60000),
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * The broker's static configuration: Kafka's server.properties names, loaded from an optional file
+ * plus `--override key=value` arguments (later wins). Unknown keys are reported, known Kafka keys
+ * that mean nothing on a single node are reported as ignored, and an invalid value stops startup.
+ */
+import { readFileSync } from "node:fs";
+import { parseConfigValue, type ConfigDef, type ConfigValue } from "./config-def.ts";
+import { parseProperties } from "./properties.ts";
+import { TOPIC_CONFIGS } from "./topic-config.ts";
+
+export class ConfigError extends Error {}
+
+const BROKER_CONFIGS: readonly ConfigDef[] = [
+  { name: "node.id", type: "int", defaultValue: "1", min: 0, doc: "This broker's id." },
+  { name: "broker.id", type: "int", defaultValue: null, min: 0, doc: "Old name of node.id." },
+  {
+    name: "listeners", type: "list", defaultValue: "PLAINTEXT://127.0.0.1:9092",
+    doc: "Where the broker listens, as LISTENER://host:port (port 0 picks a free port).",
+  },
+  { name: "advertised.listeners", type: "list", defaultValue: null, doc: "Addresses given to clients; default: listeners." },
+  { name: "log.dirs", type: "list", defaultValue: null, doc: "Data directory (one)." },
+  { name: "log.dir", type: "string", defaultValue: "./data", doc: "Data directory when log.dirs is unset." },
+  { name: "num.partitions", type: "int", defaultValue: "1", min: 1, doc: "Partitions of auto-created topics." },
+  { name: "default.replication.factor", type: "int", defaultValue: "1", min: 1, max: 1, doc: "Single node: 1." },
+  { name: "auto.create.topics.enable", type: "boolean", defaultValue: "true", doc: "Create topics on first use." },
+  { name: "delete.topic.enable", type: "boolean", defaultValue: "true", doc: "Allow DeleteTopics." },
+  { name: "socket.request.max.bytes", type: "int", defaultValue: "104857600", min: 1, doc: "Largest request frame." },
+  { name: "log.retention.check.interval.ms", type: "long", defaultValue: "300000", min: 1, doc: "Retention sweep period." },
+  { name: "group.initial.rebalance.delay.ms", type: "int", defaultValue: "3000", min: 0, doc: "First-join delay." },
+  { name: "offsets.retention.minutes", type: "int", defaultValue: "10080", min: 1, doc: "Committed offset retention." },
+  { name: "connections.max.idle.ms", type: "long", defaultValue: "600000", min: -1, doc: "Idle connections close after this." },
+  { name: "broker.rack", type: "string", defaultValue: null, doc: "Rack reported in metadata." },
+];
+
+/** Kafka keys that are valid in server.properties but have no effect on a single-node Bunka. */
+const IGNORED_KAFKA_KEYS: ReadonlySet<string> = new Set([
+  "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers", "controller.listener.names",
+  "inter.broker.listener.name", "listener.security.protocol.map", "num.network.threads", "num.io.threads",
+  "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "num.recovery.threads.per.data.dir",
+  "offsets.topic.replication.factor", "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
+  "share.coordinator.state.topic.replication.factor", "share.coordinator.state.topic.min.isr",
+  "num.replica.fetchers", "replica.fetch.max.bytes", "replica.lag.time.max.ms", "zookeeper.connect",
+  "zookeeper.connection.timeout.ms", "log.cleaner.enable", "log.cleaner.threads", "queued.max.requests",
+  "background.threads", "metadata.log.dir", "auto.leader.rebalance.enable", "offsets.topic.num.partitions",
+]);
+
+const ALL_DEFS: ReadonlyMap<string, ConfigDef> = (() => {
+  const m = new Map<string, ConfigDef>(BROKER_CONFIGS.map((d) => [d.name, d]));
+  // Every broker-level synonym of a topic config is a broker key too (log.retention.hours, message.max.bytes...).
+  for (const topicDef of TOPIC_CONFIGS) {
+    for (const syn of topicDef.synonyms) {
+      if (m.has(syn.name)) continue;
+      m.set(syn.name, { ...topicDef, name: syn.name, type: syn.scale ? "long" : topicDef.type, min: syn.scale ? 1 : topicDef.min, defaultValue: null });
+    }
+  }
+  return m;
+})();
+
+export interface Listener {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface BrokerConfig {
+  nodeId: number;
+  listeners: Listener[];
+  advertisedListeners: Listener[];
+  dataDir: string;
+  numPartitions: number;
+  autoCreateTopics: boolean;
+  deleteTopicEnable: boolean;
+  socketRequestMaxBytes: number;
+  retentionCheckIntervalMs: number;
+  groupInitialRebalanceDelayMs: number;
+  offsetsRetentionMinutes: number;
+  connectionsMaxIdleMs: number;
+  rack: string | null;
+  /** Raw values of every key that was set (file + overrides), for topic-config synonyms and DescribeConfigs. */
+  raw: ReadonlyMap<string, string>;
+  warnings: string[];
+}
+
+export interface ConfigSources {
+  file?: string;
+  overrides: string[];
+}
+
+/** Reads `[server.properties] [--override key=value ...]` the way kafka-server-start.sh does. */
+export function parseServerArgs(argv: readonly string[]): ConfigSources {
+  const overrides: string[] = [];
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--override") {
+      const kv = argv[++i];
+      if (kv === undefined) throw new ConfigError("--override needs key=value");
+      overrides.push(kv);
+    } else if (a.startsWith("--override=")) overrides.push(a.slice("--override=".length));
+    else if (a.startsWith("-")) throw new ConfigError(`Unknown option ${a}; usage: bun run server [server.properties] [--override key=value ...]`);
+    else if (file === undefined) file = a;
+    else throw new ConfigError(`Only one properties file may be given (got ${file} and ${a})`);
+  }
+  return file === undefined ? { overrides } : { file, overrides };
+}
+
+export function loadBrokerConfig(sources: ConfigSources): BrokerConfig {
+  const raw = new Map<string, string>();
+  if (sources.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(sources.file, "utf8");
+    } catch (e) {
+      throw new ConfigError(`Cannot read config file ${sources.file}: ${(e as Error).message}`);
+    }
+    for (const p of parseProperties(text)) raw.set(p.key, p.value);
+  }
+  for (const kv of sources.overrides) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new ConfigError(`Override must be key=value, got "${kv}"`);
+    raw.set(kv.slice(0, eq).trim(), kv.slice(eq + 1).trim());
+  }
+  return buildBrokerConfig(raw);
+}
+
+export function buildBrokerConfig(raw: Map<string, string>): BrokerConfig {
+  const warnings: string[] = [];
+  const typed = new Map<string, ConfigValue>();
+  for (const [key, value] of raw) {
+    const def = ALL_DEFS.get(key);
+    if (!def) {
+      warnings.push(IGNORED_KAFKA_KEYS.has(key) ? `config ${key} has no effect on a single-node broker; ignored` : `unknown config ${key}; ignored`);
+      continue;
+    }
+    const parsed = parseConfigValue(def, value);
+    if ("error" in parsed) throw new ConfigError(parsed.error);
+    typed.set(key, parsed.value);
+  }
+  const get = (name: string): ConfigValue => {
+    if (typed.has(name)) return typed.get(name)!;
+    const def = ALL_DEFS.get(name)!;
+    const parsed = parseConfigValue(def, def.defaultValue);
+    return "value" in parsed ? parsed.value : null;
+  };
+  const listeners = parseListeners("listeners", get("listeners") as string[]);
+  const advertisedRaw = get("advertised.listeners") as string[] | null;
+  const advertisedListeners = advertisedRaw ? parseListeners("advertised.listeners", advertisedRaw) : listeners;
+  for (const l of listeners) {
+    if (l.name !== "PLAINTEXT") throw new ConfigError(`listeners: only PLAINTEXT listeners are served so far (got ${l.name})`);
+  }
+  const dirs = (get("log.dirs") as string[] | null) ?? [get("log.dir") as string];
+  if (dirs.length !== 1) throw new ConfigError(`log.dirs: Bunka stores data in exactly one directory (got ${dirs.length})`);
+  const nodeId = (typed.get("node.id") as number | undefined) ?? (typed.get("broker.id") as number | undefined) ?? 1;
+  return {
+    nodeId,
+    listeners,
+    advertisedListeners,
+    dataDir: dirs[0]!,
+    numPartitions: get("num.partitions") as number,
+    autoCreateTopics: get("auto.create.topics.enable") as boolean,
+    deleteTopicEnable: get("delete.topic.enable") as boolean,
+    socketRequestMaxBytes: get("socket.request.max.bytes") as number,
+    retentionCheckIntervalMs: get("log.retention.check.interval.ms") as number,
+    groupInitialRebalanceDelayMs: get("group.initial.rebalance.delay.ms") as number,
+    offsetsRetentionMinutes: get("offsets.retention.minutes") as number,
+    connectionsMaxIdleMs: get("connections.max.idle.ms") as number,
+    rack: get("broker.rack") as string | null,
+    raw,
+    warnings,
+  };
+}
+
+function parseListeners(key: string, items: readonly string[]): Listener[] {
+  if (items.length === 0) throw new ConfigError(`${key}: at least one listener is required`);
+  return items.map((item) => {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(item);
+    if (!m) throw new ConfigError(`${key}: "${item}" is not of the form NAME://host:port`);
+    const port = Number(m[3]);
+    if (port > 65535) throw new ConfigError(`${key}: port ${port} out of range`);
+    // An empty host means "all interfaces" in Kafka; Bunka binds loopback unless told otherwise.
+    const host = m[2] === "" ? "127.0.0.1" : m[2]!.replace(/^\[|\]$/g, "");
+    return { name: m[1]!.toUpperCase(), host, port };
+  });
+}
+
+/** Every broker key with its effective string value and whether it was set, for DescribeConfigs on the broker. */
+export function describeBrokerConfig(config: BrokerConfig): { name: string; value: string | null; isDefault: boolean; def: ConfigDef }[] {
+  const out: { name: string; value: string | null; isDefault: boolean; def: ConfigDef }[] = [];
+  for (const def of ALL_DEFS.values()) {
+    const set = config.raw.get(def.name);
+    out.push({ name: def.name, value: set ?? def.defaultValue, isDefault: set === undefined, def });
+  }
+  return out;
+}

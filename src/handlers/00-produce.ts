@@ -1,0 +1,102 @@
+/**
+ * Produce (key 0), advertised v0-11 but v0-2 answered with UNSUPPORTED_VERSION per partition: Kafka 4
+ * still advertises v0 because older librdkafka derives codec support from the Produce version range
+ * (KAFKA-18659), while refusing the old message formats those versions imply.
+ *
+ * The record batches are never decoded: the partition log validates header, length and CRC-32C,
+ * patches baseOffset in place and appends the received bytes. acks=all waits for the fsync that
+ * covers the append (group commit); acks=1 answers once written; acks=0 answers nothing and closes
+ * the connection if a partition failed, so the client notices.
+ * Skipped: transactions (transactional produce gets INVALID_TXN_STATE... see COMPATIBILITY.md).
+ */
+import { readProduceRequest } from "../protocol/generated/produce-request.ts";
+import { writeProduceResponse, type ProduceResponse } from "../protocol/generated/produce-response.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import type { AppendResult } from "../log/partition-log.ts";
+import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from "./handler.ts";
+
+type PartitionResponse = ProduceResponse["responses"][number]["partitionResponses"][number];
+
+const FIRST_SUPPORTED_VERSION = 3;
+
+export const produceHandler = defineHandler({
+  apiKey: 0,
+  name: "Produce",
+  minVersion: 0,
+  maxVersion: 11,
+  readRequest: readProduceRequest,
+  writeResponse: writeProduceResponse,
+  async handle({ broker, apiVersion }, req) {
+    const acks = req.acks;
+    const now = Date.now();
+    const pending: { response: PartitionResponse; durable: Promise<void> }[] = [];
+    let anyError = false;
+    const responses: ProduceResponse["responses"] = req.topicData.map((topic) => {
+      const state = broker.topics.get(topic.name);
+      return {
+        name: topic.name,
+        partitionResponses: topic.partitionData.map((p): PartitionResponse => {
+          const fail = (errorCode: number, errorMessage: string | null = null): PartitionResponse => {
+            anyError = true;
+            return { index: p.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
+          };
+          if (apiVersion < FIRST_SUPPORTED_VERSION) return fail(ErrorCode.UNSUPPORTED_VERSION, "Produce v0-v2 (message format v0/v1) is not supported");
+          if (acks !== 0 && acks !== 1 && acks !== -1) return fail(ErrorCode.INVALID_REQUIRED_ACKS);
+          const log = state?.logs[p.index];
+          if (!log) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
+          if (req.transactionalId !== null && req.transactionalId !== undefined) {
+            return fail(ErrorCode.INVALID_TXN_STATE, "Transactions are not supported by this broker yet");
+          }
+          if (!p.records || p.records.length === 0) return fail(ErrorCode.CORRUPT_MESSAGE, "Produce request carries no record batch");
+          let result: AppendResult;
+          try {
+            result = log.append(p.records, now);
+          } catch (e) {
+            broker.log(`append to ${topic.name}-${p.index} failed: ${(e as Error).message}`);
+            return fail(ErrorCode.KAFKA_STORAGE_ERROR, "Storage error");
+          }
+          if (result.errorCode !== ErrorCode.NONE) {
+            result.durable.catch(() => {});
+            anyError = true;
+            return {
+              index: p.index,
+              errorCode: result.errorCode,
+              baseOffset: -1,
+              logAppendTimeMs: -1,
+              logStartOffset: result.logStartOffset,
+              recordErrors: (result.recordErrors ?? []).map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
+              errorMessage: result.errorMessage ?? null,
+            };
+          }
+          const response: PartitionResponse = {
+            index: p.index,
+            errorCode: ErrorCode.NONE,
+            baseOffset: result.baseOffset,
+            logAppendTimeMs: result.logAppendTime,
+            logStartOffset: result.logStartOffset,
+            recordErrors: [],
+            errorMessage: null,
+          };
+          if (acks === -1) pending.push({ response, durable: result.durable });
+          else result.durable.catch((e) => broker.log(`flush of ${topic.name}-${p.index} failed: ${(e as Error).message}`));
+          return response;
+        }),
+      };
+    });
+    if (acks === 0) return anyError ? CLOSE_CONNECTION : NO_RESPONSE;
+    if (pending.length > 0) {
+      // Durability argument: the response is built only after every covering fsync resolved; a failed
+      // fsync turns that partition into KAFKA_STORAGE_ERROR, so nothing unsynced is acknowledged.
+      await Promise.all(
+        pending.map(({ response, durable }) =>
+          durable.catch(() => {
+            response.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+            response.baseOffset = -1;
+            response.errorMessage = "fsync failed";
+          }),
+        ),
+      );
+    }
+    return { responses, throttleTimeMs: 0 };
+  },
+});

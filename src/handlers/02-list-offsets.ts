@@ -1,0 +1,67 @@
+/**
+ * ListOffsets (key 2), v1-10 (Kafka 4 removed v0). Special timestamps: -1 latest (the high
+ * watermark), -2 earliest (log start offset), -3 max timestamp (v7+), -4 earliest local (v8+; the
+ * same as earliest until tiering moves data away), -5 earliest pending upload (v9+; -1 when nothing
+ * waits to be tiered). A real timestamp finds the first batch whose max timestamp reaches it: Bunka
+ * never decodes records, so the answer is that batch's base offset (clients skip earlier records of
+ * the batch on their own, as they do after any seek into the middle of a batch).
+ */
+import { readListOffsetsRequest } from "../protocol/generated/list-offsets-request.ts";
+import { writeListOffsetsResponse, type ListOffsetsResponse } from "../protocol/generated/list-offsets-response.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import { defineHandler } from "./handler.ts";
+
+const LATEST = -1;
+const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+const EARLIEST_LOCAL = -4;
+const EARLIEST_PENDING_UPLOAD = -5;
+const LEADER_EPOCH = 0;
+
+type PartitionResult = ListOffsetsResponse["topics"][number]["partitions"][number];
+
+export const listOffsetsHandler = defineHandler({
+  apiKey: 2,
+  name: "ListOffsets",
+  minVersion: 1,
+  maxVersion: 10,
+  readRequest: readListOffsetsRequest,
+  writeResponse: writeListOffsetsResponse,
+  handle({ broker }, req): ListOffsetsResponse {
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p): PartitionResult => {
+          const answer = (errorCode: number, offset = -1, timestamp = -1): PartitionResult => ({
+            partitionIndex: p.partitionIndex, errorCode, timestamp, offset, leaderEpoch: errorCode === ErrorCode.NONE && offset >= 0 ? LEADER_EPOCH : -1,
+          });
+          const log = broker.topics.partition(t.name, p.partitionIndex);
+          if (!log) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const current = p.currentLeaderEpoch ?? -1;
+          if (current > LEADER_EPOCH) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH);
+          if (current !== -1 && current < LEADER_EPOCH) return answer(ErrorCode.FENCED_LEADER_EPOCH);
+          switch (p.timestamp) {
+            case LATEST:
+              return answer(ErrorCode.NONE, log.highWatermark);
+            case EARLIEST:
+            case EARLIEST_LOCAL:
+              return answer(ErrorCode.NONE, log.logStartOffset);
+            case EARLIEST_PENDING_UPLOAD:
+              return answer(ErrorCode.NONE, -1);
+            case MAX_TIMESTAMP: {
+              const max = log.maxTimestamp();
+              return max ? answer(ErrorCode.NONE, max.offset, max.timestamp) : answer(ErrorCode.NONE);
+            }
+            default: {
+              if (p.timestamp < 0) return answer(ErrorCode.INVALID_REQUEST);
+              const found = log.offsetForTimestamp(p.timestamp);
+              if (!found || found.offset >= log.highWatermark) return answer(ErrorCode.NONE);
+              return answer(ErrorCode.NONE, found.offset, found.timestamp);
+            }
+          }
+        }),
+      })),
+    };
+  },
+});

@@ -1,0 +1,80 @@
+/**
+ * Metadata (key 3), v4-12 (Kafka 4 removed v0-3). Topic ids from v10; auto-creation as Kafka does it:
+ * only when the request allows it and `auto.create.topics.enable` is on. A single node leads every
+ * partition with leader epoch 0.
+ * Skipped: authorized operations (no ACLs yet; reported as Kafka's "not requested" value).
+ */
+import { readMetadataRequest } from "../protocol/generated/metadata-request.ts";
+import { writeMetadataResponse, type MetadataResponse } from "../protocol/generated/metadata-response.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import { ZERO_UUID } from "../protocol/reader.ts";
+import type { Broker } from "../broker/broker.ts";
+import type { TopicState } from "../broker/topic-manager.ts";
+import { isInternalTopic } from "../broker/topic-names.ts";
+import { defineHandler } from "./handler.ts";
+
+const UNSET_AUTHORIZED_OPERATIONS = -2147483648;
+
+export const metadataHandler = defineHandler({
+  apiKey: 3,
+  name: "Metadata",
+  minVersion: 4,
+  maxVersion: 12,
+  readRequest: readMetadataRequest,
+  writeResponse: writeMetadataResponse,
+  async handle({ broker }, req): Promise<MetadataResponse> {
+    const topics: MetadataResponse["topics"] = [];
+    if (req.topics === null) {
+      for (const t of broker.topics.all()) topics.push(describeTopic(broker, t));
+    } else {
+      for (const requested of req.topics) {
+        let state: TopicState | undefined;
+        if (requested.name !== null && requested.name !== undefined) state = broker.topics.get(requested.name);
+        else if (requested.topicId && requested.topicId !== ZERO_UUID) state = broker.topics.getById(requested.topicId);
+        if (!state && requested.name && req.allowAutoTopicCreation !== false && broker.config.autoCreateTopics && !isInternalTopic(requested.name)) {
+          const created = await broker.topics.autoCreate(requested.name);
+          if ("record" in created) state = created;
+          else {
+            topics.push(topicError(requested.name, requested.topicId ?? ZERO_UUID, created.errorCode));
+            continue;
+          }
+        }
+        if (state) topics.push(describeTopic(broker, state));
+        else if (requested.name) topics.push(topicError(requested.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        else topics.push(topicError(null, requested.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID));
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: broker.config.rack }],
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: UNSET_AUTHORIZED_OPERATIONS,
+    };
+  },
+});
+
+function topicError(name: string | null, topicId: string, errorCode: number): MetadataResponse["topics"][number] {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: UNSET_AUTHORIZED_OPERATIONS };
+}
+
+function describeTopic(broker: Broker, t: TopicState): MetadataResponse["topics"][number] {
+  const node = broker.nodeId;
+  return {
+    errorCode: ErrorCode.NONE,
+    name: t.record.name,
+    topicId: t.record.id,
+    isInternal: isInternalTopic(t.record.name),
+    partitions: t.logs.map((_, i) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: i,
+      leaderId: node,
+      leaderEpoch: 0,
+      replicaNodes: [node],
+      isrNodes: [node],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: UNSET_AUTHORIZED_OPERATIONS,
+  };
+}

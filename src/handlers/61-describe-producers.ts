@@ -1,0 +1,30 @@
+/**
+ * DescribeProducers (key 61), v0. The idempotent producers each partition knows (id, epoch, last
+ * sequence, last timestamp), read from the partition log's producer state.
+ */
+import { readDescribeProducersRequest } from "../protocol/generated/describe-producers-request.ts";
+import { writeDescribeProducersResponse, type DescribeProducersResponse } from "../protocol/generated/describe-producers-response.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import { defineHandler } from "./handler.ts";
+
+export const describeProducersHandler = defineHandler({
+  apiKey: 61,
+  name: "DescribeProducers",
+  minVersion: 0,
+  maxVersion: 0,
+  readRequest: readDescribeProducersRequest,
+  writeResponse: writeDescribeProducersResponse,
+  handle({ broker }, req): DescribeProducersResponse {
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((i) => {
+          const log = broker.topics.partition(t.name, i);
+          if (!log) return { partitionIndex: i, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, activeProducers: [] };
+          return { partitionIndex: i, errorCode: ErrorCode.NONE, errorMessage: null, activeProducers: log.activeProducers() };
+        }),
+      })),
+    };
+  },
+});

@@ -1,0 +1,186 @@
+/**
+ * One client connection: frames in, responses out in request order (Kafka clients match responses
+ * to requests by order as well as correlation id), with backpressure both ways: a slow reader makes
+ * us queue and wait for `drain`, and too much queued work pauses reading from the socket.
+ */
+import type { Socket } from "bun";
+import { FrameReader } from "./frame-reader.ts";
+
+/** What the broker answers for one frame: response bytes, nothing (acks=0), or "close the connection". */
+export type DispatchResult = Uint8Array[] | null | "close";
+
+export interface ConnectionContext {
+  readonly id: number;
+  readonly remoteAddress: string;
+}
+
+export interface FrameDispatcher {
+  dispatch(frame: Uint8Array, conn: ConnectionContext): DispatchResult | Promise<DispatchResult>;
+  onConnectionClosed?(conn: ConnectionContext): void;
+}
+
+interface Slot {
+  done: boolean;
+  result: DispatchResult;
+}
+
+// Pause reading when this much work is queued on one connection; resume when it drains below half.
+const MAX_IN_FLIGHT = 64;
+const MAX_QUEUED_OUT_BYTES = 32 * 1024 * 1024;
+const COALESCE_LIMIT = 64 * 1024;
+
+export class Connection implements ConnectionContext {
+  private readonly frames: FrameReader;
+  private readonly slots: Slot[] = [];
+  private readonly outQueue: Uint8Array[] = [];
+  private outQueuedBytes = 0;
+  private paused = false;
+  private closed = false;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket<unknown>,
+    private readonly dispatcher: FrameDispatcher,
+    maxFrameBytes: number,
+    private readonly log: (msg: string) => void,
+    private readonly onFinished: (conn: Connection) => void,
+  ) {
+    this.frames = new FrameReader(maxFrameBytes);
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress;
+  }
+
+  get inFlight(): number {
+    return this.slots.length;
+  }
+
+  onData(data: Uint8Array): void {
+    if (this.closed) return;
+    const { frames, error } = this.frames.push(data);
+    for (const frame of frames) this.dispatchFrame(frame);
+    if (error) {
+      this.log(`connection ${this.id} from ${this.remoteAddress}: ${error}; closing`);
+      this.close();
+    }
+  }
+
+  private dispatchFrame(frame: Uint8Array): void {
+    const slot: Slot = { done: false, result: null };
+    this.slots.push(slot);
+    let outcome: DispatchResult | Promise<DispatchResult>;
+    try {
+      outcome = this.dispatcher.dispatch(frame, this);
+    } catch (e) {
+      this.log(`connection ${this.id}: request failed: ${(e as Error).stack ?? e}`);
+      outcome = "close";
+    }
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (r) => this.complete(slot, r),
+        (e) => {
+          this.log(`connection ${this.id}: request failed: ${(e as Error)?.stack ?? e}`);
+          this.complete(slot, "close");
+        },
+      );
+    } else {
+      this.complete(slot, outcome);
+    }
+    this.updateReadPause();
+  }
+
+  private complete(slot: Slot, result: DispatchResult): void {
+    slot.done = true;
+    slot.result = result;
+    // Responses leave strictly in request order: flush every finished slot at the head.
+    while (this.slots.length > 0 && this.slots[0]!.done) {
+      const head = this.slots.shift()!;
+      if (head.result === "close") {
+        this.close();
+        return;
+      }
+      if (head.result !== null) this.send(head.result);
+    }
+    this.updateReadPause();
+  }
+
+  private send(chunks: Uint8Array[]): void {
+    if (this.closed) return;
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    if (chunks.length > 1 && total <= COALESCE_LIMIT) {
+      const merged = new Uint8Array(total);
+      let pos = 0;
+      for (const c of chunks) {
+        merged.set(c, pos);
+        pos += c.length;
+      }
+      chunks = [merged];
+    }
+    for (const c of chunks) {
+      if (this.outQueue.length === 0) {
+        const written = this.socket.write(c);
+        if (written === c.length) continue;
+        const rest = c.subarray(Math.max(written, 0));
+        this.outQueue.push(rest);
+        this.outQueuedBytes += rest.length;
+      } else {
+        this.outQueue.push(c);
+        this.outQueuedBytes += c.length;
+      }
+    }
+  }
+
+  onDrain(): void {
+    while (this.outQueue.length > 0 && !this.closed) {
+      const c = this.outQueue[0]!;
+      const written = this.socket.write(c);
+      if (written === c.length) {
+        this.outQueue.shift();
+        this.outQueuedBytes -= c.length;
+        continue;
+      }
+      if (written > 0) {
+        this.outQueue[0] = c.subarray(written);
+        this.outQueuedBytes -= written;
+      }
+      break;
+    }
+    this.updateReadPause();
+  }
+
+  private updateReadPause(): void {
+    if (this.closed) return;
+    const overloaded = this.slots.length >= MAX_IN_FLIGHT || this.outQueuedBytes >= MAX_QUEUED_OUT_BYTES;
+    const relaxed = this.slots.length < MAX_IN_FLIGHT / 2 && this.outQueuedBytes < MAX_QUEUED_OUT_BYTES / 2;
+    if (overloaded && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (this.paused && relaxed) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+    this.finish();
+  }
+
+  /** Called when the peer closed or the socket errored. */
+  onClosed(): void {
+    this.closed = true;
+    this.finish();
+  }
+
+  private finished = false;
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.dispatcher.onConnectionClosed?.(this);
+    this.onFinished(this);
+  }
+}

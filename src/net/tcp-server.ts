@@ -1,0 +1,71 @@
+/**
+ * The Kafka listener: a Bun TCP server whose sockets feed `Connection`s. Graceful stop first refuses
+ * new connections, then waits for in-flight requests to be answered before closing sockets.
+ */
+import type { Socket, TCPSocketListener } from "bun";
+import { Connection, type FrameDispatcher } from "./connection.ts";
+
+export interface TcpServerOptions {
+  host: string;
+  port: number;
+  maxFrameBytes: number;
+  idleTimeoutMs: number;
+  dispatcher: FrameDispatcher;
+  log: (msg: string) => void;
+}
+
+interface SocketData {
+  conn: Connection | null;
+}
+
+export class TcpServer {
+  private listener: TCPSocketListener<SocketData> | null = null;
+  private readonly connections = new Set<Connection>();
+  private nextId = 1;
+
+  constructor(private readonly opts: TcpServerOptions) {}
+
+  start(): { host: string; port: number } {
+    const { opts } = this;
+    const idleSeconds = opts.idleTimeoutMs > 0 ? Math.max(1, Math.ceil(opts.idleTimeoutMs / 1000)) : 0;
+    this.listener = Bun.listen<SocketData>({
+      hostname: opts.host,
+      port: opts.port,
+      data: { conn: null },
+      socket: {
+        open: (socket: Socket<SocketData>) => {
+          socket.setNoDelay(true);
+          if (idleSeconds > 0) socket.timeout(idleSeconds);
+          const conn = new Connection(this.nextId++, socket as Socket<unknown>, opts.dispatcher, opts.maxFrameBytes, opts.log, (c) =>
+            this.connections.delete(c),
+          );
+          socket.data = { conn };
+          this.connections.add(conn);
+        },
+        data: (socket, data) => socket.data.conn?.onData(data),
+        drain: (socket) => socket.data.conn?.onDrain(),
+        close: (socket) => socket.data.conn?.onClosed(),
+        error: (socket, err) => {
+          opts.log(`socket error: ${err.message}`);
+          socket.data.conn?.onClosed();
+        },
+        timeout: (socket) => socket.data.conn?.close(),
+      },
+    });
+    return { host: this.listener.hostname, port: this.listener.port };
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Stops accepting, waits (up to `graceMs`) for in-flight requests, then closes every connection. */
+  async stop(graceMs: number): Promise<void> {
+    this.listener?.stop(false);
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && [...this.connections].some((c) => c.inFlight > 0)) await Bun.sleep(5);
+    for (const c of [...this.connections]) c.close();
+    this.listener?.stop(true);
+    this.listener = null;
+  }
+}
