@@ -268,9 +268,8 @@ export class Writer {
   // ---- strings --------------------------------------------------------------
 
   /**
-   * Encode s as UTF-8 after a length prefix. `prefix` picks the format:
-   * 0 = int16, 1 = uvarint(len+1). Returns nothing; throws if an int16-length
-   * string exceeds 32767 bytes.
+   * Encode s as UTF-8 after a length prefix: uvarint(len+1) when `compact`,
+   * else int16 (throws if the string exceeds 32767 bytes).
    */
   private str(s: string, compact: boolean): void {
     const len = s.length;
