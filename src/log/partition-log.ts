@@ -1,0 +1,667 @@
+/**
+ * The log of one partition: the API the broker uses. One writer (the JS thread) appends; offsets
+ * are assigned synchronously and the bytes written to the active segment before `append` returns.
+ *
+ * Three offsets, like Redpanda's offset_tracker:
+ *   dirty     = logEndOffset: assigned; since writes are synchronous it is also
+ *   written   = in the file (page cache);
+ *   committed = fsynced. In durable mode the high watermark is `committed`; in flush-interval mode
+ *               it is logEndOffset (Kafka's behaviour: durability comes from periodic flushes).
+ * Group commit: every sync (see GroupCommit) captures logEndOffset when it starts, fsyncs sealed
+ * segments not yet synced (log + indexes, oldest first), then the directory when segments were
+ * created, then the active segment's data; only then does `committed` move to the captured offset.
+ * So a rolled segment is always durable before any later byte is acknowledged, and a crash never
+ * leaves acknowledged data behind a hole.
+ */
+import * as fs from "node:fs";
+import {
+  ErrorCode,
+  setBaseOffset,
+  setLogAppendTime,
+  validateBatches,
+} from "../protocol/record-batch.ts";
+import type { BatchInfo } from "../protocol/record-batch.ts";
+import { fsyncDirectory } from "./atomic-file.ts";
+import { DELETED_SUFFIX, TMP_SUFFIX, parseLogFileName } from "./file-names.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { isDurableMode } from "./log-config.ts";
+import type { LogConfig } from "./log-config.ts";
+import { readPartitionMeta, writePartitionMeta } from "./partition-meta.ts";
+import { ProducerStateManager } from "./producer-state.ts";
+import type { ActiveProducer, ProducerBatch } from "./producer-state.ts";
+import { Segment, SegmentCorruptedError } from "./segment.ts";
+import type { AppendedBatch } from "./segment.ts";
+import { fdSegmentFileFactory } from "./segment-file.ts";
+import type { SegmentFileFactory } from "./segment-file.ts";
+
+export type { LogConfig } from "./log-config.ts";
+
+export interface AppendResult {
+  errorCode: number;
+  errorMessage?: string;
+  /** Offset of the first appended record (for a duplicate: the original append's). -1 on error. */
+  baseOffset: number;
+  /** The broker time stamped into the batches for LogAppendTime topics, else -1. */
+  logAppendTime: number;
+  logStartOffset: number;
+  /** batchIndex = index of the offending batch within the payload. */
+  recordErrors?: { batchIndex: number; message: string }[];
+  /**
+   * Resolves when the appended bytes are fsynced (durable mode) or at once (flush-interval mode and
+   * errors); rejects on an fsync failure. Already has a no-op handler attached, so ignoring it never
+   * raises an unhandled rejection; awaiting it still sees the rejection.
+   */
+  durable: Promise<void>;
+}
+
+export interface ReadResult {
+  errorCode: number;
+  /** Whole batches; empty (length 0) when nothing is readable yet; null only with an error. */
+  records: Uint8Array | null;
+}
+
+export interface OpenOptions {
+  /** Replaces the file implementation (io_uring later; fault injection in tests). */
+  files?: SegmentFileFactory;
+  /** Random source for segment.jitter.ms (tests make it deterministic). */
+  random?: () => number;
+}
+
+export class LogStorageError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+  }
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+function handled(p: Promise<void>): Promise<void> {
+  p.catch(() => {});
+  return p;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class PartitionLog {
+  onHighWatermarkAdvance: ((log: PartitionLog) => void) | null = null;
+
+  private segments: Segment[];
+  private startOffset: number;
+  private committed: number;
+  /** Durable-mode high watermark floor after a switch from flush-interval mode (never go back). */
+  private hwFloor = 0;
+  private failure: Error | null = null;
+  private unsynced: Segment[] = [];
+  private dirDirty = false;
+  private readonly groupCommit: GroupCommit;
+  private messagesSinceFlush = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private activeJitterMs = 0;
+  private metaWrites: Promise<void> = RESOLVED;
+
+  private constructor(
+    readonly dir: string,
+    readonly topic: string,
+    readonly partition: number,
+    private config: LogConfig,
+    private readonly files: SegmentFileFactory,
+    private readonly random: () => number,
+    segments: Segment[],
+    startOffset: number,
+    private readonly producers: ProducerStateManager,
+  ) {
+    this.segments = segments;
+    this.startOffset = startOffset;
+    this.committed = this.logEndOffset;
+    this.groupCommit = new GroupCommit(() => this.syncToEnd());
+    this.activeJitterMs = this.pickJitter();
+  }
+
+  /**
+   * Opens (creating `dir` when missing) and recovers the log: see recover-log notes in `recover`.
+   * `dir` is the partition directory itself (conventionally `<data>/<topic>-<partition>`, see
+   * partitionDirName).
+   */
+  static async open(
+    dir: string,
+    topic: string,
+    partition: number,
+    config: LogConfig,
+    options: OpenOptions = {},
+  ): Promise<PartitionLog> {
+    const files = options.files ?? fdSegmentFileFactory;
+    fs.mkdirSync(dir, { recursive: true });
+    const producers = new ProducerStateManager();
+    const { segments, startOffset } = await recover(dir, config, files, producers);
+    return new PartitionLog(dir, topic, partition, config, files, options.random ?? Math.random, segments, startOffset, producers);
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  get highWatermark(): number {
+    if (!isDurableMode(this.config)) return this.logEndOffset;
+    return Math.max(this.committed, this.hwFloor);
+  }
+
+  /** Number of group-commit syncs started (each is one fdatasync of the active segment). */
+  get syncCount(): number {
+    return this.groupCommit.syncs;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1] as Segment;
+  }
+
+  append(records: Uint8Array, now: number): AppendResult {
+    if (this.failure !== null) return this.error(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+    const validation = validateBatches(records, this.config.maxMessageBytes);
+    if (!validation.ok) {
+      return this.error(validation.errorCode, validation.message, [
+        { batchIndex: validation.batchIndex, message: validation.message },
+      ]);
+    }
+    const batches = validation.batches;
+    const appendTime = this.config.messageTimestampType === "LogAppendTime";
+    const producerAppend = this.producers.begin();
+    const appended: AppendedBatch[] = [];
+    let next = this.logEndOffset;
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i] as BatchInfo;
+      // Kafka's LogValidator: "Producer should not set timestamp type to LogAppendTime."
+      if (b.logAppendTime) {
+        const message = "producer set the timestamp type to LogAppendTime";
+        return this.error(ErrorCode.INVALID_TIMESTAMP, message, [{ batchIndex: i, message }]);
+      }
+      const pb = toProducerBatch(b);
+      const check = producerAppend.check(pb);
+      if (check.kind === "duplicate") return this.duplicate(check.firstOffset, check.lastOffset);
+      if (check.kind === "error") return this.error(check.errorCode, check.message);
+      const lastOffset = next + b.lastOffsetDelta;
+      producerAppend.stage(pb, next, lastOffset);
+      appended.push({
+        baseOffset: next,
+        lastOffset,
+        position: b.position,
+        length: b.length,
+        maxTimestamp: appendTime ? now : b.maxTimestamp,
+      });
+      next = lastOffset + 1;
+    }
+
+    // Offsets are patched in place: outside the CRC, so no re-CRC unless LogAppendTime.
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i] as BatchInfo;
+      const a = appended[i] as AppendedBatch;
+      setBaseOffset(records, b.position, a.baseOffset);
+      if (appendTime) setLogAppendTime(records, b.position, b.length, now);
+    }
+
+    try {
+      if (this.shouldRoll(records.length, next - 1, now)) this.roll();
+      this.active.append(records, appended, now);
+    } catch (err) {
+      if (err instanceof SegmentCorruptedError || !(err instanceof Error && "code" in err)) {
+        this.fail(new LogStorageError(`append failed: ${describe(err)}`, err));
+      }
+      return this.error(ErrorCode.KAFKA_STORAGE_ERROR, `append failed: ${describe(err)}`);
+    }
+    producerAppend.commit();
+
+    const base = (appended[0] as AppendedBatch).baseOffset;
+    const result: AppendResult = {
+      errorCode: ErrorCode.NONE,
+      baseOffset: base,
+      logAppendTime: appendTime ? now : -1,
+      logStartOffset: this.startOffset,
+      durable: RESOLVED,
+    };
+    if (isDurableMode(this.config)) {
+      result.durable = handled(this.groupCommit.request());
+    } else {
+      this.afterFlushIntervalAppend(batches);
+      this.notifyHighWatermark();
+    }
+    return result;
+  }
+
+  read(offset: number, maxBytes: number, upTo?: number): ReadResult {
+    if (this.failure !== null) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: null };
+    if (offset < this.startOffset || offset > this.logEndOffset) {
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: null };
+    }
+    const limit = Math.min(upTo ?? this.highWatermark, this.logEndOffset);
+    if (offset >= limit) return { errorCode: ErrorCode.NONE, records: new Uint8Array(0) };
+    try {
+      for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+        const segment = this.segments[i] as Segment;
+        const found = segment.findBatch(offset);
+        if (found === null) continue;
+        return { errorCode: ErrorCode.NONE, records: segment.readBatches(found.position, maxBytes, limit) };
+      }
+    } catch (err) {
+      this.fail(new LogStorageError(`read failed: ${describe(err)}`, err));
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: null };
+    }
+    return { errorCode: ErrorCode.NONE, records: new Uint8Array(0) };
+  }
+
+  /**
+   * The first batch whose maxTimestamp >= ts, answered as (max(batch baseOffset, logStartOffset),
+   * batch maxTimestamp). Kafka answers the first RECORD with timestamp >= ts; without decoding
+   * records the batch is the finest grain we have. The answer is at or before Kafka's, so a
+   * consumer seeking there never skips a matching record (it may see a few earlier ones of the
+   * same batch). Only offsets below the high watermark are answered; null when none qualifies.
+   */
+  offsetForTimestamp(ts: number): { offset: number; timestamp: number } | null {
+    if (this.failure !== null) return null;
+    for (const segment of this.segments) {
+      if (segment.isEmpty || segment.maxTimestamp < ts || segment.nextOffset <= this.startOffset) continue;
+      const found = segment.findByTimestamp(ts);
+      if (found === null) continue;
+      const offset = Math.max(found.offset, this.startOffset);
+      if (offset >= this.highWatermark) return null;
+      return { offset, timestamp: found.timestamp };
+    }
+    return null;
+  }
+
+  /**
+   * For ListOffsets MAX_TIMESTAMP (-3): the largest batch maxTimestamp and the base offset of the
+   * first batch carrying it (Kafka answers the record's offset; batch grain, as above).
+   */
+  maxTimestamp(): { offset: number; timestamp: number } | null {
+    let best: { offset: number; timestamp: number } | null = null;
+    for (const segment of this.segments) {
+      if (segment.isEmpty || segment.nextOffset <= this.startOffset) continue;
+      if (best === null || segment.maxTimestamp > best.timestamp) {
+        best = { offset: Math.max(segment.offsetOfMaxTimestamp, this.startOffset), timestamp: segment.maxTimestamp };
+      }
+    }
+    return best;
+  }
+
+  /**
+   * DeleteRecords: moves logStartOffset to `offset` (-1 = the high watermark), persisted with an
+   * atomic metadata write before it takes effect, then deletes whole segments below it.
+   */
+  async deleteRecordsBefore(offset: number): Promise<{ errorCode: number; lowWatermark: number }> {
+    if (this.failure !== null) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, lowWatermark: -1 };
+    const target = offset === -1 ? this.highWatermark : offset;
+    if (target < 0 || target > this.highWatermark) {
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: this.startOffset };
+    }
+    if (target <= this.startOffset) return { errorCode: ErrorCode.NONE, lowWatermark: this.startOffset };
+    // Serialised so that concurrent calls persist in order and the file never goes backwards.
+    const write = this.metaWrites.then(async () => {
+      const value = Math.max(target, this.startOffset);
+      await writePartitionMeta(this.dir, { logStartOffset: value });
+      this.startOffset = Math.max(this.startOffset, value);
+    });
+    this.metaWrites = write.catch(() => {});
+    try {
+      await write;
+    } catch (err) {
+      this.fail(new LogStorageError(`cannot persist log start offset: ${describe(err)}`, err));
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, lowWatermark: -1 };
+    }
+    this.deleteSegmentsWhile((s) => s.nextOffset <= this.startOffset);
+    return { errorCode: ErrorCode.NONE, lowWatermark: this.startOffset };
+  }
+
+  /**
+   * Rolls the active segment when segment.ms has passed, then deletes the oldest sealed segments
+   * while one of these holds (Kafka's three retention rules): the segment lies below
+   * logStartOffset; its max timestamp (or mtime without timestamps) is older than retention.ms;
+   * or the log minus this segment is still >= retention.bytes. Never touches the active segment,
+   * nor a sealed one whose fsync has not completed yet (it is picked up next time).
+   */
+  async applyRetention(now: number): Promise<void> {
+    if (this.failure !== null) return;
+    if (!this.active.isEmpty && this.segmentMsExpired(now)) {
+      try {
+        this.roll();
+      } catch (err) {
+        this.fail(new LogStorageError(`roll failed: ${describe(err)}`, err));
+        return;
+      }
+    }
+    const { retentionMs, retentionBytes } = this.config;
+    let total = this.sizeInBytes();
+    this.deleteSegmentsWhile((s) => {
+      const expired =
+        s.nextOffset <= this.startOffset ||
+        (retentionMs >= 0 && s.retentionTimestamp < now - retentionMs) ||
+        (retentionBytes >= 0 && total - s.size >= retentionBytes);
+      if (expired) total -= s.size;
+      return expired;
+    });
+  }
+
+  updateConfig(config: LogConfig): void {
+    const wasDurable = isDurableMode(this.config);
+    this.config = config;
+    if (!wasDurable && isDurableMode(config)) {
+      // The high watermark was logEndOffset: keep it from going back while the tail is fsynced.
+      this.hwFloor = this.logEndOffset;
+      this.backgroundFlush();
+    }
+    if (isDurableMode(config) && this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+  }
+
+  sizeInBytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  activeProducers(): ActiveProducer[] {
+    return this.producers.active();
+  }
+
+  /** fsyncs everything written so far; rejects when the log has failed. */
+  flush(): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return this.groupCommit.request();
+  }
+
+  async close(): Promise<void> {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.failure === null) {
+      try {
+        await this.flush();
+      } catch {
+        // The failure is recorded; closing the files is still right.
+      }
+    }
+    while (this.groupCommit.busy) await this.groupCommit.request().catch(() => {});
+    if (this.failure === null) this.failure = new LogStorageError("log closed");
+    for (const s of this.segments) s.close();
+  }
+
+  async delete(): Promise<void> {
+    await this.close();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private error(errorCode: number, message: string, recordErrors?: AppendResult["recordErrors"]): AppendResult {
+    const r: AppendResult = {
+      errorCode,
+      errorMessage: message,
+      baseOffset: -1,
+      logAppendTime: -1,
+      logStartOffset: this.startOffset,
+      durable: RESOLVED,
+    };
+    if (recordErrors !== undefined) r.recordErrors = recordErrors;
+    return r;
+  }
+
+  /** A retried batch: answered with its original offsets once they are durable. */
+  private duplicate(firstOffset: number, lastOffset: number): AppendResult {
+    const durable =
+      isDurableMode(this.config) && lastOffset >= this.committed ? handled(this.groupCommit.request()) : RESOLVED;
+    return {
+      errorCode: ErrorCode.NONE,
+      baseOffset: firstOffset,
+      logAppendTime: -1,
+      logStartOffset: this.startOffset,
+      durable,
+    };
+  }
+
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.segments[mid] as Segment).baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  private pickJitter(): number {
+    const jitter = this.config.segmentJitterMs ?? 0;
+    return jitter > 0 ? Math.floor(this.random() * jitter) : 0;
+  }
+
+  private segmentMsExpired(now: number): boolean {
+    const a = this.active;
+    return a.rollTimestamp >= 0 && now - a.rollTimestamp > this.config.segmentMs - this.activeJitterMs;
+  }
+
+  private shouldRoll(bytes: number, lastOffset: number, now: number): boolean {
+    const a = this.active;
+    if (!a.fits(bytes, lastOffset, this.config.segmentBytes)) return true;
+    return !a.isEmpty && this.segmentMsExpired(now);
+  }
+
+  /** Seals the active segment and starts a new one at logEndOffset; the sync path makes both durable. */
+  private roll(): void {
+    const old = this.active;
+    const next = Segment.open(this.dir, old.nextOffset, this.files, this.config.indexIntervalBytes);
+    old.seal();
+    old.synced = false;
+    this.segments.push(next);
+    this.unsynced.push(old);
+    this.dirDirty = true;
+    this.activeJitterMs = this.pickJitter();
+    this.backgroundFlush();
+  }
+
+  /**
+   * One group-commit sync. Captures logEndOffset first: every byte below it is already in a file
+   * (writes are synchronous), so once the fsyncs below complete it is durable.
+   */
+  private async syncToEnd(): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    const target = this.logEndOffset;
+    const sealed = this.unsynced;
+    this.unsynced = [];
+    const dirDirty = this.dirDirty;
+    this.dirDirty = false;
+    const active = this.active;
+    try {
+      for (const s of sealed) {
+        await s.syncAll();
+        s.synced = true;
+      }
+      if (dirDirty) await fsyncDirectory(this.dir);
+      await active.syncData();
+    } catch (err) {
+      // After a failed fsync the page cache can no longer be trusted (the "fsyncgate" lesson):
+      // stop the log like Kafka stops a failed log dir.
+      const failure = new LogStorageError(`fsync failed: ${describe(err)}`, err);
+      this.fail(failure);
+      throw failure;
+    }
+    if (target > this.committed) {
+      const before = this.highWatermark;
+      this.committed = target;
+      if (this.highWatermark > before) this.notifyHighWatermark();
+    }
+  }
+
+  private afterFlushIntervalAppend(batches: BatchInfo[]): void {
+    for (const b of batches) this.messagesSinceFlush += b.recordCount;
+    const { flushIntervalMessages, flushIntervalMs } = this.config;
+    if (flushIntervalMessages !== null && this.messagesSinceFlush >= flushIntervalMessages) {
+      this.messagesSinceFlush = 0;
+      this.backgroundFlush();
+    } else if (flushIntervalMs !== null && this.flushTimer === null) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.messagesSinceFlush = 0;
+        this.backgroundFlush();
+      }, flushIntervalMs);
+      this.flushTimer.unref?.();
+    }
+  }
+
+  /** A flush nobody waits for; a failure is recorded in the log's failed state. */
+  private backgroundFlush(): void {
+    if (this.failure !== null) return;
+    this.groupCommit.request().catch(() => {});
+  }
+
+  private notifyHighWatermark(): void {
+    const cb = this.onHighWatermarkAdvance;
+    if (cb === null) return;
+    try {
+      cb(this);
+    } catch {
+      // A listener's bug must not break the log.
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failure === null) this.failure = err;
+  }
+
+  private deleteSegmentsWhile(pred: (s: Segment) => boolean): void {
+    const delay = this.config.fileDeleteDelayMs ?? 0;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0] as Segment;
+      if (!oldest.sealed || !oldest.synced || !pred(oldest)) break;
+      this.segments.shift();
+      try {
+        oldest.delete(delay);
+      } catch (err) {
+        this.fail(new LogStorageError(`cannot delete segment ${oldest.baseOffset}: ${describe(err)}`, err));
+        break;
+      }
+    }
+    this.startOffset = Math.max(this.startOffset, (this.segments[0] as Segment).baseOffset);
+  }
+}
+
+function toProducerBatch(b: BatchInfo): ProducerBatch {
+  return {
+    producerId: b.producerId,
+    producerEpoch: b.producerEpoch,
+    baseSequence: b.baseSequence,
+    lastOffsetDelta: b.lastOffsetDelta,
+    maxTimestamp: b.maxTimestamp,
+    isTransactional: b.isTransactional,
+    isControl: b.isControl,
+  };
+}
+
+/**
+ * Recovery on open:
+ *  1. leftovers of interrupted deletes / atomic writes (`*.deleted`, `*.tmp`) are removed;
+ *  2. every segment is walked batch by batch (headers only; CRCs too for the last two segments,
+ *     which are the only ones that can hold unsynced bytes: a segment is fsynced before its
+ *     successor's data is acknowledged), the file truncated at the first torn or bad batch, and
+ *     the indexes checked exactly against the batches found and rebuilt when they differ;
+ *  3. a segment cut short, or not contiguous with the next, ends the log: later segments follow a
+ *     hole and were never acknowledged in durable mode, so they are deleted;
+ *  4. producer state is rebuilt from the headers of every kept batch;
+ *  5. the last two segments are fsynced (bytes written before a process crash may sit only in
+ *     the page cache), so everything found counts as committed.
+ * Cost: one 61-byte read per batch of the whole log, plus reading the tail segments fully.
+ */
+async function recover(
+  dir: string,
+  config: LogConfig,
+  files: SegmentFileFactory,
+  producers: ProducerStateManager,
+): Promise<{ segments: Segment[]; startOffset: number }> {
+  const names = fs.readdirSync(dir);
+  for (const name of names) {
+    if (name.endsWith(DELETED_SUFFIX) || name.endsWith(TMP_SUFFIX)) fs.rmSync(`${dir}/${name}`, { force: true });
+  }
+  const bases = names
+    .map(parseLogFileName)
+    .filter((b): b is number => b !== null)
+    .sort((a, b) => a - b);
+  const meta = readPartitionMeta(dir);
+  let created = false;
+  if (bases.length === 0) {
+    bases.push(meta?.logStartOffset ?? 0);
+    created = true;
+  }
+
+  const segments: Segment[] = [];
+  const touched = new Set<Segment>();
+  for (let i = 0; i < bases.length; i++) {
+    const base = bases[i] as number;
+    const segment = Segment.open(dir, base, files, config.indexIntervalBytes);
+    const verifyCrc = i >= bases.length - 2;
+    const result = segment.recover(verifyCrc, ({ header }) => {
+      producers.replay(
+        {
+          producerId: header.producerId,
+          producerEpoch: header.producerEpoch,
+          baseSequence: header.baseSequence,
+          lastOffsetDelta: header.lastOffsetDelta,
+          maxTimestamp: header.maxTimestamp,
+          isTransactional: (header.attributes & 0x10) !== 0,
+          isControl: (header.attributes & 0x20) !== 0,
+        },
+        header.baseOffset,
+        header.baseOffset + header.lastOffsetDelta,
+      );
+    });
+    segments.push(segment);
+    if (result.truncatedBytes > 0 || result.indexRebuilt) touched.add(segment);
+    const nextBase = bases[i + 1];
+    if (nextBase !== undefined && (result.truncatedBytes > 0 || segment.nextOffset !== nextBase)) {
+      // Everything after a hole is unreachable by offset: drop it (see step 3).
+      for (const later of bases.slice(i + 1)) {
+        const s = Segment.open(dir, later, files, config.indexIntervalBytes);
+        s.delete(0);
+      }
+      break;
+    }
+  }
+
+  let startOffset = Math.max(meta?.logStartOffset ?? 0, (segments[0] as Segment).baseOffset);
+  const end = (segments[segments.length - 1] as Segment).nextOffset;
+  if (startOffset > end) {
+    // The persisted start lies past what survived: start an empty log there (Kafka does the same).
+    for (const s of segments) s.delete(0);
+    segments.length = 0;
+    const fresh = Segment.open(dir, startOffset, files, config.indexIntervalBytes);
+    fresh.recover(false, () => {});
+    segments.push(fresh);
+    producers.clear();
+    created = true;
+  }
+  startOffset = Math.max(startOffset, (segments[0] as Segment).baseOffset);
+
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i] as Segment;
+    const isLast = i === segments.length - 1;
+    if (!isLast) s.seal();
+    if (touched.has(s) || i >= segments.length - 2) await s.syncAll();
+    s.synced = true;
+  }
+  if (created || touched.size > 0) await fsyncDirectory(dir);
+  return { segments, startOffset };
+}

@@ -1,0 +1,79 @@
+/**
+ * The only place the log touches file descriptors for segment data. Everything above it sees
+ * `SegmentFile`, so moving writes/fsyncs to io_uring in the native addon (or injecting faults in
+ * tests) is a local change: supply another `SegmentFileFactory`.
+ */
+import * as fs from "node:fs";
+
+export interface SegmentFile {
+  readonly path: string;
+  /** Bytes in the file as far as this process knows (the append position). */
+  readonly size: number;
+  /** Appends all of `buf` at `size`; throws on error (the caller then truncates back). */
+  write(buf: Uint8Array): void;
+  /** Reads up to `length` bytes at `position`; returns fewer at end of file. */
+  read(position: number, length: number): Uint8Array;
+  /** Cuts the file to `size` bytes. */
+  truncate(size: number): void;
+  /** fdatasync off the JS thread (libuv threadpool); covers every write that returned before it. */
+  datasync(): Promise<void>;
+  close(): void;
+}
+
+export interface SegmentFileFactory {
+  /** Opens (creating when missing) the file for reading and appending. */
+  open(path: string): SegmentFile;
+}
+
+class FdSegmentFile implements SegmentFile {
+  private fd: number;
+  size: number;
+
+  constructor(readonly path: string) {
+    this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    this.size = fs.fstatSync(this.fd).size;
+  }
+
+  write(buf: Uint8Array): void {
+    let done = 0;
+    // pwrite at the tracked end; a short write (e.g. disk nearly full) loops until an error.
+    while (done < buf.length) {
+      done += fs.writeSync(this.fd, buf, done, buf.length - done, this.size + done);
+    }
+    this.size += buf.length;
+  }
+
+  read(position: number, length: number): Uint8Array {
+    const n = Math.max(0, Math.min(length, this.size - position));
+    const out = Buffer.allocUnsafe(n);
+    let done = 0;
+    while (done < n) {
+      const r = fs.readSync(this.fd, out, done, n - done, position + done);
+      if (r === 0) break;
+      done += r;
+    }
+    return done === n ? out : out.subarray(0, done);
+  }
+
+  truncate(size: number): void {
+    fs.ftruncateSync(this.fd, size);
+    this.size = size;
+  }
+
+  datasync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+export const fdSegmentFileFactory: SegmentFileFactory = {
+  open: (path) => new FdSegmentFile(path),
+};

@@ -1,0 +1,35 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach } from "bun:test";
+import type { LogConfig } from "../../../src/log/log-config.ts";
+
+const dirs: string[] = [];
+
+/** A fresh temp directory removed after each test. */
+export function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "bunka-log-"));
+  dirs.push(d);
+  return join(d, "topic-0");
+}
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+export function config(overrides: Partial<LogConfig> = {}): LogConfig {
+  return {
+    segmentBytes: 1 << 20,
+    segmentMs: 7 * 24 * 3600 * 1000,
+    segmentJitterMs: 0,
+    retentionMs: -1,
+    retentionBytes: -1,
+    indexIntervalBytes: 4096,
+    maxMessageBytes: 1 << 20,
+    messageTimestampType: "CreateTime",
+    flushIntervalMessages: null,
+    flushIntervalMs: null,
+    fileDeleteDelayMs: 0,
+    ...overrides,
+  };
+}
