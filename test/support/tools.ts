@@ -177,7 +177,9 @@ export async function javaClient(
 
 /** Kafka's kafka-topics.sh: org.apache.kafka.tools.TopicCommand --bootstrap-server ... */
 export function topicCommand(bootstrap: string, args: string[], opts: JavaOptions = {}): Promise<RunResult> {
-  return java("org.apache.kafka.tools.TopicCommand", ["--bootstrap-server", bootstrap, ...args], opts);
+  // Short-lived tool: C1-only JIT and the serial GC start noticeably faster on 2 cores.
+  const jvmArgs = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", ...(opts.jvmArgs ?? [])];
+  return java("org.apache.kafka.tools.TopicCommand", ["--bootstrap-server", bootstrap, ...args], { ...opts, jvmArgs });
 }
 
 // ------------------------------------------------------------------ franz-go
