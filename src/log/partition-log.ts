@@ -168,7 +168,13 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1] as Segment;
   }
 
-  append(records: Uint8Array, now: number): AppendResult {
+  /**
+   * Validates, checks producer state, assigns offsets (patching `records` in place) and writes.
+   * `origin` "client" (Produce) refuses control batches like Kafka's LogValidator ("Clients are not
+   * allowed to write control records" → INVALID_RECORD); "coordinator" (transaction markers) may
+   * write them.
+   */
+  append(records: Uint8Array, now: number, origin: "client" | "coordinator" = "client"): AppendResult {
     if (this.failure !== null) return this.error(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
     const validation = validateBatches(records, this.config.maxMessageBytes);
     if (!validation.ok) {
@@ -183,8 +189,16 @@ export class PartitionLog {
     let next = this.logEndOffset;
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i] as BatchInfo;
+      if (b.isControl && origin === "client") {
+        const message = "clients are not allowed to write control records";
+        return this.error(ErrorCode.INVALID_RECORD, message, [{ batchIndex: i, message }]);
+      }
+      if (b.isTransactional && b.producerId < 0) {
+        const message = "transactional batch without a producer id";
+        return this.error(ErrorCode.INVALID_RECORD, message, [{ batchIndex: i, message }]);
+      }
       // Kafka's LogValidator: "Producer should not set timestamp type to LogAppendTime."
-      if (b.logAppendTime) {
+      if (b.logAppendTime && origin === "client") {
         const message = "producer set the timestamp type to LogAppendTime";
         return this.error(ErrorCode.INVALID_TIMESTAMP, message, [{ batchIndex: i, message }]);
       }
@@ -262,11 +276,13 @@ export class PartitionLog {
   }
 
   /**
-   * The first batch whose maxTimestamp >= ts, answered as (max(batch baseOffset, logStartOffset),
-   * batch maxTimestamp). Kafka answers the first RECORD with timestamp >= ts; without decoding
-   * records the batch is the finest grain we have. The answer is at or before Kafka's, so a
-   * consumer seeking there never skips a matching record (it may see a few earlier ones of the
-   * same batch). Only offsets below the high watermark are answered; null when none qualifies.
+   * ListOffsets by timestamp: the first record with timestamp >= ts and its timestamp, like Kafka,
+   * found through the time index then batch headers (maxTimestamp). Inside an uncompressed
+   * CreateTime batch the records' timestamps are read to give Kafka's exact answer; for compressed
+   * batches (not decompressed here) and LogAppendTime batches the answer is the batch's base offset
+   * and maxTimestamp, which is at or before Kafka's: a consumer seeking there never skips a
+   * matching record (it may see a few earlier ones of that batch). The offset is at least
+   * logStartOffset and below the high watermark; null when no record qualifies.
    */
   offsetForTimestamp(ts: number): { offset: number; timestamp: number } | null {
     if (this.failure !== null) return null;

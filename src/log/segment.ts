@@ -7,6 +7,8 @@
  */
 import * as fs from "node:fs";
 import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_TIMESTAMP_TYPE_BIT,
   LOG_OVERHEAD,
   MAGIC_OFFSET,
   RECORD_BATCH_HEADER_SIZE,
@@ -16,6 +18,7 @@ import {
 import type { BatchHeader } from "../protocol/record-batch.ts";
 import { DELETED_SUFFIX, indexFilePath, logFilePath, timeIndexFilePath } from "./file-names.ts";
 import { OffsetIndex } from "./offset-index.ts";
+import { firstRecordAtOrAfter } from "./record-timestamps.ts";
 import type { OffsetPosition } from "./offset-index.ts";
 import { TimeIndex } from "./time-index.ts";
 import type { TimestampOffset } from "./time-index.ts";
@@ -186,7 +189,10 @@ export class Segment {
     return end > position ? this.log.read(position, end - position) : new Uint8Array(0);
   }
 
-  /** First batch whose maxTimestamp >= ts, using the time index to skip ahead. */
+  /**
+   * First record with timestamp >= ts (exact for uncompressed CreateTime batches, else the start of
+   * the first batch whose maxTimestamp >= ts), using the time index to skip ahead.
+   */
   findByTimestamp(ts: number): { offset: number; timestamp: number } | null {
     if (this.isEmpty || this.maxTimestamp < ts) return null;
     const below = this.timeIndex.lastBelow(ts);
@@ -195,8 +201,17 @@ export class Segment {
     for (;;) {
       const header = this.readHeader(position);
       if (header === null) return null;
-      if (header.maxTimestamp >= ts) return { offset: header.baseOffset, timestamp: header.maxTimestamp };
-      position += header.batchLength + LOG_OVERHEAD;
+      const size = header.batchLength + LOG_OVERHEAD;
+      if (header.maxTimestamp >= ts) {
+        // Uncompressed CreateTime batches are searched record by record, as Kafka answers with the
+        // record; otherwise (compressed, LogAppendTime) the batch start is the answer.
+        if ((header.attributes & (ATTR_COMPRESSION_MASK | ATTR_TIMESTAMP_TYPE_BIT)) === 0) {
+          const hit = firstRecordAtOrAfter(this.log.read(position, size), ts);
+          if (hit !== null) return { offset: header.baseOffset + hit.offsetDelta, timestamp: hit.timestamp };
+        }
+        return { offset: header.baseOffset, timestamp: header.maxTimestamp };
+      }
+      position += size;
     }
   }
 

@@ -162,7 +162,9 @@ function fail(errorCode: ErrorCode, message: string, batchIndex: number): Valida
  *  - recordCount <= 0, or lastOffsetDelta != recordCount - 1 → INVALID_RECORD (87): Kafka's
  *    LogValidator.validateBatch throws InvalidRecordException for "Invalid reported count for
  *    record batch" / "Inconsistent batch offset range and record count", not CorruptRecordException.
- *  - producerId >= 0 with baseSequence < 0 → INVALID_RECORD (Kafka: "Invalid sequence number").
+ *  - producerId >= 0 with baseSequence < 0 in a non-control batch → INVALID_RECORD (Kafka:
+ *    "Invalid sequence number"). Whether control batches are allowed at all depends on who appends
+ *    (clients may not write them): PartitionLog.append decides.
  *  - unknown compression codec (5-7) → CORRUPT_MESSAGE.
  * Kafka additionally requires produce v3+ to carry exactly one batch per partition; that is a
  * request-level rule for the Produce handler. Here any number of batches (≥ 1) is accepted.
@@ -225,7 +227,8 @@ export function validateBatches(buf: Uint8Array, maxBatchBytes: number): Validat
     }
     const producerId = readInt64(dv, pos + PRODUCER_ID_OFFSET);
     const baseSequence = dv.getInt32(pos + BASE_SEQUENCE_OFFSET);
-    if (producerId >= 0 && baseSequence < 0) {
+    // Transaction markers (control batches, written by the coordinator) carry no sequence.
+    if (producerId >= 0 && baseSequence < 0 && (attributes & ATTR_CONTROL_BIT) === 0) {
       return fail(ErrorCode.INVALID_RECORD, `invalid sequence number ${baseSequence} for producer ${producerId}`, index);
     }
     batches.push({

@@ -150,14 +150,42 @@ describe("timestamps", () => {
     const batches = Array.from({ length: 60 }, (_, i) => buildBatch(sampleRecords(3, T0 + i * 1000)));
     await appendAll(log, batches);
     expect(log.segmentCount).toBeGreaterThan(3);
-    expect(log.offsetForTimestamp(0)).toEqual({ offset: 0, timestamp: T0 + 2 });
-    expect(log.offsetForTimestamp(T0 + 2)).toEqual({ offset: 0, timestamp: T0 + 2 });
-    expect(log.offsetForTimestamp(T0 + 3)).toEqual({ offset: 3, timestamp: T0 + 1002 });
+    // uncompressed batches: the exact record, like Kafka
+    expect(log.offsetForTimestamp(0)).toEqual({ offset: 0, timestamp: T0 });
+    expect(log.offsetForTimestamp(T0 + 2)).toEqual({ offset: 2, timestamp: T0 + 2 });
+    expect(log.offsetForTimestamp(T0 + 3)).toEqual({ offset: 3, timestamp: T0 + 1000 });
+    expect(log.offsetForTimestamp(T0 + 7001)).toEqual({ offset: 22, timestamp: T0 + 7001 });
     for (const i of [7, 23, 41, 59]) {
-      expect(log.offsetForTimestamp(T0 + i * 1000 - 500)).toEqual({ offset: i * 3, timestamp: T0 + i * 1000 + 2 });
+      expect(log.offsetForTimestamp(T0 + i * 1000 - 500)).toEqual({ offset: i * 3, timestamp: T0 + i * 1000 });
     }
     expect(log.offsetForTimestamp(T0 + 60_000)).toBeNull();
     expect(log.maxTimestamp()).toEqual({ offset: 177, timestamp: T0 + 59_002 });
+    await log.close();
+  });
+});
+
+describe("timestamps of compressed batches", () => {
+  test("batch grain: base offset and maxTimestamp (records are not decompressed)", async () => {
+    const log = await PartitionLog.open(tempDir(), "t", 0, config());
+    await appendAll(log, [buildBatch(sampleRecords(3, T0), { compression: 1 }), buildBatch(sampleRecords(3, T0 + 10), { compression: 1 })]);
+    expect(log.offsetForTimestamp(T0 + 1)).toEqual({ offset: 0, timestamp: T0 + 2 });
+    expect(log.offsetForTimestamp(T0 + 11)).toEqual({ offset: 3, timestamp: T0 + 12 });
+    await log.close();
+  });
+});
+
+describe("control batches", () => {
+  test("refused from clients (INVALID_RECORD), accepted from the coordinator", async () => {
+    const log = await PartitionLog.open(tempDir(), "t", 0, config());
+    const marker = () => buildBatch(sampleRecords(1), { control: true, transactional: true, producerId: 5, producerEpoch: 0, baseSequence: -1 });
+    const bad = log.append(marker(), T0);
+    expect(bad.errorCode).toBe(ErrorCode.INVALID_RECORD);
+    await appendAll(log, [buildBatch(sampleRecords(2), { transactional: true, producerId: 5, producerEpoch: 0, baseSequence: 0 })]);
+    expect(log.activeProducers()[0]?.currentTxnStartOffset).toBe(0);
+    const ok = log.append(marker(), T0, "coordinator");
+    expect(ok).toMatchObject({ errorCode: 0, baseOffset: 2 });
+    await ok.durable;
+    expect(log.activeProducers()[0]?.currentTxnStartOffset).toBe(-1);
     await log.close();
   });
 });
@@ -234,7 +262,7 @@ describe("recovery", () => {
     for (let o = 0; o < 200; o += 7) {
       expect(splitBatches(reopened.read(o, 1).records!)[0]!.baseOffset).toBe(o - (o % 2));
     }
-    expect(reopened.offsetForTimestamp(T0 + 555)).toEqual({ offset: 112, timestamp: T0 + 561 });
+    expect(reopened.offsetForTimestamp(T0 + 555)).toEqual({ offset: 112, timestamp: T0 + 560 });
     await reopened.close();
   });
 
