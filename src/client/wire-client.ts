@@ -86,19 +86,10 @@ export class WireClient {
 
   private lastCorrelationId = 0;
 
-  private encode<Req>(codec: { apiKey: number; writeRequest(w: Writer, v: number, r: Req): void }, version: number, req: Req): Writer {
-    const w = new Writer(256);
-    const size = w.reserveInt32();
+  private encode<Req>(codec: ApiCodec<Req, unknown>, version: number, req: Req): Writer {
     const correlationId = this.nextCorrelationId++;
     this.lastCorrelationId = correlationId;
-    w.int16(codec.apiKey);
-    w.int16(version);
-    w.int32(correlationId);
-    w.nullableString(this.clientId);
-    if (requestHeaderVersion(codec.apiKey, version) >= 2) w.uvarint(0);
-    codec.writeRequest(w, version, req);
-    w.patchInt32(size, w.byteLength - 4);
-    return w;
+    return encodeRequest(codec, version, correlationId, this.clientId, req);
   }
 
   private writeAll(w: Writer): void {
@@ -115,16 +106,11 @@ export class WireClient {
         this.fail(new Error("response without a request"));
         return;
       }
-      const r = new Reader(frame);
-      const correlationId = r.int32();
-      if (correlationId !== p.correlationId) {
-        p.reject(new Error(`correlation id ${correlationId}, expected ${p.correlationId}`));
-        continue;
+      try {
+        p.resolve(decodeResponse(p.apiKey, p.version, p.correlationId, frame, p.decode));
+      } catch (e) {
+        p.reject(e as Error);
       }
-      if (responseHeaderVersion(p.apiKey, p.version) >= 1) r.skipTaggedFields();
-      const res = p.decode(r);
-      if (r.error) p.reject(new Error(`malformed response to API ${p.apiKey} v${p.version}: ${r.error}`));
-      else p.resolve(res);
     }
     if (error) this.fail(new Error(error));
   }
@@ -133,6 +119,32 @@ export class WireClient {
     if (!this.closedError) this.closedError = e;
     for (const p of this.pending.splice(0)) p.reject(e);
   }
+}
+
+/** Encodes a size-prefixed request frame (header v1 or v2 as the API version requires). */
+export function encodeRequest<Req>(codec: ApiCodec<Req, unknown>, version: number, correlationId: number, clientId: string | null, req: Req): Writer {
+  const w = new Writer(256);
+  const size = w.reserveInt32();
+  w.int16(codec.apiKey);
+  w.int16(version);
+  w.int32(correlationId);
+  w.nullableString(clientId);
+  if (requestHeaderVersion(codec.apiKey, version) >= 2) w.uvarint(0);
+  codec.writeRequest(w, version, req);
+  w.patchInt32(size, w.byteLength - 4);
+  return w;
+}
+
+/** Decodes a response frame (without its size prefix); throws on a correlation mismatch or bad bytes. */
+export function decodeResponse<Res>(apiKey: number, version: number, correlationId: number, frame: Uint8Array, decode: (r: Reader) => Res): Res {
+  const r = new Reader(frame);
+  const got = r.int32();
+  if (got !== correlationId) throw new Error(`correlation id ${got}, expected ${correlationId}`);
+  if (responseHeaderVersion(apiKey, version) >= 1) r.skipTaggedFields();
+  const res = decode(r);
+  if (r.error) throw new Error(`malformed response to API ${apiKey} v${version}: ${r.error}`);
+  if (r.remaining !== 0) throw new Error(`response to API ${apiKey} v${version} has ${r.remaining} trailing bytes`);
+  return res;
 }
 
 /** Builds an ApiCodec from a generated module's request writer and response reader. */

@@ -70,7 +70,7 @@ export const fetchHandler = defineHandler({
         const name = useIds ? forgotten.topicId ?? "" : forgotten.topic ?? "";
         for (const p of forgotten.partitions) session.partitions.delete(sessionKey(name, p));
       }
-      session.nextEpoch = session.nextEpoch >= 0x7fffffff ? 1 : session.nextEpoch + 1;
+      if (incremental) session.nextEpoch = session.nextEpoch >= 0x7fffffff ? 1 : session.nextEpoch + 1;
       session.lastUsedMs = now;
       entries = [...session.partitions.values()];
     } else {
