@@ -298,18 +298,23 @@ export class PartitionLog {
   }
 
   /**
-   * For ListOffsets MAX_TIMESTAMP (-3): the largest batch maxTimestamp and the base offset of the
-   * first batch carrying it (Kafka answers the record's offset; batch grain, as above).
+   * For ListOffsets MAX_TIMESTAMP (-3): the largest timestamp in the log and the offset of the
+   * first record carrying it (exact for uncompressed CreateTime batches, else that batch's base
+   * offset, as in offsetForTimestamp).
    */
   maxTimestamp(): { offset: number; timestamp: number } | null {
-    let best: { offset: number; timestamp: number } | null = null;
+    if (this.failure !== null) return null;
+    let best: Segment | null = null;
     for (const segment of this.segments) {
       if (segment.isEmpty || segment.nextOffset <= this.startOffset) continue;
-      if (best === null || segment.maxTimestamp > best.timestamp) {
-        best = { offset: Math.max(segment.offsetOfMaxTimestamp, this.startOffset), timestamp: segment.maxTimestamp };
-      }
+      if (best === null || segment.maxTimestamp > best.maxTimestamp) best = segment;
     }
-    return best;
+    if (best === null) return null;
+    const found = best.findByTimestamp(best.maxTimestamp) ?? {
+      offset: best.offsetOfMaxTimestamp,
+      timestamp: best.maxTimestamp,
+    };
+    return { offset: Math.max(found.offset, this.startOffset), timestamp: found.timestamp };
   }
 
   /**

@@ -153,7 +153,7 @@ describe("configs", () => {
     const res = await b.call(C.DescribeConfigs, 4, { resources: [{ resourceType: 2, resourceName: "cfg-1", configurationKeys: null }], includeSynonyms: true, includeDocumentation: false });
     const entries = new Map(res.results[0]!.configs.map((c) => [c.name, c]));
     expect(entries.get("segment.bytes")).toMatchObject({ value: "1048576", configSource: 1 });
-    expect(entries.get("segment.bytes")!.synonyms[0]).toMatchObject({ name: "segment.bytes", source: 1 });
+    expect(entries.get("segment.bytes")!.synonyms![0]).toMatchObject({ name: "segment.bytes", source: 1 });
     expect(entries.get("retention.ms")).toMatchObject({ value: "604800000", configSource: 5 });
     expect(entries.get("cleanup.policy")!.value).toBe("delete");
     const missing = await b.call(C.DescribeConfigs, 4, { resources: [{ resourceType: 2, resourceName: "nope", configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
