@@ -8,6 +8,8 @@
 import * as fs from "node:fs";
 import {
   ATTR_COMPRESSION_MASK,
+  BATCH_LENGTH_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
   ATTR_TIMESTAMP_TYPE_BIT,
   LOG_OVERHEAD,
   MAGIC_OFFSET,
@@ -26,6 +28,8 @@ import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 
 /** Relative offsets are int32 in the index: a segment may span at most this many offsets. */
 export const MAX_RELATIVE_OFFSET = 0x7fffffff;
+/** Read size of header scans (index lookup → target batch, timestamp search). */
+const SCAN_CHUNK_BYTES = 64 * 1024;
 
 /** One batch of an append, positioned inside the appended buffer. */
 export interface AppendedBatch {
@@ -158,35 +162,61 @@ export class Segment {
     return readBatchHeader(bytes, 0);
   }
 
+  /**
+   * Batch headers from `position` to the end of the written data, read in chunks of
+   * SCAN_CHUNK_BYTES so a scan costs one read per chunk rather than one per batch.
+   */
+  private *headersFrom(position: number): Generator<ScannedBatch> {
+    let chunk: Uint8Array = new Uint8Array(0);
+    let chunkStart = position;
+    for (;;) {
+      if (position + RECORD_BATCH_HEADER_SIZE > this.log.size) return;
+      if (position + RECORD_BATCH_HEADER_SIZE > chunkStart + chunk.length) {
+        chunkStart = position;
+        chunk = this.log.read(position, Math.min(SCAN_CHUNK_BYTES, this.log.size - position));
+        if (chunk.length < RECORD_BATCH_HEADER_SIZE) return;
+      }
+      const header = readBatchHeader(chunk, position - chunkStart);
+      const size = header.batchLength + LOG_OVERHEAD;
+      yield { header, position, size };
+      position += size;
+    }
+  }
+
   /** Position of the batch containing `offset` (index lookup, then a short header scan). */
   findBatch(offset: number): ScannedBatch | null {
     if (offset >= this.nextOffset) return null;
-    let position = this.index.lookup(offset).position;
-    for (;;) {
-      const header = this.readHeader(position);
-      if (header === null) return null;
-      const size = header.batchLength + LOG_OVERHEAD;
-      if (header.baseOffset + header.lastOffsetDelta >= offset) return { header, position, size };
-      position += size;
+    for (const batch of this.headersFrom(this.index.lookup(offset).position)) {
+      if (batch.header.baseOffset + batch.header.lastOffsetDelta >= offset) return batch;
     }
+    return null;
   }
 
   /**
    * Whole batches starting at `position`: at least one batch (KIP-74) even if larger than
    * `maxBytes`, then more while they fit, never a batch whose last offset is >= `upTo`.
+   * One read of up to maxBytes, then the batch boundaries are found in memory.
    */
   readBatches(position: number, maxBytes: number, upTo: number): Uint8Array {
-    let end = position;
-    for (;;) {
-      const header = this.readHeader(end);
-      if (header === null) break;
-      if (header.baseOffset + header.lastOffsetDelta >= upTo) break;
-      const size = header.batchLength + LOG_OVERHEAD;
-      if (end > position && end - position + size > maxBytes) break;
+    const available = this.log.size - position;
+    if (available < RECORD_BATCH_HEADER_SIZE) return new Uint8Array(0);
+    let chunk = this.log.read(position, Math.min(available, Math.max(maxBytes, RECORD_BATCH_HEADER_SIZE)));
+    const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let end = 0;
+    while (end + RECORD_BATCH_HEADER_SIZE <= chunk.length) {
+      const baseOffset = dv.getInt32(end) * 4294967296 + dv.getUint32(end + 4);
+      if (baseOffset + dv.getInt32(end + LAST_OFFSET_DELTA_OFFSET) >= upTo) break;
+      const size = dv.getInt32(end + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      if (end + size > chunk.length) {
+        if (end === 0) {
+          chunk = this.log.read(position, size); // a first batch larger than maxBytes (KIP-74)
+          end = chunk.length;
+        }
+        break;
+      }
       end += size;
-      if (end - position >= maxBytes) break;
     }
-    return end > position ? this.log.read(position, end - position) : new Uint8Array(0);
+    return chunk.subarray(0, end);
   }
 
   /**
@@ -196,12 +226,9 @@ export class Segment {
   findByTimestamp(ts: number): { offset: number; timestamp: number } | null {
     if (this.isEmpty || this.maxTimestamp < ts) return null;
     const below = this.timeIndex.lastBelow(ts);
-    let position = 0;
-    if (below !== null) position = this.findBatch(below.offset)?.position ?? 0;
-    for (;;) {
-      const header = this.readHeader(position);
-      if (header === null) return null;
-      const size = header.batchLength + LOG_OVERHEAD;
+    let start = 0;
+    if (below !== null) start = this.findBatch(below.offset)?.position ?? 0;
+    for (const { header, position, size } of this.headersFrom(start)) {
       if (header.maxTimestamp >= ts) {
         // Uncompressed CreateTime batches are searched record by record, as Kafka answers with the
         // record; otherwise (compressed, LogAppendTime) the batch start is the answer.
@@ -211,20 +238,13 @@ export class Segment {
         }
         return { offset: header.baseOffset, timestamp: header.maxTimestamp };
       }
-      position += size;
     }
+    return null;
   }
 
   /** Visits every batch header in file order (no CRC check). */
   scanHeaders(visit: (batch: ScannedBatch) => void): void {
-    let position = 0;
-    for (;;) {
-      const header = this.readHeader(position);
-      if (header === null) return;
-      const size = header.batchLength + LOG_OVERHEAD;
-      visit({ header, position, size });
-      position += size;
-    }
+    for (const batch of this.headersFrom(0)) visit(batch);
   }
 
   /**
