@@ -7,7 +7,7 @@
  * patches baseOffset in place and appends the received bytes. acks=all waits for the fsync that
  * covers the append (group commit); acks=1 answers once written; acks=0 answers nothing and closes
  * the connection if a partition failed, so the client notices.
- * Skipped: transactions (transactional produce gets INVALID_TXN_STATE... see COMPATIBILITY.md).
+ * Skipped: transactions (a transactional produce gets INVALID_TXN_STATE; see COMPATIBILITY.md).
  */
 import { readProduceRequest } from "../protocol/generated/produce-request.ts";
 import { writeProduceResponse, type ProduceResponse } from "../protocol/generated/produce-response.ts";
@@ -48,6 +48,7 @@ export const produceHandler = defineHandler({
             return fail(ErrorCode.INVALID_TXN_STATE, "Transactions are not supported by this broker yet");
           }
           if (!p.records || p.records.length === 0) return fail(ErrorCode.CORRUPT_MESSAGE, "Produce request carries no record batch");
+          if (hasSeveralBatches(p.records)) return fail(ErrorCode.INVALID_RECORD, "Produce requests with version 3 or higher must contain exactly one record batch");
           let result: AppendResult;
           try {
             result = log.append(p.records, now);
@@ -100,3 +101,10 @@ export const produceHandler = defineHandler({
     return { responses, throttleTimeMs: 0 };
   },
 });
+
+/** Kafka requires exactly one batch per partition from v3 on; the first batch's length tells. */
+function hasSeveralBatches(records: Uint8Array): boolean {
+  if (records.length < 12) return false; // too short: the log reports it as corrupt
+  const batchLength = (records[8]! << 24) | (records[9]! << 16) | (records[10]! << 8) | records[11]!;
+  return batchLength >= 0 && records.length > 12 + batchLength;
+}

@@ -2,9 +2,9 @@
  * ListOffsets (key 2), v1-10 (Kafka 4 removed v0). Special timestamps: -1 latest (the high
  * watermark), -2 earliest (log start offset), -3 max timestamp (v7+), -4 earliest local (v8+; the
  * same as earliest until tiering moves data away), -5 earliest pending upload (v9+; -1 when nothing
- * waits to be tiered). A real timestamp finds the first batch whose max timestamp reaches it: Bunka
- * never decodes records, so the answer is that batch's base offset (clients skip earlier records of
- * the batch on their own, as they do after any seek into the middle of a batch).
+ * waits to be tiered). A real timestamp finds the first record whose timestamp reaches it: the log
+ * reads record timestamps inside that one uncompressed batch (never on the produce path); for
+ * compressed batches the answer is the batch's base offset, never later than Kafka's.
  */
 import { readListOffsetsRequest } from "../protocol/generated/list-offsets-request.ts";
 import { writeListOffsetsResponse, type ListOffsetsResponse } from "../protocol/generated/list-offsets-response.ts";

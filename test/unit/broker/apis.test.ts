@@ -204,6 +204,9 @@ describe("produce and fetch", () => {
     expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.CORRUPT_MESSAGE);
     expect((await produce("pf-err", 0, ["x"], -1, 2)).errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
     expect((await produce("pf-err", 0, ["x"], 2)).errorCode).toBe(ErrorCode.INVALID_REQUIRED_ACKS);
+    const two = Buffer.concat([buildRecordBatch([{ value: enc.encode("a") }]), buildRecordBatch([{ value: enc.encode("b") }])]);
+    const twoRes = await b.call(C.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: "pf-err", partitionData: [{ index: 0, records: two }] }] });
+    expect(twoRes.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.INVALID_RECORD);
     expect(b.broker.topics.partition("pf-err", 0)!.logEndOffset).toBe(0);
   });
 
