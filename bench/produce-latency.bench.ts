@@ -21,6 +21,7 @@
  * bench/lib/stats.ts. A JSON copy of the results goes to .cache/bench-results/.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Bench } from "tinybench";
 import { Fetch, Produce } from "../src/client/codecs.ts";
@@ -143,6 +144,24 @@ async function roundTrips(broker: BrokerHandle, mode: Mode): Promise<Row[]> {
       note: `max in flight ${maxInFlight}; ${brokerCpuNote(broker, cpu0, s.n)}`,
     });
   }
+  // 3. One producer with 1 ms think time between requests (perf.now samples): the same pacing as
+  //    the end-to-end loop below, without a consumer, to separate idle wake-up cost from the
+  //    cost of waking a parked fetch.
+  {
+    const c = conns[0]!;
+    const samples: number[] = [];
+    for (let i = 0; i < CFG.e2eWarmup; i++) checkProduce(await c.send(Produce, PRODUCE_VERSION, req));
+    const cpu0 = processCpuMs(pid);
+    const wall0 = performance.now();
+    for (let i = 0; i < CFG.e2eIterations; i++) {
+      const t = performance.now();
+      checkProduce(await c.send(Produce, PRODUCE_VERSION, req));
+      samples.push(performance.now() - t);
+      await Bun.sleep(1);
+    }
+    const s = summarize(samples, performance.now() - wall0);
+    rows.push({ name: `[${mode.name}] produce RTT, 1 producer, 1 ms think time`, s, note: brokerCpuNote(broker, cpu0, s.n) });
+  }
   for (const c of conns) c.close();
   return rows;
 }
@@ -234,7 +253,8 @@ async function main(): Promise<void> {
   const env = describeEnvironment(base);
   console.log(`produce-latency${QUICK ? " --quick" : ""}: ${env.date}`);
   console.log(`machine: ${env.cores} cores, ${env.cpuModel}, Linux ${env.kernel}, Bun ${env.bun}`);
-  console.log(`data dir: ${base} on ${env.fsType} (${env.device})\n`);
+  console.log(`data dir: ${base} on ${env.fsType} (${env.device})`);
+  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(" ")}\n`);
 
   const rows: Row[] = [];
 
@@ -264,7 +284,7 @@ async function main(): Promise<void> {
   }
 
   const elapsed = (performance.now() - t0) / 1000;
-  console.log(`## All results (${QUICK ? "--quick" : "full"}, ${elapsed.toFixed(0)} s)\n`);
+  console.log(`## All results (${QUICK ? "--quick" : "full"}, ${elapsed.toFixed(0)} s; load average at end ${loadavg().map((x) => x.toFixed(2)).join(" ")})\n`);
   console.log(table(rows));
   const durable = rows.find((r) => r.name.startsWith("[durable] produce RTT, 1 producer"));
   if (durable) {
