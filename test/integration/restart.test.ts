@@ -23,7 +23,7 @@ const ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 let broker: BrokerHandle;
 let client: WireClient;
 
-const TOPICS = [
+const TOPICS: { name: string; partitions: number; configs: Record<string, string> }[] = [
   { name: "rs-a", partitions: 2, configs: { "retention.ms": "86400000", "segment.bytes": "1048576", "max.message.bytes": "500000" } },
   { name: "rs-b", partitions: 1, configs: { "retention.bytes": "100000000", "cleanup.policy": "delete" } },
 ];

@@ -463,7 +463,7 @@ describe("deterministic corrupt produce", () => {
   test("each corruption gets its error code and leaves the log untouched", async () => {
     const rng = new Prng(SEED);
     const before = [await listOffset(client, "corrupt-target", 0, -1), await listOffset(client, "corrupt-target", 1, -1)];
-    expect(before.map((b) => b.offset)).toEqual([endOffsets.get("corrupt-target-0"), endOffsets.get("corrupt-target-1")]);
+    expect(before.map((b) => b.offset)).toEqual([endOffsets.get("corrupt-target-0")!, endOffsets.get("corrupt-target-1")!]);
     const outcomes: string[] = [];
     const wanted: string[] = [];
     for (const c of CORRUPTIONS) {
