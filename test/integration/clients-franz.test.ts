@@ -30,7 +30,7 @@ describe("franz-go", () => {
     expect(summary.consumed).toBe(50_000);
     const produced = lines.find((l) => l.event === "produced");
     for (const n of produced!.perPartition as number[]) expect(n).toBeGreaterThan(0);
-  });
+  }, 120_000);
 
   for (const codec of ["none", "gzip", "lz4", "zstd"]) {
     test(`10,000 records, compression ${codec}`, async () => {
@@ -45,6 +45,6 @@ describe("franz-go", () => {
         codec,
       ]);
       expect(summary.consumed).toBe(10_000);
-    });
+    }, 60_000);
   }
 });

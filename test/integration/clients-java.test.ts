@@ -50,7 +50,7 @@ describe("Java client", () => {
       "createPartitions",
       "deleteTopic",
     ]);
-  });
+  }, 120_000);
 });
 
 describe("kafka-topics (TopicCommand)", () => {

@@ -6,7 +6,7 @@
 // kafkajs can only consume through a consumer group; its consumer test arrives
 // together with consumer-group support in the broker.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Producer } from "kafkajs";
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type ITopicConfig, type Producer } from "kafkajs";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
 import { kcat } from "../support/tools.ts";
 
@@ -60,6 +60,27 @@ async function readTopic(topic: string): Promise<Consumed[]> {
     });
 }
 
+/** createTopics, then wait until the broker serves offsets for every partition: a
+ *  leader in the metadata does not mean the partition is ready yet (real Kafka can
+ *  answer NOT_LEADER / UNKNOWN_TOPIC for a moment after creation). */
+async function createTopicsReady(topics: ITopicConfig[]): Promise<boolean> {
+  const created = await admin.createTopics({ waitForLeaders: true, topics });
+  const deadline = Date.now() + 30_000;
+  for (const t of topics) {
+    while (true) {
+      try {
+        const offs = await admin.fetchTopicOffsets(t.topic);
+        if (offs.length === (t.numPartitions ?? 1)) break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${t.topic} not ready after 30 s`);
+      await Bun.sleep(100);
+    }
+  }
+  return created;
+}
+
 async function sumOffsets(topic: string): Promise<number> {
   const offs = await admin.fetchTopicOffsets(topic);
   return offs.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
@@ -69,13 +90,10 @@ describe("kafkajs admin", () => {
   test("createTopics, listTopics, fetchTopicMetadata, fetchTopicOffsets", async () => {
     const t4 = `kjs-admin4-${stamp}`;
     const t1 = `kjs-admin1-${stamp}`;
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
+    const created = await createTopicsReady([
         { topic: t4, numPartitions: 4, replicationFactor: 1 },
-        { topic: t1, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: "retention.ms", value: "600000" }] },
-      ],
-    });
+      { topic: t1, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: "retention.ms", value: "600000" }] },
+    ]);
     expect(created).toBe(true);
     // kafkajs answers false (not an error) when the topic already exists.
     expect(await admin.createTopics({ topics: [{ topic: t4, numPartitions: 4 }] })).toBe(false);
@@ -104,13 +122,13 @@ describe("kafkajs admin", () => {
       expect(o.high).toBe("0");
       expect(o.low).toBe("0");
     }
-  });
+  }, 60_000);
 });
 
 describe("kafkajs producer", () => {
   test("keyed messages with headers over 4 partitions, in batches; read back with kcat", async () => {
     const topic = `kjs-keyed-${stamp}`;
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 4, replicationFactor: 1 }] });
+    await createTopicsReady([{ topic, numPartitions: 4, replicationFactor: 1 }]);
     const producer = await newProducer();
     const N = 2000;
     const sent: { key: string; value: string; headers: Record<string, string> }[] = [];
@@ -153,11 +171,11 @@ describe("kafkajs producer", () => {
       lastSeq.set(r.partition, seq);
     }
     expect(new Set(got.map((r) => r.partition)).size).toBeGreaterThan(1);
-  });
+  }, 60_000);
 
   test("explicit partitions without keys; baseOffset per send", async () => {
     const topic = `kjs-nokey-${stamp}`;
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 1 }] });
+    await createTopicsReady([{ topic, numPartitions: 3, replicationFactor: 1 }]);
     const producer = await newProducer();
     for (let round = 0; round < 5; round++) {
       for (let p = 0; p < 3; p++) {
@@ -180,11 +198,11 @@ describe("kafkajs producer", () => {
       expect(r.key).toBe("");
       expect(r.headers).toBe("");
     }
-  });
+  }, 60_000);
 
   test("idempotent producer with gzip compression", async () => {
     const topic = `kjs-idem-gzip-${stamp}`;
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2, replicationFactor: 1 }] });
+    await createTopicsReady([{ topic, numPartitions: 2, replicationFactor: 1 }]);
     const producer = await newProducer({ idempotent: true, maxInFlightRequests: 1 });
     const N = 1000;
     for (let b = 0; b < 10; b++) {
@@ -204,18 +222,15 @@ describe("kafkajs producer", () => {
       return i;
     });
     expect(new Set(seqs).size).toBe(N);
-  });
+  }, 60_000);
 
   test("sendBatch to two topics at once", async () => {
     const a = `kjs-batch-a-${stamp}`;
     const b = `kjs-batch-b-${stamp}`;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: a, numPartitions: 2, replicationFactor: 1 },
-        { topic: b, numPartitions: 1, replicationFactor: 1 },
-      ],
-    });
+    await createTopicsReady([
+      { topic: a, numPartitions: 2, replicationFactor: 1 },
+      { topic: b, numPartitions: 1, replicationFactor: 1 },
+    ]);
     const producer = await newProducer();
     const res = await producer.sendBatch({
       acks: -1,
@@ -231,5 +246,5 @@ describe("kafkajs producer", () => {
     expect(gotA.map((r) => r.value).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `A${i}`).sort());
     for (const r of gotA) expect(r.key).toBe(`a${r.value.slice(1)}`);
     expect(gotB.map((r) => r.value)).toEqual(Array.from({ length: 30 }, (_, i) => `B${i}`));
-  });
+  }, 60_000);
 });

@@ -116,6 +116,6 @@ describe("kcat round trip", () => {
       expect(Buffer.from(roundTrip).equals(Buffer.from(inputText))).toBe(true);
       // Keyed records spread over more than one partition.
       expect(lastOffset.size).toBeGreaterThan(1);
-    });
+    }, 60_000);
   }
 });

@@ -203,8 +203,8 @@ export async function franz(
 
 // ------------------------------------------------------------------ kafkajs admin
 
-/** Creates a topic with kafkajs' admin client (fast, in-process) and waits for
- *  every partition to have a leader. Used by tests whose client can't create topics. */
+/** Creates a topic with kafkajs' admin client (fast, in-process) and waits until
+ *  every partition has a leader and answers ListOffsets. Used by tests whose client can't create topics. */
 export async function createTopic(
   bootstrap: string,
   topic: string,
@@ -227,6 +227,19 @@ export async function createTopic(
         },
       ],
     });
+    // A leader in the metadata does not mean the partition serves requests yet
+    // (real Kafka answers NOT_LEADER / UNKNOWN_TOPIC for a moment): wait for offsets.
+    const deadline = Date.now() + 30_000;
+    while (true) {
+      try {
+        const offs = await admin.fetchTopicOffsets(topic);
+        if (offs.length === numPartitions) break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic} not ready after 30 s`);
+      await Bun.sleep(100);
+    }
   } finally {
     await admin.disconnect();
   }
