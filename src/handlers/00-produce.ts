@@ -106,5 +106,6 @@ export const produceHandler = defineHandler({
 function hasSeveralBatches(records: Uint8Array): boolean {
   if (records.length < 12) return false; // too short: the log reports it as corrupt
   const batchLength = (records[8]! << 24) | (records[9]! << 16) | (records[10]! << 8) | records[11]!;
-  return batchLength >= 0 && records.length > 12 + batchLength;
+  // Below the 49-byte minimum the batch is corrupt, which the log reports as CORRUPT_MESSAGE.
+  return batchLength >= 49 && records.length > 12 + batchLength;
 }

@@ -10,7 +10,7 @@ import { ErrorCode } from "../protocol/error-codes.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { TopicState } from "../broker/topic-manager.ts";
-import { isInternalTopic } from "../broker/topic-names.ts";
+import { isInternalTopic, topicNameError } from "../broker/topic-names.ts";
 import { defineHandler } from "./handler.ts";
 
 const UNSET_AUTHORIZED_OPERATIONS = -2147483648;
@@ -22,26 +22,35 @@ export const metadataHandler = defineHandler({
   maxVersion: 12,
   readRequest: readMetadataRequest,
   writeResponse: writeMetadataResponse,
-  async handle({ broker }, req): Promise<MetadataResponse> {
+  async handle({ broker, apiVersion }, req): Promise<MetadataResponse> {
+    // Topic names became nullable in responses only in v12; older versions echo "" instead.
+    const nameOrEmpty = (name: string | null) => (name === null && apiVersion < 12 ? "" : name);
     const topics: MetadataResponse["topics"] = [];
     if (req.topics === null) {
       for (const t of broker.topics.all()) topics.push(describeTopic(broker, t));
     } else {
       for (const requested of req.topics) {
+        const name = requested.name ?? null;
         let state: TopicState | undefined;
-        if (requested.name !== null && requested.name !== undefined) state = broker.topics.get(requested.name);
-        else if (requested.topicId && requested.topicId !== ZERO_UUID) state = broker.topics.getById(requested.topicId);
-        if (!state && requested.name && req.allowAutoTopicCreation !== false && broker.config.autoCreateTopics && !isInternalTopic(requested.name)) {
-          const created = await broker.topics.autoCreate(requested.name);
+        if (name !== null) {
+          const invalid = topicNameError(name);
+          if (invalid) {
+            topics.push(topicError(name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));
+            continue;
+          }
+          state = broker.topics.get(name);
+        } else if (requested.topicId && requested.topicId !== ZERO_UUID) state = broker.topics.getById(requested.topicId);
+        if (!state && name !== null && req.allowAutoTopicCreation !== false && broker.config.autoCreateTopics && !isInternalTopic(name)) {
+          const created = await broker.topics.autoCreate(name);
           if ("record" in created) state = created;
           else {
-            topics.push(topicError(requested.name, requested.topicId ?? ZERO_UUID, created.errorCode));
+            topics.push(topicError(name, requested.topicId ?? ZERO_UUID, created.errorCode));
             continue;
           }
         }
         if (state) topics.push(describeTopic(broker, state));
-        else if (requested.name) topics.push(topicError(requested.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
-        else topics.push(topicError(null, requested.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID));
+        else if (name !== null) topics.push(topicError(name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        else topics.push(topicError(nameOrEmpty(null), requested.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID));
       }
     }
     return {
