@@ -70,8 +70,26 @@ export class Broker implements FrameDispatcher {
 
   onConnectionClosed(): void {}
 
+  private readonly advancedLogs = new Set<PartitionLog>();
+  private wakeScheduled = false;
+
+  /**
+   * Waiting fetches are woken on the next turn of the event loop, not inside the append or fsync
+   * callback: the produce acknowledgements that the same advance resolves go out first (they are on
+   * the latency-critical path), and several advances in one turn wake each waiter once.
+   */
   private watchLog(partitionLog: PartitionLog): void {
-    partitionLog.onHighWatermarkAdvance = (l) => this.purgatory.notify(l);
+    partitionLog.onHighWatermarkAdvance = (l) => {
+      this.advancedLogs.add(l);
+      if (this.wakeScheduled) return;
+      this.wakeScheduled = true;
+      setImmediate(() => {
+        this.wakeScheduled = false;
+        const logs = [...this.advancedLogs];
+        this.advancedLogs.clear();
+        for (const log of logs) this.purgatory.notify(log);
+      });
+    };
   }
 
   startBackgroundTasks(): void {
