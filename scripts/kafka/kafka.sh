@@ -7,6 +7,9 @@
 #   scripts/kafka/kafka.sh start  [--port N] [--fresh]   start (no-op if already up)
 #   scripts/kafka/kafka.sh stop   [--port N]             stop and wait for exit
 #   scripts/kafka/kafka.sh status [--port N]             exit 0 if up, 1 if not
+#   scripts/kafka/kafka.sh format [--port N] [--fresh]   write server.properties and format the
+#                                                        storage if needed, without starting
+#                                                        (so a later `start` times only the broker)
 #
 # --port (or env KAFKA_PORT): client port, default 19092; the controller listens
 #   on port+1 (env KAFKA_CONTROLLER_PORT overrides).
@@ -95,21 +98,7 @@ EOF
   fi
 }
 
-start() {
-  local pid
-  if pid="$(running_pid)"; then
-    if port_open "$PORT"; then
-      echo "kafka already running (pid $pid)"
-      echo "kafka listening on 127.0.0.1:$PORT"
-      return 0
-    fi
-    echo "kafka.sh: pid $pid is alive but port $PORT is closed; stopping it" >&2
-    stop
-  fi
-  if port_open "$PORT"; then
-    echo "kafka.sh: port $PORT is already in use by another process" >&2
-    exit 1
-  fi
+format_storage() {
   local cp
   cp="$(java_cp)"
   if [ "$FRESH" = 1 ]; then rm -rf "$DATA"; fi
@@ -127,6 +116,26 @@ start() {
       exit 1
     }
   fi
+}
+
+start() {
+  local pid
+  if pid="$(running_pid)"; then
+    if port_open "$PORT"; then
+      echo "kafka already running (pid $pid)"
+      echo "kafka listening on 127.0.0.1:$PORT"
+      return 0
+    fi
+    echo "kafka.sh: pid $pid is alive but port $PORT is closed; stopping it" >&2
+    stop
+  fi
+  if port_open "$PORT"; then
+    echo "kafka.sh: port $PORT is already in use by another process" >&2
+    exit 1
+  fi
+  format_storage
+  local cp
+  cp="$(java_cp)"
   : >"$LOG"
   # setsid + nohup: the broker outlives this script and ignores the caller's SIGHUP.
   setsid nohup java -Xms"$HEAP" -Xmx"$HEAP" -server \
@@ -195,5 +204,6 @@ case "$cmd" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status [--port N] [--fresh]" >&2; exit 2 ;;
+  format) format_storage ;;
+  *) echo "usage: $0 start|stop|status|format [--port N] [--fresh]" >&2; exit 2 ;;
 esac
