@@ -3,3 +3,4 @@
 //! they live). Loaded from TypeScript only through `src/native/index.ts`.
 
 mod crc;
+mod codecs;
