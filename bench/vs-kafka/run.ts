@@ -1,0 +1,295 @@
+/**
+ * Latency (and startup / recovery / memory) of Bunka against Apache Kafka 4.3.1, side by side on
+ * the same machine, each broker alone while it is measured.
+ *
+ *   bun run bench:vs-kafka                 full grid: partitions {1, 100, 1000} × {1, 10, 50 MiB/s, max}
+ *   bun run bench:vs-kafka --quick         a few minutes: partitions {1, 100} × {1, 10 MiB/s} (+ max, sequential)
+ *   bun bench/vs-kafka/run.ts --only bunka --tiny --out DIR     harness self-test (no JVM)
+ *
+ * Options: --only kafka|bunka, --durability none|fsync, --out DIR (default bench/results),
+ *   --partitions 1,100 and --rates 1,10 (override the grid), --heap 2g (Kafka JVM heap).
+ *
+ * For each durability setting, for each broker in turn (Kafka, then Bunka): fresh data dir,
+ * start (timed), idle RSS, then per partition count a fresh topic and per target rate:
+ * ProducerPerformance and the open-loop wire-client run; then the unthrottled ProducerPerformance
+ * ("max"), Kafka's EndToEndLatency and the tinybench sequential tasks; then fill a recovery topic,
+ * kill -9, restart (timed) until every acknowledged record is listed; stop. See README.md here.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { Produce } from "../../src/client/codecs.ts";
+import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
+import { WireClient } from "../../src/client/wire-client.ts";
+import { REPO_ROOT } from "../../test/support/broker.ts";
+import { createTopic } from "../../test/support/tools.ts";
+import { describeEnvironment } from "../lib/env.ts";
+import { createBroker, endOffsets, rssMiB, type Broker, type BrokerKind, type Durability } from "./brokers.ts";
+import { endToEndLatency, producerPerformance } from "./java-tools.ts";
+import { openLoop, RECORD_BYTES, sequential } from "./js-load.ts";
+import { markdown, svg, type ExtraRow, type LatencyRow, type Row } from "./report.ts";
+
+// ------------------------------------------------------------------------------- options
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const opt = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const MODE = flag("--tiny") ? "tiny" : flag("--quick") ? "quick" : "full";
+const only = opt("--only") as BrokerKind | undefined;
+if (only && only !== "kafka" && only !== "bunka") throw new Error(`--only kafka|bunka, not ${only}`);
+const onlyDur = opt("--durability") as Durability | undefined;
+const OUT = opt("--out") ?? join(REPO_ROOT, "bench", "results");
+const HEAP = opt("--heap") ?? "2g";
+
+interface Config {
+  partitions: number[];
+  rates: number[];
+  max: boolean;
+  jsAtMax: boolean;
+  java: boolean;
+  warmupMs: number;
+  durationMs: number;
+  perfSeconds: number;
+  maxRecords: number;
+  e2eToolRecords: number;
+  seqMs: number;
+  recoveryMiB: number;
+}
+const CFG: Config =
+  MODE === "tiny"
+    ? { partitions: [1], rates: [1], max: false, jsAtMax: false, java: false, warmupMs: 300, durationMs: 1200, perfSeconds: 0, maxRecords: 0, e2eToolRecords: 0, seqMs: 300, recoveryMiB: 16 }
+    : MODE === "quick"
+      ? { partitions: [1, 100], rates: [1, 10], max: true, jsAtMax: false, java: true, warmupMs: 1000, durationMs: 4000, perfSeconds: 5, maxRecords: 150_000, e2eToolRecords: 300, seqMs: 1000, recoveryMiB: 200 }
+      : { partitions: [1, 100, 1000], rates: [1, 10, 50], max: true, jsAtMax: true, java: true, warmupMs: 2000, durationMs: 10_000, perfSeconds: 12, maxRecords: 600_000, e2eToolRecords: 1000, seqMs: 3000, recoveryMiB: 1024 };
+if (opt("--partitions")) CFG.partitions = opt("--partitions")!.split(",").map(Number);
+if (opt("--rates")) CFG.rates = opt("--rates")!.split(",").map(Number);
+
+const RUN_ID = new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d\d\dZ$/, "Z");
+const DATA_ROOT = join(REPO_ROOT, ".cache", "bench-data", "vs-kafka");
+const rows: Row[] = [];
+const load1 = () => Number(loadavg()[0]!.toFixed(2));
+const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+// ------------------------------------------------------------------------------- pieces
+
+/** Fills `topic` with `mib` MiB of 1 KiB records through the wire client (acks=all, 8 in flight). */
+async function fill(b: Broker, topic: string, partitions: number, mib: number): Promise<number> {
+  const c = await WireClient.connect(b.host, b.port, "vs-kafka-fill");
+  try {
+    const perBatch = 256;
+    const total = Math.ceil((mib * 1024 * 1024) / RECORD_BYTES / perBatch);
+    const value = new Uint8Array(RECORD_BYTES).map((_, i) => (i * 7) & 0xff);
+    const batch = buildRecordBatch(Array.from({ length: perBatch }, () => ({ value })));
+    let sent = 0;
+    let acked = 0;
+    const inflight = new Set<Promise<void>>();
+    while (sent < total) {
+      const part = sent % partitions;
+      const p = c
+        .send(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: part, records: batch }] }] })
+        .then((res) => {
+          const pr = res.responses[0]!.partitionResponses[0]!;
+          if (pr.errorCode !== 0) throw new Error(`fill: Produce error ${pr.errorCode}`);
+          acked += perBatch;
+        });
+      sent++;
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+      if (inflight.size >= 8) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+    return acked;
+  } finally {
+    c.close();
+  }
+}
+
+function latencyRow(b: Broker, base: Omit<LatencyRow, "runId" | "mode" | "broker" | "durability" | "load1">): LatencyRow {
+  const r: LatencyRow = { runId: RUN_ID, mode: MODE, broker: b.spec.kind, durability: b.spec.durability, ...base, load1: load1() };
+  rows.push(r);
+  const f = (x: number | null) => (x === null ? "–" : x.toFixed(3));
+  log(
+    `  ${r.broker}/${r.durability} P=${r.partitions} ${r.step} ${r.metric} ${r.tool}: ${r.achievedMBps.toFixed(2)} MiB/s p50 ${f(r.p50Ms)} p95 ${f(r.p95Ms)} p99 ${f(r.p99Ms)} p99.9 ${f(r.p999Ms)} ms (n=${r.n}, load ${r.load1})`,
+  );
+  return r;
+}
+
+function extraRow(b: Broker, metric: ExtraRow["metric"], label: string, value: number, unit: ExtraRow["unit"], note?: string): void {
+  const r: ExtraRow = { runId: RUN_ID, mode: MODE, broker: b.spec.kind, durability: b.spec.durability, metric, label, value, unit, ...(note ? { note } : {}) };
+  rows.push(r);
+  log(`  ${r.broker}/${r.durability} ${metric} ${label}: ${value.toFixed(1)} ${unit}`);
+}
+
+async function runBroker(kind: BrokerKind, durability: Durability): Promise<void> {
+  const spec = { kind, durability, dataDir: join(DATA_ROOT, `${kind}-${durability}`), heap: HEAP };
+  log(`== ${kind}, durability ${durability}`);
+  const b = await createBroker(spec, { fresh: true });
+  let peakRss = 0;
+  const sampleRss = () => {
+    const r = rssMiB(b.pid());
+    if (r > peakRss) peakRss = r;
+  };
+  try {
+    const startMs = await b.start();
+    extraRow(b, "startup", "empty data dir", startMs, "ms");
+    await Bun.sleep(1000);
+    extraRow(b, "rss", "idle after start", rssMiB(b.pid()), "MiB");
+
+    for (const P of CFG.partitions) {
+      const topic = `lat-p${P}`;
+      const t0 = performance.now();
+      await createTopic(b.bootstrap, topic, P);
+      log(`  topic ${topic} ready in ${(performance.now() - t0).toFixed(0)} ms`);
+      const sampler = setInterval(sampleRss, 250);
+      try {
+        for (const rate of CFG.rates) {
+          if (CFG.java) {
+            const recs = Math.round(rate * 1024 * CFG.perfSeconds);
+            const warm = Math.round(rate * 1024 * 1);
+            const pr = await producerPerformance(b.bootstrap, topic, rate, recs + warm, warm);
+            latencyRow(b, {
+              partitions: P, step: String(rate), targetMBps: rate, achievedMBps: pr.mbPerSec, metric: "produce", tool: "kafka-producer-perf",
+              p50Ms: pr.p50, p95Ms: pr.p95, p99Ms: pr.p99, p999Ms: pr.p999, n: pr.records, note: pr.raw,
+            });
+          }
+          const ol = await openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
+          const note = `${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}`;
+          for (const metric of ["produce", "e2e"] as const) {
+            const s = ol[metric];
+            latencyRow(b, {
+              partitions: P, step: String(rate), targetMBps: rate, achievedMBps: ol.achievedMBps, metric, tool: "wire-client/open-loop",
+              p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, p999Ms: s.p999, n: s.n, note,
+            });
+          }
+        }
+        if (CFG.max) {
+          const pr = await producerPerformance(b.bootstrap, topic, -1, CFG.maxRecords + CFG.maxRecords / 5, CFG.maxRecords / 5);
+          latencyRow(b, {
+            partitions: P, step: "max", targetMBps: 0, achievedMBps: pr.mbPerSec, metric: "produce", tool: "kafka-producer-perf",
+            p50Ms: pr.p50, p95Ms: pr.p95, p99Ms: pr.p99, p999Ms: pr.p999, n: pr.records, note: pr.raw,
+          });
+          if (CFG.jsAtMax) {
+            // e2e at this broker's own maximum (as measured just now by ProducerPerformance)
+            const ol = await openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: pr.mbPerSec, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
+            const note = `target = ProducerPerformance max ${pr.mbPerSec} MiB/s; ${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}`;
+            for (const metric of ["produce", "e2e"] as const) {
+              const s = ol[metric];
+              latencyRow(b, {
+                partitions: P, step: "max", targetMBps: pr.mbPerSec, achievedMBps: ol.achievedMBps, metric, tool: "wire-client/open-loop",
+                p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, p999Ms: s.p999, n: s.n, note,
+              });
+            }
+          }
+        }
+        if (CFG.java) {
+          const e = await endToEndLatency(b.bootstrap, topic, CFG.e2eToolRecords);
+          latencyRow(b, {
+            partitions: P, step: "seq", targetMBps: 0, achievedMBps: (e.n * RECORD_BYTES) / 1048576 / (e.avgMs * e.n / 1000), metric: "e2e", tool: "kafka-e2e-latency",
+            p50Ms: e.p50, p95Ms: null, p99Ms: e.p99, p999Ms: e.p999, n: e.n, note: e.raw,
+          });
+        }
+        const sq = await sequential(b.host, b.port, topic, CFG.seqMs);
+        for (const metric of ["produce", "e2e"] as const) {
+          const s = sq[metric];
+          latencyRow(b, {
+            partitions: P, step: "seq", targetMBps: 0, achievedMBps: metric === "e2e" ? sq.achievedMBps : RECORD_BYTES / 1048576 / (s.p50 / 1000), metric, tool: "wire-client/tinybench",
+            p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, p999Ms: s.p999, n: s.n,
+          });
+        }
+      } finally {
+        clearInterval(sampler);
+      }
+    }
+    extraRow(b, "rss", "peak under load", peakRss, "MiB", "max VmRSS sampled every 250 ms during the grid");
+
+    // recovery after kill -9
+    const RP = 4;
+    await createTopic(b.bootstrap, "recovery", RP);
+    const t0 = performance.now();
+    const acked = await fill(b, "recovery", RP, CFG.recoveryMiB);
+    log(`  filled ${CFG.recoveryMiB} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    extraRow(b, "rss", `after writing ${CFG.recoveryMiB} MiB`, rssMiB(b.pid()), "MiB");
+    await b.kill9();
+    const r0 = performance.now();
+    const readyMs = await b.start();
+    // served: every acknowledged record listed again
+    const c = await WireClient.connect(b.host, b.port, "vs-kafka-recovery");
+    try {
+      while (true) {
+        try {
+          const ends = await endOffsets(c, "recovery", RP);
+          const sum = ends.reduce((a, x) => a + x, 0);
+          if (sum >= acked) break;
+          if (performance.now() - r0 > 300_000) throw new Error(`after kill -9 only ${sum} of ${acked} acknowledged records are listed`);
+        } catch (e) {
+          if (performance.now() - r0 > 300_000) throw e;
+        }
+        await Bun.sleep(10);
+      }
+    } finally {
+      c.close();
+    }
+    const servedMs = performance.now() - r0;
+    const label = `kill -9 with ${CFG.recoveryMiB >= 1024 ? `${CFG.recoveryMiB / 1024} GiB` : `${CFG.recoveryMiB} MiB`}`;
+    extraRow(b, "recovery", `${label}: ready`, readyMs, "ms", "spawn → Metadata answered");
+    extraRow(b, "recovery", `${label}: all data listed`, servedMs, "ms", "spawn → ListOffsets covers every acknowledged record");
+    extraRow(b, "rss", "after recovery", rssMiB(b.pid()), "MiB");
+  } catch (e) {
+    console.error(`${kind}/${durability} failed; broker log: ${b.logFile}`);
+    throw e;
+  } finally {
+    await b.stop().catch((e) => console.error(`stop failed: ${e}`));
+  }
+}
+
+// ------------------------------------------------------------------------------- main
+
+function javaVersion(): string {
+  const r = Bun.spawnSync(["java", "-version"], { stderr: "pipe" });
+  return r.stderr.toString().split("\n")[0]?.trim() ?? "java ?";
+}
+
+async function main(): Promise<void> {
+  mkdirSync(DATA_ROOT, { recursive: true });
+  const env = {
+    runId: RUN_ID,
+    mode: MODE,
+    command: `bun bench/vs-kafka/run.ts ${argv.join(" ")}`.trim(),
+    ...describeEnvironment(DATA_ROOT),
+    java: javaVersion(),
+    kafkaHeap: HEAP,
+    loadStart: loadavg().map((x) => x.toFixed(2)).join(" "),
+    loadEnd: "",
+    config: CFG,
+  };
+  log(`vs-kafka ${MODE}: ${JSON.stringify(CFG)}; data under ${DATA_ROOT} (${env.fsType}); load ${env.loadStart}`);
+  const brokers: BrokerKind[] = only ? [only] : ["kafka", "bunka"];
+  const durs: Durability[] = onlyDur ? [onlyDur] : ["none", "fsync"];
+  const started = performance.now();
+  for (const d of durs) for (const k of brokers) await runBroker(k, d);
+  env.loadEnd = loadavg().map((x) => x.toFixed(2)).join(" ");
+  const minutes = ((performance.now() - started) / 60000).toFixed(1);
+  log(`done in ${minutes} min`);
+
+  mkdirSync(OUT, { recursive: true });
+  const json = JSON.stringify(rows, null, 1) + "\n";
+  const md =
+    `## Bunka vs Apache Kafka — ${MODE} run\n\n` +
+    markdown(rows, env) +
+    `\nTook ${minutes} min. Raw rows: \`${RUN_ID}.json\`; environment: \`${RUN_ID}.env.json\`. Plot: latest.svg.\n`;
+  const title = `End-to-end latency vs throughput, Bunka vs Apache Kafka 4.3.1 (${MODE} run ${RUN_ID.slice(0, 10)})`;
+  writeFileSync(join(OUT, `${RUN_ID}.json`), json);
+  writeFileSync(join(OUT, `${RUN_ID}.env.json`), JSON.stringify(env, null, 1) + "\n");
+  writeFileSync(join(OUT, "latest.json"), json);
+  writeFileSync(join(OUT, "latest.md"), md);
+  writeFileSync(join(OUT, "latest.svg"), svg(rows, title));
+  console.log(md);
+  console.log(`wrote ${OUT}/{${RUN_ID}.json,latest.json,latest.md,latest.svg}`);
+  void readFileSync;
+}
+
+await main();
+process.exit(0);
