@@ -10,6 +10,7 @@ import type { BrokerConfig } from "../config/broker-config.ts";
 import { LONG_MAX, type ConfigValue } from "../config/config-def.ts";
 import { effectiveTopicConfig, typedTopicConfig, validateTopicConfig, type EffectiveConfigEntry } from "../config/topic-config.ts";
 import { PartitionLog, type LogConfig } from "../log/partition-log.ts";
+import type { TopicCompressionType } from "../log/log-config.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { MetadataStore, newTopicId, type TopicRecord } from "./metadata-store.ts";
 import { topicNameError } from "./topic-names.ts";
@@ -78,7 +79,7 @@ export class TopicManager {
   }
 
   logConfig(record: TopicRecord): LogConfig {
-    return toLogConfig(typedTopicConfig(this.effectiveConfig(record)));
+    return toLogConfig(typedTopicConfig(this.effectiveConfig(record)), this.config);
   }
 
   /** Validates a create request without doing it (also used for validate_only). */
@@ -209,7 +210,14 @@ function flushSetting(v: ConfigValue | undefined): number | null {
   return typeof v === "number" && v < LONG_MAX ? v : null;
 }
 
-export function toLogConfig(c: Map<string, ConfigValue>): LogConfig {
+const COMPRESSION_TYPES: readonly TopicCompressionType[] = ["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"];
+
+function compressionType(v: ConfigValue | undefined): TopicCompressionType {
+  return COMPRESSION_TYPES.find((t) => t === v) ?? "producer";
+}
+
+/** Topic configs (plus the broker settings the log obeys) → the log's settings. */
+export function toLogConfig(c: Map<string, ConfigValue>, broker?: Pick<BrokerConfig, "messageDeepValidation">): LogConfig {
   return {
     segmentBytes: num(c.get("segment.bytes"), 1073741824),
     segmentMs: num(c.get("segment.ms"), 604800000),
@@ -222,5 +230,7 @@ export function toLogConfig(c: Map<string, ConfigValue>): LogConfig {
     flushIntervalMessages: flushSetting(c.get("flush.messages")),
     flushIntervalMs: flushSetting(c.get("flush.ms")),
     fileDeleteDelayMs: num(c.get("file.delete.delay.ms"), 60000),
+    compressionType: compressionType(c.get("compression.type")),
+    deepValidation: broker?.messageDeepValidation ?? false,
   };
 }

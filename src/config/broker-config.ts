@@ -30,6 +30,10 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "offsets.retention.minutes", type: "int", defaultValue: "10080", min: 1, doc: "Committed offset retention." },
   { name: "connections.max.idle.ms", type: "long", defaultValue: "600000", min: -1, doc: "Idle connections close after this." },
   { name: "broker.rack", type: "string", defaultValue: null, doc: "Rack reported in metadata." },
+  {
+    name: "log.message.deep.validation.enable", type: "boolean", defaultValue: "false",
+    doc: "Bunka: decompress every produced batch and check its records against the header (count, structure).",
+  },
 ];
 
 /** Kafka keys that are valid in server.properties but have no effect on a single-node Bunka. */
@@ -76,6 +80,8 @@ export interface BrokerConfig {
   offsetsRetentionMinutes: number;
   connectionsMaxIdleMs: number;
   rack: string | null;
+  /** log.message.deep.validation.enable */
+  messageDeepValidation: boolean;
   /** Raw values of every key that was set (file + overrides), for topic-config synonyms and DescribeConfigs. */
   raw: ReadonlyMap<string, string>;
   warnings: string[];
@@ -165,6 +171,7 @@ export function buildBrokerConfig(raw: Map<string, string>): BrokerConfig {
     offsetsRetentionMinutes: get("offsets.retention.minutes") as number,
     connectionsMaxIdleMs: get("connections.max.idle.ms") as number,
     rack: get("broker.rack") as string | null,
+    messageDeepValidation: get("log.message.deep.validation.enable") as boolean,
     raw,
     warnings,
   };

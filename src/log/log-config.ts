@@ -21,7 +21,17 @@ export interface LogConfig {
   flushIntervalMs: number | null;
   /** file.delete.delay.ms: deleted segments linger as `*.deleted` this long (default 0). */
   fileDeleteDelayMs?: number;
+  /**
+   * compression.type: "producer" (default) stores batches as they came; any other value makes
+   * appends recompress batches in another codec to this one (see log/recompress.ts).
+   */
+  compressionType?: TopicCompressionType;
+  /** Broker's log.message.deep.validation.enable: decompress and check every batch's records. */
+  deepValidation?: boolean;
 }
+
+/** The values of Kafka's compression.type topic config. */
+export type TopicCompressionType = "producer" | "uncompressed" | "gzip" | "snappy" | "lz4" | "zstd";
 
 /** Kafka's defaults, except durable mode (Kafka relies on replication instead of fsync). */
 export const DEFAULT_LOG_CONFIG: LogConfig = {

@@ -27,6 +27,7 @@ import { GroupCommit } from "./group-commit.ts";
 import { isDurableMode } from "./log-config.ts";
 import type { LogConfig } from "./log-config.ts";
 import { readPartitionMeta, writePartitionMeta } from "./partition-meta.ts";
+import { needsRewrite, rewriteBatches, rewriteSettings } from "./recompress.ts";
 import { ProducerStateManager } from "./producer-state.ts";
 import type { ActiveProducer, ProducerBatch } from "./producer-state.ts";
 import { Segment, SegmentCorruptedError } from "./segment.ts";
@@ -170,6 +171,8 @@ export class PartitionLog {
 
   /**
    * Validates, checks producer state, assigns offsets (patching `records` in place) and writes.
+   * When the topic's compression.type forces another codec (or deep validation is on) the batches
+   * may be rebuilt first (log/recompress.ts); the rebuilt copy is patched and written instead.
    * `origin` "client" (Produce) refuses control batches like Kafka's LogValidator ("Clients are not
    * allowed to write control records" → INVALID_RECORD); "coordinator" (transaction markers) may
    * write them.
@@ -182,7 +185,20 @@ export class PartitionLog {
         { batchIndex: validation.batchIndex, message: validation.message },
       ]);
     }
-    const batches = validation.batches;
+    let batches = validation.batches;
+    // Recompression to the topic's codec and deep validation; skipped entirely (no decode, no copy)
+    // when compression.type is `producer` or already matches and deep validation is off.
+    const rewrite = rewriteSettings(this.config);
+    if (rewrite !== null && needsRewrite(batches, rewrite)) {
+      const rewritten = rewriteBatches(records, batches, rewrite);
+      if (!rewritten.ok) {
+        return this.error(rewritten.errorCode, rewritten.message, [
+          { batchIndex: rewritten.batchIndex, message: rewritten.message },
+        ]);
+      }
+      records = rewritten.records;
+      batches = rewritten.batches;
+    }
     const appendTime = this.config.messageTimestampType === "LogAppendTime";
     const producerAppend = this.producers.begin();
     const appended: AppendedBatch[] = [];
