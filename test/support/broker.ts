@@ -11,7 +11,7 @@
 // Broker output is kept in .cache/test-logs/<name>-<time>.log (its path is in
 // `logFile` and in every error message); temporary data dirs are removed by
 // stop() unless BUNKA_TEST_KEEP_DATA=1.
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -74,8 +74,20 @@ function installExitHook(): void {
   });
 }
 
+let logsPruned = false;
+
 function newLogFile(name: string): string {
   mkdirSync(LOG_DIR, { recursive: true });
+  if (!logsPruned) {
+    // Keep a day of broker logs.
+    logsPruned = true;
+    const cutoff = Date.now() - 24 * 3600_000;
+    for (const f of readdirSync(LOG_DIR)) {
+      try {
+        if (statSync(join(LOG_DIR, f)).mtimeMs < cutoff) rmSync(join(LOG_DIR, f), { force: true });
+      } catch {}
+    }
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const file = join(LOG_DIR, `${name}-${stamp}-${process.pid}-${Math.random().toString(36).slice(2, 6)}.log`);
   writeFileSync(file, "");
