@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import type { BrokerConfig } from "../config/broker-config.ts";
+import { GroupCoordinator } from "../groups/coordinator.ts";
 import type { PartitionLog } from "../log/partition-log.ts";
 import type { ConnectionContext, DispatchResult, FrameDispatcher } from "../net/connection.ts";
 import { dispatchFrame } from "./dispatch.ts";
@@ -26,6 +27,8 @@ export class Broker implements FrameDispatcher {
   readonly startedAtMs = Date.now();
   /** Filled in once the listener is bound (port 0 resolves to the real port). */
   advertised: AdvertisedEndpoint;
+  /** Consumer groups and committed offsets; set by open(). */
+  groups!: GroupCoordinator;
   private retentionTimer: ReturnType<typeof setInterval> | null = null;
   private retentionRunning = false;
 
@@ -47,6 +50,22 @@ export class Broker implements FrameDispatcher {
     const broker = new Broker(config, store, topics, log);
     topics.onLogOpened = (partitionLog) => broker.watchLog(partitionLog);
     await topics.open();
+    broker.groups = await GroupCoordinator.open(
+      {
+        dataDir: config.dataDir,
+        initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+        minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+        maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+        maxGroupSize: config.groupMaxSize,
+        offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
+        offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
+        offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
+        logSegmentBytes: config.offsetsTopicSegmentBytes,
+        maxBatchBytes: config.socketRequestMaxBytes + 1024 * 1024,
+      },
+      (topic, partition) => partition >= 0 && partition < (topics.get(topic)?.logs.length ?? 0),
+      log,
+    );
     return broker;
   }
 
@@ -94,6 +113,7 @@ export class Broker implements FrameDispatcher {
 
   startBackgroundTasks(): void {
     this.retentionTimer = setInterval(() => void this.runRetention(), this.config.retentionCheckIntervalMs);
+    this.groups.startBackgroundTasks();
   }
 
   async runRetention(): Promise<void> {
@@ -119,6 +139,7 @@ export class Broker implements FrameDispatcher {
   async shutdown(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.purgatory.completeAll();
+    await this.groups.shutdown();
     await this.topics.closeAll();
   }
 }

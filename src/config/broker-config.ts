@@ -28,6 +28,12 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "log.retention.check.interval.ms", type: "long", defaultValue: "300000", min: 1, doc: "Retention sweep period." },
   { name: "group.initial.rebalance.delay.ms", type: "int", defaultValue: "3000", min: 0, doc: "First-join delay." },
   { name: "offsets.retention.minutes", type: "int", defaultValue: "10080", min: 1, doc: "Committed offset retention." },
+  { name: "offsets.retention.check.interval.ms", type: "long", defaultValue: "600000", min: 1, doc: "Period of the expired-offset sweep." },
+  { name: "offset.metadata.max.bytes", type: "int", defaultValue: "4096", min: 0, doc: "Largest metadata string of a committed offset." },
+  { name: "offsets.topic.segment.bytes", type: "int", defaultValue: "104857600", min: 1, doc: "Segment size of the group log; it is compacted past this size." },
+  { name: "group.min.session.timeout.ms", type: "int", defaultValue: "6000", min: 0, doc: "Smallest session timeout a member may ask for." },
+  { name: "group.max.session.timeout.ms", type: "int", defaultValue: "1800000", min: 0, doc: "Largest session timeout a member may ask for." },
+  { name: "group.max.size", type: "int", defaultValue: "2147483647", min: 1, doc: "Most members of one classic group." },
   { name: "connections.max.idle.ms", type: "long", defaultValue: "600000", min: -1, doc: "Idle connections close after this." },
   { name: "broker.rack", type: "string", defaultValue: null, doc: "Rack reported in metadata." },
   {
@@ -78,6 +84,12 @@ export interface BrokerConfig {
   retentionCheckIntervalMs: number;
   groupInitialRebalanceDelayMs: number;
   offsetsRetentionMinutes: number;
+  offsetsRetentionCheckIntervalMs: number;
+  offsetMetadataMaxBytes: number;
+  offsetsTopicSegmentBytes: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupMaxSize: number;
   connectionsMaxIdleMs: number;
   rack: string | null;
   /** log.message.deep.validation.enable */
@@ -169,6 +181,12 @@ export function buildBrokerConfig(raw: Map<string, string>): BrokerConfig {
     retentionCheckIntervalMs: get("log.retention.check.interval.ms") as number,
     groupInitialRebalanceDelayMs: get("group.initial.rebalance.delay.ms") as number,
     offsetsRetentionMinutes: get("offsets.retention.minutes") as number,
+    offsetsRetentionCheckIntervalMs: get("offsets.retention.check.interval.ms") as number,
+    offsetMetadataMaxBytes: get("offset.metadata.max.bytes") as number,
+    offsetsTopicSegmentBytes: get("offsets.topic.segment.bytes") as number,
+    groupMinSessionTimeoutMs: get("group.min.session.timeout.ms") as number,
+    groupMaxSessionTimeoutMs: get("group.max.session.timeout.ms") as number,
+    groupMaxSize: get("group.max.size") as number,
     connectionsMaxIdleMs: get("connections.max.idle.ms") as number,
     rack: get("broker.rack") as string | null,
     messageDeepValidation: get("log.message.deep.validation.enable") as boolean,

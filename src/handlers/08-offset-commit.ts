@@ -1,0 +1,47 @@
+/**
+ * OffsetCommit (key 8), v2-9 (Kafka 4 removed v0-1). Validated against the group's membership and
+ * generation like Kafka (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
+ * REBALANCE_IN_PROGRESS); generation -1 commits into an empty or unknown group ("simple"
+ * consumers, admin tools). Answered after the commit record is fsynced in the group log.
+ * v2-4 retention_time_ms sets a per-offset expiry. Unknown partitions: UNKNOWN_TOPIC_OR_PARTITION.
+ */
+import { readOffsetCommitRequest } from "../protocol/generated/offset-commit-request.ts";
+import { writeOffsetCommitResponse, type OffsetCommitResponse } from "../protocol/generated/offset-commit-response.ts";
+import { defineHandler } from "./handler.ts";
+
+export const offsetCommitHandler = defineHandler({
+  apiKey: 8,
+  name: "OffsetCommit",
+  minVersion: 2,
+  maxVersion: 9,
+  readRequest: readOffsetCommitRequest,
+  writeResponse: writeOffsetCommitResponse,
+  async handle({ broker, apiVersion }, req): Promise<OffsetCommitResponse> {
+    const partitions = req.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        leaderEpoch: p.committedLeaderEpoch ?? -1,
+        metadata: p.committedMetadata,
+      })),
+    );
+    const codes = await broker.groups.commitOffsets({
+      groupId: req.groupId,
+      memberId: req.memberId ?? "",
+      groupInstanceId: req.groupInstanceId ?? null,
+      generationIdOrMemberEpoch: req.generationIdOrMemberEpoch ?? -1,
+      version: apiVersion,
+      retentionTimeMs: apiVersion <= 4 ? (req.retentionTimeMs ?? -1) : -1,
+      partitions,
+    });
+    let i = 0;
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })),
+      })),
+    };
+  },
+});

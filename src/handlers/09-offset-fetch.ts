@@ -1,0 +1,75 @@
+/**
+ * OffsetFetch (key 9), v1-9 (Kafka 4 removed v0). v2+: null topics = every committed offset of
+ * the group, and a top-level error; v8+: several groups per request. A partition without a commit
+ * answers offset -1 and metadata "". require_stable (v7+) needs nothing: without transactions no
+ * commit is ever pending. The v9 member id / epoch only matter to KIP-848 groups (not served yet).
+ */
+import { readOffsetFetchRequest } from "../protocol/generated/offset-fetch-request.ts";
+import { writeOffsetFetchResponse, type OffsetFetchResponse } from "../protocol/generated/offset-fetch-response.ts";
+import type { FetchedOffset } from "../groups/coordinator.ts";
+import { defineHandler } from "./handler.ts";
+
+type Topic = { name: string; partitionIndexes: number[] };
+
+function byTopic(offsets: FetchedOffset[]): { name: string; partitions: FetchedOffset[] }[] {
+  const out: { name: string; partitions: FetchedOffset[] }[] = [];
+  const index = new Map<string, FetchedOffset[]>();
+  for (const o of offsets) {
+    let list = index.get(o.topic);
+    if (!list) {
+      index.set(o.topic, (list = []));
+      out.push({ name: o.topic, partitions: list });
+    }
+    list.push(o);
+  }
+  return out;
+}
+
+function request(topics: Topic[] | null | undefined): { name: string; partitions: number[] }[] | null {
+  return topics == null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes }));
+}
+
+export const offsetFetchHandler = defineHandler({
+  apiKey: 9,
+  name: "OffsetFetch",
+  minVersion: 1,
+  maxVersion: 9,
+  readRequest: readOffsetFetchRequest,
+  writeResponse: writeOffsetFetchResponse,
+  handle({ broker, apiVersion }, req): OffsetFetchResponse {
+    if (apiVersion >= 8) {
+      return {
+        throttleTimeMs: 0,
+        groups: (req.groups ?? []).map((g) => {
+          const r = broker.groups.fetchOffsets(g.groupId, request(g.topics));
+          return {
+            groupId: g.groupId,
+            errorCode: r.errorCode,
+            topics: byTopic(r.offsets).map((t) => ({
+              name: t.name,
+              partitions: t.partitions.map((p) => ({
+                partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode,
+              })),
+            })),
+          };
+        }),
+      };
+    }
+    const r = broker.groups.fetchOffsets(req.groupId ?? "", request(req.topics));
+    // v1 has no top-level error: a group-level error goes to every partition asked for.
+    const offsets =
+      apiVersion < 2 && r.errorCode !== 0
+        ? (req.topics ?? []).flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition, offset: -1, leaderEpoch: -1, metadata: "", errorCode: r.errorCode })))
+        : r.offsets;
+    return {
+      throttleTimeMs: 0,
+      errorCode: r.errorCode,
+      topics: byTopic(offsets).map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode,
+        })),
+      })),
+    };
+  },
+});

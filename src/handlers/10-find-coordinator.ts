@@ -1,0 +1,38 @@
+/**
+ * FindCoordinator (key 10), v1-6 (Kafka 4 removed v0). This broker coordinates every group, so a
+ * GROUP key (key_type 0) always names it; batched keys from v4. TRANSACTION keys (1) get
+ * COORDINATOR_NOT_AVAILABLE (transactions are not served yet); other key types INVALID_REQUEST.
+ */
+import { readFindCoordinatorRequest } from "../protocol/generated/find-coordinator-request.ts";
+import { writeFindCoordinatorResponse, type Coordinator, type FindCoordinatorResponse } from "../protocol/generated/find-coordinator-response.ts";
+import { GroupError } from "../groups/errors.ts";
+import type { Broker } from "../broker/broker.ts";
+import { defineHandler } from "./handler.ts";
+
+const GROUP_KEY = 0;
+const TRANSACTION_KEY = 1;
+
+function answer(broker: Broker, key: string, keyType: number): Coordinator {
+  const fail = (errorCode: number, errorMessage: string): Coordinator => ({ key, nodeId: -1, host: "", port: -1, errorCode, errorMessage });
+  if (keyType === TRANSACTION_KEY) return fail(GroupError.COORDINATOR_NOT_AVAILABLE, "Transactions are not supported by this broker yet");
+  if (keyType !== GROUP_KEY) return fail(GroupError.INVALID_REQUEST, `Unsupported key type ${keyType}`);
+  if (key === "") return fail(GroupError.INVALID_REQUEST, "The group id must not be empty");
+  return { key, nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, errorCode: GroupError.NONE, errorMessage: null };
+}
+
+export const findCoordinatorHandler = defineHandler({
+  apiKey: 10,
+  name: "FindCoordinator",
+  minVersion: 1,
+  maxVersion: 6,
+  readRequest: readFindCoordinatorRequest,
+  writeResponse: writeFindCoordinatorResponse,
+  handle({ broker, apiVersion }, req): FindCoordinatorResponse {
+    const keyType = req.keyType ?? GROUP_KEY;
+    if (apiVersion >= 4) {
+      return { throttleTimeMs: 0, coordinators: (req.coordinatorKeys ?? []).map((k) => answer(broker, k, keyType)) };
+    }
+    const c = answer(broker, req.key ?? "", keyType);
+    return { throttleTimeMs: 0, errorCode: c.errorCode, errorMessage: c.errorMessage, nodeId: c.nodeId, host: c.host, port: c.port };
+  },
+});

@@ -1,0 +1,44 @@
+/**
+ * DescribeGroups (key 15), v0-5. Members with their metadata and assignment, which (like Kafka)
+ * are filled in only for a Stable group. An unknown group is reported as Dead with no error (the
+ * v0-5 behaviour). authorized_operations: not computed (no ACLs yet), reported as Kafka's
+ * "not requested" value.
+ */
+import { readDescribeGroupsRequest } from "../protocol/generated/describe-groups-request.ts";
+import { writeDescribeGroupsResponse, type DescribeGroupsResponse } from "../protocol/generated/describe-groups-response.ts";
+import { defineHandler } from "./handler.ts";
+
+const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
+export const describeGroupsHandler = defineHandler({
+  apiKey: 15,
+  name: "DescribeGroups",
+  minVersion: 0,
+  maxVersion: 5,
+  readRequest: readDescribeGroupsRequest,
+  writeResponse: writeDescribeGroupsResponse,
+  handle({ broker }, req): DescribeGroupsResponse {
+    return {
+      throttleTimeMs: 0,
+      groups: req.groups.map((id) => {
+        const d = broker.groups.describeGroup(id);
+        return {
+          errorCode: d.errorCode,
+          groupId: d.groupId,
+          groupState: d.state,
+          protocolType: d.protocolType,
+          protocolData: d.protocolData,
+          members: d.members.map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            memberMetadata: m.metadata,
+            memberAssignment: m.assignment,
+          })),
+          authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+        };
+      }),
+    };
+  },
+});
