@@ -5,6 +5,7 @@
 //
 // Extra arguments go to bun test: `bun run test test/unit`, `bun run test -t kcat`.
 // Env: BUNKA_SKIP_SETUP=1 skips the setup step.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..");
@@ -23,8 +24,10 @@ async function main(): Promise<number> {
   }
 
   const extra = process.argv.slice(2);
-  // Path arguments must look like paths to bun test (./x), not name filters.
-  const targets = extra.length > 0 ? extra.map((a) => (a.startsWith("-") || a.startsWith(".") || a.startsWith("/") ? a : `./${a}`)) : ["./test"];
+  // Existing paths must look like paths to bun test (./x), not file-name filters.
+  const asPath = (a: string) => (!a.startsWith("-") && !a.startsWith(".") && !a.startsWith("/") && existsSync(join(ROOT, a)) ? `./${a}` : a);
+  const hasTarget = extra.some((a, i) => !a.startsWith("-") && !(i > 0 && /^-(t|-test-name-pattern|-timeout|-rerun-each|-bail|-preload)$/.test(extra[i - 1]!)));
+  const targets = hasTarget ? extra.map(asPath) : [...extra, "./test"];
   const cmd = [process.execPath, "test", ...targets];
   console.log(`run-tests: ${["bun", ...cmd.slice(1)].join(" ")}`);
   const proc = Bun.spawn(cmd, { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
