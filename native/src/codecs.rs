@@ -231,12 +231,44 @@ fn lz4_compress(data: &[u8]) -> CodecResult<Vec<u8>> {
     enc.finish().map_err(|e| CodecError::Corrupt(format!("lz4: {e}")))
 }
 
-fn lz4_decompress(data: &[u8], max: usize) -> CodecResult<Vec<u8>> {
-    if data.is_empty() {
-        return Err(CodecError::Corrupt("invalid lz4 data: empty input".into()));
+/// A slice reader that remembers whether anyone asked for bytes past its end: lz4_flex treats
+/// end of input where a block header should be as a clean end of frame, which would let a
+/// truncated frame pass as a shorter one.
+struct TrackedSlice<'a> {
+    data: &'a [u8],
+    pos: usize,
+    starved: bool,
+}
+
+impl Read for TrackedSlice<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.data.len() - self.pos);
+        if n == 0 && !buf.is_empty() {
+            self.starved = true;
+        }
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
+}
+
+fn lz4_decompress(data: &[u8], max: usize) -> CodecResult<Vec<u8>> {
     let mut out = Bounded::new(max, size_hint(data.len()));
-    out.read_all(lz4_flex::frame::FrameDecoder::new(data), "lz4")?;
+    let mut input = TrackedSlice { data, pos: 0, starved: false };
+    // Concatenated frames decode as one stream (the LZ4 frame format allows it); each frame must
+    // end with its end mark.
+    while input.pos < data.len() {
+        let start = input.pos;
+        let mut dec = lz4_flex::frame::FrameDecoder::new(&mut input);
+        out.read_all(&mut dec, "lz4")?;
+        drop(dec);
+        if input.starved {
+            return Err(CodecError::Corrupt("invalid lz4 data: truncated frame (no end mark)".into()));
+        }
+        if input.pos == start {
+            return Err(CodecError::Corrupt("invalid lz4 data: no progress".into()));
+        }
+    }
     Ok(out.out)
 }
 
@@ -264,9 +296,6 @@ fn zstd_window_log(max: usize) -> u32 {
 }
 
 fn zstd_decompress(data: &[u8], max: usize) -> CodecResult<Vec<u8>> {
-    if data.is_empty() {
-        return Err(CodecError::Corrupt("invalid zstd data: empty input".into()));
-    }
     let mut dec = zstd::stream::read::Decoder::with_buffer(data)
         .map_err(|e| CodecError::Corrupt(format!("zstd: {e}")))?;
     dec.window_log_max(zstd_window_log(max))
@@ -290,6 +319,10 @@ fn compress_impl(codec: u32, data: &[u8], level: Option<i32>) -> CodecResult<Vec
 }
 
 fn decompress_impl(codec: u32, data: &[u8], max: usize) -> CodecResult<Vec<u8>> {
+    // No codec's stream is ever empty (each has at least a header); refuse it uniformly.
+    if data.is_empty() && (GZIP..=ZSTD).contains(&codec) {
+        return Err(CodecError::Corrupt(format!("invalid {} data: empty input", codec_name(codec))));
+    }
     match codec {
         GZIP => gzip_decompress(data, max),
         SNAPPY => snappy_decompress(data, max),
