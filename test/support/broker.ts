@@ -59,6 +59,8 @@ export interface StartBunkaOptions {
 
 const LISTENING = /^bunka listening on (\S+):(\d+)\s*$/;
 const live = new Set<Subprocess>();
+/** Data dirs of real Kafka brokers started by this process and not stopped yet. */
+const kafkaDataDirs = new Set<string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -69,6 +71,11 @@ function installExitHook(): void {
     for (const p of live) {
       try {
         p.kill("SIGKILL");
+      } catch {}
+    }
+    for (const dir of kafkaDataDirs) {
+      try {
+        process.kill(Number(readFileSync(join(dir, "kafka.pid"), "utf8").trim()), "SIGKILL");
       } catch {}
     }
   });
@@ -287,6 +294,10 @@ export async function startRealKafka(opts: StartRealKafkaOptions = {}): Promise<
     return out;
   };
   const startArgs = ["start", ...(opts.fresh && !ownDataDir ? ["--fresh"] : [])];
+  // The JVM runs detached (setsid): if this test process ends without stop() —
+  // a timed-out hook, a crash — kill it from its pid file on the way out.
+  kafkaDataDirs.add(dataDir);
+  installExitHook();
   await sh(startArgs);
   const pidOf = () => Number(readFileSync(join(dataDir, "kafka.pid"), "utf8").trim());
   const handle: BrokerHandle = {
@@ -299,6 +310,7 @@ export async function startRealKafka(opts: StartRealKafkaOptions = {}): Promise<
     proc: null,
     async stop() {
       await sh(["stop"]);
+      kafkaDataDirs.delete(dataDir);
       if (ownDataDir && process.env.BUNKA_TEST_KEEP_DATA !== "1") rmSync(dataDir, { recursive: true, force: true });
     },
     async kill9() {
