@@ -1,5 +1,7 @@
 /**
- * FindCoordinator (key 10), v1-6 (Kafka 4 removed v0). This broker coordinates every group, so a
+ * FindCoordinator (key 10), v0-6. Kafka 4 removed v0, but librdkafka up to 2.x only enables its
+ * group coordinator feature when the broker advertises v0 (its feature table wants FindCoordinator
+ * 0..0), so v0 stays served, as Kafka did for Produce v0 (KAFKA-18659). This broker coordinates every group, so a
  * GROUP key (key_type 0) always names it; batched keys from v4. TRANSACTION keys (1) get
  * COORDINATOR_NOT_AVAILABLE (transactions are not served yet); other key types INVALID_REQUEST.
  */
@@ -23,7 +25,7 @@ function answer(broker: Broker, key: string, keyType: number): Coordinator {
 export const findCoordinatorHandler = defineHandler({
   apiKey: 10,
   name: "FindCoordinator",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 6,
   readRequest: readFindCoordinatorRequest,
   writeResponse: writeFindCoordinatorResponse,

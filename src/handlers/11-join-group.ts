@@ -1,6 +1,8 @@
 /**
- * JoinGroup (key 11), v2-9 (Kafka 4 removed v0-1). Classic group membership; the state machine is
- * in groups/classic-group.ts. v4+: a member without an id gets MEMBER_ID_REQUIRED and an id to
+ * JoinGroup (key 11), v0-9. Kafka 4 removed v0-1, but librdkafka up to 2.x enables balanced
+ * consumers only when JoinGroup v0 is advertised (its feature table wants 0..0), so v0-1 stay
+ * served (v0: the rebalance timeout is the session timeout). Classic group membership; the state
+ * machine is in groups/classic-group.ts. v4+: a member without an id gets MEMBER_ID_REQUIRED and an id to
  * rejoin with (KIP-394); v5+: static membership (KIP-345); v9: skip_assignment (KIP-814).
  * The response waits until the join phase of the rebalance completes.
  */
@@ -11,7 +13,7 @@ import { defineHandler } from "./handler.ts";
 export const joinGroupHandler = defineHandler({
   apiKey: 11,
   name: "JoinGroup",
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 9,
   readRequest: readJoinGroupRequest,
   writeResponse: writeJoinGroupResponse,
