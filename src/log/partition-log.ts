@@ -33,6 +33,8 @@ import type { ActiveProducer, ProducerBatch } from "./producer-state.ts";
 import { Segment, SegmentCorruptedError } from "./segment.ts";
 import type { AppendedBatch } from "./segment.ts";
 import { fdSegmentFileFactory } from "./segment-file.ts";
+import type { PartitionHotCache } from "./hot-cache.ts";
+import type { RemoteLogView } from "./remote-view.ts";
 import type { SegmentFileFactory } from "./segment-file.ts";
 
 export type { LogConfig } from "./log-config.ts";
@@ -57,8 +59,22 @@ export interface AppendResult {
 
 export interface ReadResult {
   errorCode: number;
-  /** Whole batches; empty (length 0) when nothing is readable yet; null only with an error. */
+  /** Whole batches; empty (length 0) when nothing is readable yet; null with an error or `remote`. */
   records: Uint8Array | null;
+  /** The offset lies in the remote tier: the caller reads it asynchronously (tiering layer). */
+  remote?: boolean;
+}
+
+/** A sealed, fsynced local segment, as the tiering layer sees it. */
+export interface SealedSegmentInfo {
+  baseOffset: number;
+  /** One past its last offset. */
+  endOffset: number;
+  size: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestamp: number;
+  /** max batch timestamp, else last modification (what retention.ms compares). */
+  retentionTimestamp: number;
 }
 
 export interface OpenOptions {
@@ -101,6 +117,10 @@ export class PartitionLog {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private activeJitterMs = 0;
   private metaWrites: Promise<void> = RESOLVED;
+  /** Tiering: what is in the object store (null: not tiered). */
+  private remote: RemoteLogView | null = null;
+  /** Memory tier: the newest batches of this partition. */
+  private hot: PartitionHotCache | null = null;
 
   private constructor(
     readonly dir: string,
@@ -141,6 +161,48 @@ export class PartitionLog {
 
   get logStartOffset(): number {
     return this.startOffset;
+  }
+
+  /** First offset held in local segments (Kafka's local-log-start-offset; = logStartOffset untiered). */
+  get localLogStartOffset(): number {
+    return Math.max(this.startOffset, (this.segments[0] as Segment).baseOffset);
+  }
+
+  /**
+   * Attaches the remote tier. The log start then covers remote data too: the persisted start
+   * (DeleteRecords / retention) or, without one, the first remote offset when the remote part
+   * reaches the local one.
+   */
+  attachRemote(view: RemoteLogView): void {
+    this.remote = view;
+    const persisted = readPartitionMeta(this.dir)?.logStartOffset ?? 0;
+    const localBase = (this.segments[0] as Segment).baseOffset;
+    const remoteStart = view.remoteStartOffset;
+    if (remoteStart !== null && remoteStart < localBase && view.remoteEndOffset >= localBase) {
+      this.startOffset = Math.max(persisted, remoteStart);
+    }
+  }
+
+  /** Serves tail reads from memory (the hot cache) from now on. */
+  useHotCache(cache: PartitionHotCache): void {
+    this.hot = cache;
+  }
+
+  /** Sealed segments whose files (log + indexes) are fsynced, oldest first: what may be tiered. */
+  sealedSegments(): SealedSegmentInfo[] {
+    const out: SealedSegmentInfo[] = [];
+    for (const s of this.segments) {
+      if (!s.sealed || !s.synced || s.isEmpty) break;
+      out.push({
+        baseOffset: s.baseOffset,
+        endOffset: s.nextOffset,
+        size: s.size,
+        maxTimestamp: s.maxTimestamp,
+        offsetOfMaxTimestamp: s.offsetOfMaxTimestamp,
+        retentionTimestamp: s.retentionTimestamp,
+      });
+    }
+    return out;
   }
 
   get logEndOffset(): number {
@@ -252,6 +314,7 @@ export class PartitionLog {
       return this.error(ErrorCode.KAFKA_STORAGE_ERROR, `append failed: ${describe(err)}`);
     }
     producerAppend.commit();
+    this.hot?.append(records, appended);
 
     const base = (appended[0] as AppendedBatch).baseOffset;
     const result: AppendResult = {
@@ -277,6 +340,11 @@ export class PartitionLog {
     }
     const limit = Math.min(upTo ?? this.highWatermark, this.logEndOffset);
     if (offset >= limit) return { errorCode: ErrorCode.NONE, records: new Uint8Array(0) };
+    const fromMemory = this.hot?.read(offset, maxBytes, limit);
+    if (fromMemory !== undefined && fromMemory !== null) return { errorCode: ErrorCode.NONE, records: fromMemory };
+    if (this.remote !== null && offset < (this.segments[0] as Segment).baseOffset) {
+      return { errorCode: ErrorCode.NONE, records: null, remote: true };
+    }
     try {
       for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
         const segment = this.segments[i] as Segment;
@@ -302,6 +370,11 @@ export class PartitionLog {
    */
   offsetForTimestamp(ts: number): { offset: number; timestamp: number } | null {
     if (this.failure !== null) return null;
+    const remoteHit = this.remote?.findByTimestamp(ts) ?? null;
+    if (remoteHit !== null && remoteHit.offset < (this.segments[0] as Segment).baseOffset) {
+      const offset = Math.max(remoteHit.offset, this.startOffset);
+      return offset < this.highWatermark ? { offset, timestamp: remoteHit.timestamp } : null;
+    }
     for (const segment of this.segments) {
       if (segment.isEmpty || segment.maxTimestamp < ts || segment.nextOffset <= this.startOffset) continue;
       const found = segment.findByTimestamp(ts);
@@ -324,6 +397,10 @@ export class PartitionLog {
     for (const segment of this.segments) {
       if (segment.isEmpty || segment.nextOffset <= this.startOffset) continue;
       if (best === null || segment.maxTimestamp > best.maxTimestamp) best = segment;
+    }
+    const remoteMax = this.remote?.maxTimestamp() ?? null;
+    if (remoteMax !== null && (best === null || remoteMax.timestamp > best.maxTimestamp)) {
+      return { offset: Math.max(remoteMax.offset, this.startOffset), timestamp: remoteMax.timestamp };
     }
     if (best === null) return null;
     const found = best.findByTimestamp(best.maxTimestamp) ?? {
@@ -378,6 +455,11 @@ export class PartitionLog {
         return;
       }
     }
+    const local = this.remote?.localRetention() ?? null;
+    if (local !== null) {
+      this.applyLocalRetention(now, local.ms, local.bytes);
+      return;
+    }
     const { retentionMs, retentionBytes } = this.config;
     let total = this.sizeInBytes();
     this.deleteSegmentsWhile((s) => {
@@ -385,6 +467,25 @@ export class PartitionLog {
         s.nextOffset <= this.startOffset ||
         (retentionMs >= 0 && s.retentionTimestamp < now - retentionMs) ||
         (retentionBytes >= 0 && total - s.size >= retentionBytes);
+      if (expired) total -= s.size;
+      return expired;
+    });
+  }
+
+  /**
+   * Local retention of a tiered log: a segment below the log start goes; otherwise only one that
+   * is safely remote (below the remote end offset) goes, and only when local.retention.ms/bytes say
+   * so. Retention over the whole log (retention.*) is the tiering layer's job: it moves the log
+   * start, and segments below it go here.
+   */
+  private applyLocalRetention(now: number, localMs: number, localBytes: number): void {
+    const remoteEnd = this.remote?.remoteEndOffset ?? 0;
+    let total = this.sizeInBytes();
+    this.deleteSegmentsWhile((s) => {
+      const expired =
+        s.nextOffset <= this.startOffset ||
+        (s.nextOffset <= remoteEnd &&
+          ((localMs >= 0 && s.retentionTimestamp < now - localMs) || (localBytes >= 0 && total - s.size >= localBytes)));
       if (expired) total -= s.size;
       return expired;
     });
@@ -432,6 +533,8 @@ export class PartitionLog {
     }
     while (this.groupCommit.busy) await this.groupCommit.request().catch(() => {});
     if (this.failure === null) this.failure = new LogStorageError("log closed");
+    this.hot?.release();
+    this.hot = null;
     for (const s of this.segments) s.close();
   }
 
@@ -593,7 +696,11 @@ export class PartitionLog {
         break;
       }
     }
-    this.startOffset = Math.max(this.startOffset, (this.segments[0] as Segment).baseOffset);
+    // With a remote tier, local deletions do not move the log start while remote data precedes.
+    const localBase = (this.segments[0] as Segment).baseOffset;
+    const remoteStart = this.remote?.remoteStartOffset ?? null;
+    const remoteCovers = remoteStart !== null && remoteStart < localBase && (this.remote?.remoteEndOffset ?? 0) >= localBase;
+    this.startOffset = Math.max(this.startOffset, remoteCovers ? remoteStart : localBase);
   }
 }
 
