@@ -69,7 +69,7 @@ describe("ApiVersions", () => {
     expect(byKey.get(1)).toMatchObject({ minVersion: 4, maxVersion: 17 });
     expect(byKey.get(3)).toMatchObject({ minVersion: 4, maxVersion: 12 });
     expect(byKey.get(18)).toMatchObject({ minVersion: 0, maxVersion: 4 });
-    expect(byKey.has(11)).toBe(false); // JoinGroup: not served yet, so not advertised
+    expect(byKey.has(24)).toBe(false); // AddPartitionsToTxn: transactions not served, so not advertised
   });
 
   test("an unknown ApiVersions version gets UNSUPPORTED_VERSION in the v0 layout", async () => {
