@@ -14,8 +14,9 @@ interface NativeBinding {
   crc32c(data: Uint8Array, initial?: number): number;
   crc32cRange(data: Uint8Array, start: number, end: number): number;
   crc32cImpl(): string;
-  compress(codec: number, data: Uint8Array, level?: number): Buffer;
-  decompress(codec: number, data: Uint8Array, maxOutputBytes: number): Buffer;
+  /** Fresh, unshared memory (napi Buffer from a Rust Vec). */
+  compress(codec: number, data: Uint8Array, level?: number): Uint8Array<ArrayBuffer>;
+  decompress(codec: number, data: Uint8Array, maxOutputBytes: number): Uint8Array<ArrayBuffer>;
   codecNames(): string[];
 }
 
@@ -159,7 +160,7 @@ function codecFailure(fn: string, codec: number, data: unknown, err: unknown): E
  * snappy and lz4 have no levels and ignore it. Synchronous: it runs on the calling thread (see
  * bench/RESULTS.md "Codecs" for the cost per MiB). Throws CodecError.
  */
-export function compress(codec: CompressionCodecId, data: Uint8Array, level?: number): Uint8Array {
+export function compress(codec: CompressionCodecId, data: Uint8Array, level?: number): Uint8Array<ArrayBuffer> {
   try {
     return level === undefined ? binding.compress(codec, data) : binding.compress(codec, data, level);
   } catch (err) {
@@ -172,7 +173,7 @@ export function compress(codec: CompressionCodecId, data: Uint8Array, level?: nu
  * producing, nor allocating room for, more than `maxOutputBytes`: past that it stops and throws
  * CodecError kind "limit". Malformed input throws kind "corrupt". Synchronous.
  */
-export function decompress(codec: CompressionCodecId, data: Uint8Array, maxOutputBytes: number): Uint8Array {
+export function decompress(codec: CompressionCodecId, data: Uint8Array, maxOutputBytes: number): Uint8Array<ArrayBuffer> {
   try {
     return binding.decompress(codec, data, maxOutputBytes);
   } catch (err) {

@@ -15,7 +15,7 @@ const CODECS: [string, CompressionCodecId][] = [
 const MiB = 1024 * 1024;
 
 /** Deterministic pseudo-random bytes (xorshift32): incompressible. */
-function randomBytes(n: number, seed = 0x9e3779b9): Uint8Array {
+function randomBytes(n: number, seed = 0x9e3779b9): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
@@ -30,7 +30,7 @@ function randomBytes(n: number, seed = 0x9e3779b9): Uint8Array {
 }
 
 /** Highly compressible: repeated JSON-ish lines with a counter. */
-function compressibleBytes(n: number): Uint8Array {
+function compressibleBytes(n: number): Uint8Array<ArrayBuffer> {
   const line = new TextEncoder().encode('{"level":"info","service":"checkout","msg":"order placed","n":0000}\n');
   const out = new Uint8Array(n);
   for (let at = 0, i = 0; at < n; at += line.length, i++) {
