@@ -21,6 +21,13 @@ die() { echo "setup-test-deps: ERROR: $*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not on PATH ($2)"; }
 hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }
 started=$SECONDS
+# Replace directory $2 by $1 with two renames (the old one is deleted afterwards).
+swap_in() {
+  local old="$2.old.$$"
+  if [ -e "$2" ]; then mv "$2" "$old"; fi
+  mv "$1" "$2"
+  rm -rf "$old"
+}
 
 # ---------------------------------------------------------------- kcat
 if command -v kcat >/dev/null 2>&1; then
@@ -68,8 +75,7 @@ else
   fi
   compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || die "maven ran but no kafka_2.13 jar arrived in $tmp"
   echo "$jars_hash" >"$tmp/.stamp"
-  rm -rf "$LIBS"
-  mv "$tmp" "$LIBS"
+  swap_in "$tmp" "$LIBS"
   say "kafka jars: $(ls "$LIBS"/*.jar | wc -l) jars in .cache/kafka/libs ($(ls "$LIBS" | grep -o '^kafka_2.13-.*\.jar'))"
 fi
 
@@ -80,10 +86,13 @@ if [ -f "$CLASSES/.stamp" ] && [ "$(cat "$CLASSES/.stamp")" = "$java_hash" ]; th
   say "java clients: cached (.cache/java-classes)"
 else
   say "java clients: compiling test/clients/java"
-  rm -rf "$CLASSES"
-  mkdir -p "$CLASSES"
-  javac -nowarn -d "$CLASSES" -cp "$LIBS/*" "$ROOT"/test/clients/java/*.java || die "javac failed"
-  echo "$java_hash" >"$CLASSES/.stamp"
+  # Compile aside and swap in, so a test run going on meanwhile never sees a half-built dir.
+  tmp="$CACHE/java-classes.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  javac -nowarn -d "$tmp" -cp "$LIBS/*" "$ROOT"/test/clients/java/*.java || { rm -rf "$tmp"; die "javac failed"; }
+  echo "$java_hash" >"$tmp/.stamp"
+  swap_in "$tmp" "$CLASSES"
   say "java clients: compiled into .cache/java-classes"
 fi
 
