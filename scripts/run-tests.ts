@@ -28,7 +28,9 @@ async function main(): Promise<number> {
   const asPath = (a: string) => (!a.startsWith("-") && !a.startsWith(".") && !a.startsWith("/") && existsSync(join(ROOT, a)) ? `./${a}` : a);
   const hasTarget = extra.some((a, i) => !a.startsWith("-") && !(i > 0 && /^-(t|-test-name-pattern|-timeout|-rerun-each|-bail|-preload)$/.test(extra[i - 1]!)));
   const targets = hasTarget ? extra.map(asPath) : [...extra, "./test"];
-  const cmd = [process.execPath, "test", ...targets];
+  // bunfig.toml's [test] timeout is not applied by bun 1.4.5; integration tests start brokers and JVMs.
+  const timeout = extra.some((a) => a.startsWith("--timeout")) ? [] : ["--timeout=120000"];
+  const cmd = [process.execPath, "test", ...timeout, ...targets];
   console.log(`run-tests: ${["bun", ...cmd.slice(1)].join(" ")}`);
   const proc = Bun.spawn(cmd, { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
 
