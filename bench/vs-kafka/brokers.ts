@@ -177,6 +177,12 @@ export async function createKafka(spec: BrokerSpec, opts: { fresh: boolean }): P
         process.kill(pid, "SIGKILL");
       } catch {}
       await waitGone(pid, 30_000);
+      // The JVM was started detached (setsid nohup), so init reaps it, which here takes about a
+      // second; kafka.sh's `kill -0` sees the zombie as running. Wait for the reaping, then drop the
+      // pid file so that `kafka.sh start` does not try to stop a dead process.
+      const deadline = performance.now() + 30_000;
+      while (existsSync(`/proc/${pid}`) && performance.now() < deadline) await Bun.sleep(20);
+      rmSync(pidFile, { force: true });
     },
   };
   return broker;
