@@ -106,18 +106,37 @@ impl Bounded {
         Ok(())
     }
 
-    /// Drains `r` into the buffer, `CHUNK` bytes at a time.
+    /// Drains `r` straight into the buffer's tail (no bounce buffer). Reads are offered at most
+    /// the room left under the bound plus one byte, so output past the bound is detected
+    /// without ever being stored.
     fn read_all<R: Read>(&mut self, mut r: R, what: &str) -> CodecResult<()> {
-        let mut chunk = vec![0u8; CHUNK];
         loop {
-            let n = match r.read(&mut chunk) {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            let len = self.out.len();
+            if len == self.out.capacity() && len < self.max {
+                self.reserve(1)?;
+            }
+            // Zero-filling the window costs a pass over it: keep it a few chunks wide.
+            let room = (self.out.capacity() - len).min(4 * CHUNK);
+            if room == 0 {
+                // At the bound: any further byte is one too many.
+                let mut probe = [0u8; 1];
+                return match r.read(&mut probe) {
+                    Ok(0) => Ok(()),
+                    Ok(_) => Err(CodecError::Limit(self.max)),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => Err(CodecError::Corrupt(format!("invalid {what} data: {e}"))),
+                };
+            }
+            self.out.resize(len + room, 0);
+            match r.read(&mut self.out[len..]) {
+                Ok(0) => {
+                    self.out.truncate(len);
+                    return Ok(());
+                }
+                Ok(n) => self.out.truncate(len + n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => self.out.truncate(len),
                 Err(e) => return Err(CodecError::Corrupt(format!("invalid {what} data: {e}"))),
-            };
-            self.reserve(n)?;
-            self.out.extend_from_slice(&chunk[..n]);
+            }
         }
     }
 }
