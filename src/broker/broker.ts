@@ -6,7 +6,13 @@
 import { mkdirSync } from "node:fs";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { GroupCoordinator } from "../groups/coordinator.ts";
+import { typedTopicConfig } from "../config/topic-config.ts";
+import { HotCache } from "../log/hot-cache.ts";
 import type { PartitionLog } from "../log/partition-log.ts";
+import { createObjectStore } from "../tiering/store-factory.ts";
+import { tierConfig } from "../tiering/tier-config.ts";
+import { TierManager } from "../tiering/tier-manager.ts";
+import { topicTierSettings } from "../tiering/topic-settings.ts";
 import type { ConnectionContext, DispatchResult, FrameDispatcher } from "../net/connection.ts";
 import { dispatchFrame } from "./dispatch.ts";
 import { FetchPurgatory } from "./fetch-purgatory.ts";
@@ -29,6 +35,10 @@ export class Broker implements FrameDispatcher {
   advertised: AdvertisedEndpoint;
   /** Consumer groups and committed offsets; set by open(). */
   groups!: GroupCoordinator;
+  /** Memory tier: the newest batches of every partition (bunka.hot.cache.bytes). */
+  hotCache: HotCache = new HotCache(0);
+  /** Tiering to the object store; null when remote.log.storage.system.enable=false. */
+  tier: TierManager | null = null;
   private retentionTimer: ReturnType<typeof setInterval> | null = null;
   private retentionRunning = false;
 
@@ -48,7 +58,14 @@ export class Broker implements FrameDispatcher {
     const store = await MetadataStore.open(config.dataDir);
     const topics = new TopicManager(store, config, log);
     const broker = new Broker(config, store, topics, log);
-    topics.onLogOpened = (partitionLog) => broker.watchLog(partitionLog);
+    const tiering = tierConfig(config);
+    broker.hotCache = new HotCache(tiering.hotCacheBytes);
+    if (tiering.enabled) broker.tier = new TierManager(tiering, createObjectStore(tiering), store.clusterId, log);
+    topics.onLogOpened = (partitionLog) => {
+      broker.watchLog(partitionLog);
+      broker.attachTiers(partitionLog);
+    };
+    topics.onLogDeleted = (partitionLog) => broker.tier?.detach(partitionLog);
     await topics.open();
     broker.groups = await GroupCoordinator.open(
       {
@@ -111,7 +128,16 @@ export class Broker implements FrameDispatcher {
     };
   }
 
+  /** Memory tier and remote tier of a newly opened log. */
+  private attachTiers(partitionLog: PartitionLog): void {
+    if (this.hotCache.maxBytes > 0) partitionLog.useHotCache(this.hotCache.partition());
+    const record = this.store.topics.get(partitionLog.topic);
+    if (this.tier === null || record === undefined) return;
+    this.tier.attach(partitionLog, record.id, () => topicTierSettings(typedTopicConfig(this.topics.effectiveConfig(record))));
+  }
+
   startBackgroundTasks(): void {
+    this.tier?.start();
     this.retentionTimer = setInterval(() => void this.runRetention(), this.config.retentionCheckIntervalMs);
     this.groups.startBackgroundTasks();
   }
@@ -138,6 +164,7 @@ export class Broker implements FrameDispatcher {
   /** Answers waiting fetches, flushes and closes every log. */
   async shutdown(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.tier?.stop();
     this.purgatory.completeAll();
     await this.groups.shutdown();
     await this.topics.closeAll();

@@ -32,6 +32,8 @@ export class TopicManager {
   private readonly creating = new Map<string, Promise<TopicState | TopicError>>();
   /** Called with every opened log so the broker can hook high-watermark wakeups. */
   onLogOpened: (log: PartitionLog) => void = () => {};
+  /** Called with every log of a deleted topic before its files go (the tiering layer drops its objects). */
+  onLogDeleted: (log: PartitionLog) => void = () => {};
 
   constructor(
     readonly store: MetadataStore,
@@ -155,7 +157,10 @@ export class TopicManager {
     this.topics.delete(name);
     this.store.remove(name);
     await this.store.save();
-    for (const log of state.logs) await log.delete();
+    for (const log of state.logs) {
+      this.onLogDeleted(log);
+      await log.delete();
+    }
     this.log(`deleted topic ${name}`);
     return null;
   }

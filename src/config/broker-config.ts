@@ -36,6 +36,21 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "group.max.size", type: "int", defaultValue: "2147483647", min: 1, doc: "Most members of one classic group." },
   { name: "connections.max.idle.ms", type: "long", defaultValue: "600000", min: -1, doc: "Idle connections close after this." },
   { name: "broker.rack", type: "string", defaultValue: null, doc: "Rack reported in metadata." },
+  // Tiering (KIP-405 names where Kafka has one; bunka.* for what Kafka leaves to plugins). See src/tiering/tier-config.ts.
+  { name: "remote.log.storage.system.enable", type: "boolean", defaultValue: "true", doc: "Tiering on this broker (topics opt in with remote.storage.enable)." },
+  { name: "remote.log.manager.task.interval.ms", type: "long", defaultValue: "2000", min: 10, doc: "Period of the upload / remote retention pass." },
+  { name: "bunka.tier.store", type: "string", defaultValue: null, oneOf: ["fs", "s3"], doc: "Object store: fs (a directory) or s3; default s3 when an endpoint is set, else fs." },
+  { name: "bunka.tier.fs.dir", type: "string", defaultValue: null, doc: "Directory of the fs store; default <log.dirs>/__bunka_internal/tier." },
+  { name: "bunka.tier.s3.endpoint", type: "string", defaultValue: null, doc: "S3 / MinIO endpoint URL, e.g. http://127.0.0.1:9000 (env BUNKA_TIER_S3_ENDPOINT)." },
+  { name: "bunka.tier.s3.bucket", type: "string", defaultValue: null, doc: "Bucket, created when missing (env BUNKA_TIER_S3_BUCKET; default bunka)." },
+  { name: "bunka.tier.s3.access.key", type: "string", defaultValue: null, doc: "Access key (env BUNKA_TIER_S3_ACCESS_KEY or AWS_ACCESS_KEY_ID)." },
+  { name: "bunka.tier.s3.secret.key", type: "password", defaultValue: null, doc: "Secret key (env BUNKA_TIER_S3_SECRET_KEY or AWS_SECRET_ACCESS_KEY)." },
+  { name: "bunka.tier.s3.region", type: "string", defaultValue: null, doc: "Region (env BUNKA_TIER_S3_REGION or AWS_REGION; default us-east-1)." },
+  { name: "bunka.tier.prefix", type: "string", defaultValue: null, doc: "Key prefix of this broker's objects; default the cluster id." },
+  { name: "bunka.tier.op.timeout.ms", type: "long", defaultValue: "30000", min: 1, doc: "Time bound of one object-store call (uploads get 1 s per MiB more)." },
+  { name: "bunka.tier.chunk.bytes", type: "int", defaultValue: "1048576", min: 4096, doc: "Size of the ranged GETs of remote reads." },
+  { name: "bunka.tier.chunk.cache.bytes", type: "long", defaultValue: "134217728", min: 0, doc: "Memory of the remote-read chunk cache (LRU)." },
+  { name: "bunka.hot.cache.bytes", type: "long", defaultValue: "67108864", min: 0, doc: "Memory tier: newest batches of all partitions, shared fairly (0: off)." },
   {
     name: "log.message.deep.validation.enable", type: "boolean", defaultValue: "false",
     doc: "Bunka: decompress every produced batch and check its records against the header (count, structure).",
@@ -206,6 +221,14 @@ function parseListeners(key: string, items: readonly string[]): Listener[] {
     const host = m[2] === "" ? "127.0.0.1" : m[2]!.replace(/^\[|\]$/g, "");
     return { name: m[1]!.toUpperCase(), host, port };
   });
+}
+
+/** The typed value of a broker key, set or default (for subsystems that read their own keys, e.g. tiering). */
+export function brokerConfigValue(config: BrokerConfig, name: string): ConfigValue {
+  const def = ALL_DEFS.get(name);
+  if (!def) throw new Error(`unknown broker config ${name}`);
+  const parsed = parseConfigValue(def, config.raw.get(name) ?? def.defaultValue);
+  return "value" in parsed ? parsed.value : null;
 }
 
 /** Every broker key with its effective string value and whether it was set, for DescribeConfigs on the broker. */

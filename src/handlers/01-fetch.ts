@@ -4,13 +4,16 @@
  * max_bytes overall, but always at least one whole batch for the first partition with data (KIP-74).
  * Long-poll: with less than min_bytes available the request waits in the purgatory until an append
  * makes enough durable data visible or max_wait_ms passes. Incremental fetch sessions (KIP-227).
+ * Tiered offsets (below the first local segment) are read from the object store asynchronously
+ * (ranged GETs through the chunk cache, tiering/); only this request waits for them, and a store
+ * failure answers that partition with KAFKA_STORAGE_ERROR (retriable) instead of failing the request.
  * Skipped: follower fetching (replica_id/replica_state ignored: a single node has no followers),
  * rack-aware preferred read replicas, diverging-epoch detection (one leader epoch, 0).
  */
 import { readFetchRequest, type FetchRequest } from "../protocol/generated/fetch-request.ts";
 import { writeFetchResponse, type FetchResponse } from "../protocol/generated/fetch-response.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
-import type { PartitionLog } from "../log/partition-log.ts";
+import type { PartitionLog, ReadResult as LogRead } from "../log/partition-log.ts";
 import type { Broker } from "../broker/broker.ts";
 import { sessionKey, type FetchSession, type SessionPartition } from "../broker/fetch-sessions.ts";
 import { defineHandler } from "./handler.ts";
@@ -79,14 +82,14 @@ export const fetchHandler = defineHandler({
 
     const targets = entries.map((entry) => resolveTarget(broker, entry, useIds));
     const maxBytes = req.maxBytes ?? 0x7fffffff;
-    let responsePartitions = readAll(broker, targets, maxBytes);
+    let responsePartitions = await readAll(broker, targets, maxBytes);
     let bytes = responsePartitions.reduce((n, r) => n + (r.response.records?.length ?? 0), 0);
     const hasError = responsePartitions.some((r) => r.response.errorCode !== ErrorCode.NONE);
     const wait = Math.min(req.maxWaitMs, MAX_WAIT_CAP_MS);
     if (bytes < req.minBytes && wait > 0 && !hasError && targets.length > 0) {
       const logs = targets.map((t) => logOf(broker, t)).filter((l): l is PartitionLog => l !== undefined);
       await broker.purgatory.wait(logs, Date.now() + wait, () => enoughData(broker, targets, req.minBytes));
-      responsePartitions = readAll(broker, targets, maxBytes);
+      responsePartitions = await readAll(broker, targets, maxBytes);
       bytes = responsePartitions.reduce((n, r) => n + (r.response.records?.length ?? 0), 0);
     }
 
@@ -160,7 +163,9 @@ function enoughData(broker: Broker, targets: Target[], minBytes: number): boolea
     if (t.entry.fetchOffset < log.logStartOffset || t.entry.fetchOffset > log.logEndOffset) return true;
     if (log.highWatermark <= t.entry.fetchOffset) continue;
     if (minBytes <= 1) return true;
-    bytes += log.read(t.entry.fetchOffset, t.entry.maxBytes).records?.length ?? 0;
+    const read = log.read(t.entry.fetchOffset, t.entry.maxBytes);
+    if (read.remote === true) return true; // tiered data is there: answer now, reading it is async
+    bytes += read.records?.length ?? 0;
     if (bytes >= minBytes) return true;
   }
   return false;
@@ -171,10 +176,14 @@ interface ReadResult {
   response: PartitionResponse;
 }
 
-function readAll(broker: Broker, targets: Target[], maxBytes: number): ReadResult[] {
+async function readAll(broker: Broker, targets: Target[], maxBytes: number): Promise<ReadResult[]> {
   let budget = maxBytes;
   let first = true;
-  return targets.map((t): ReadResult => {
+  const out: ReadResult[] = [];
+  for (const t of targets) out.push(await readOne(t));
+  return out;
+
+  async function readOne(t: Target): Promise<ReadResult> {
     const { entry } = t;
     const base: PartitionResponse = {
       partitionIndex: entry.partition,
@@ -199,6 +208,7 @@ function readAll(broker: Broker, targets: Target[], maxBytes: number): ReadResul
     // KIP-74: the first partition with data may exceed the limits so a large batch can always make progress.
     const limit = first ? Math.max(1, Math.min(entry.maxBytes, budget)) : Math.min(entry.maxBytes, budget);
     const read = log.read(entry.fetchOffset, limit);
+    if (read.remote === true) await readRemote(broker, log, entry.fetchOffset, limit, read);
     if (read.errorCode !== ErrorCode.NONE) {
       base.errorCode = read.errorCode;
       return { entry, response: base };
@@ -211,7 +221,22 @@ function readAll(broker: Broker, targets: Target[], maxBytes: number): ReadResul
       first = false;
     }
     return { entry, response: base };
-  });
+  }
+}
+
+/** Fills `read` from the remote tier; a store failure becomes KAFKA_STORAGE_ERROR for this partition. */
+async function readRemote(broker: Broker, log: PartitionLog, offset: number, maxBytes: number, read: LogRead): Promise<void> {
+  if (broker.tier === null) {
+    read.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+    return;
+  }
+  try {
+    read.records = await broker.tier.read(log, offset, maxBytes, log.highWatermark);
+  } catch (e) {
+    broker.log(`remote read of ${log.topic}-${log.partition} at ${offset} failed: ${(e as Error).message}`);
+    read.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+    read.records = null;
+  }
 }
 
 function groupByTopic(results: ReadResult[], useIds: boolean): TopicResponse[] {

@@ -1,8 +1,9 @@
 /**
  * ListOffsets (key 2), v1-10 (Kafka 4 removed v0). Special timestamps: -1 latest (the high
- * watermark), -2 earliest (log start offset), -3 max timestamp (v7+), -4 earliest local (v8+; the
- * same as earliest until tiering moves data away), -5 earliest pending upload (v9+; -1 when nothing
- * waits to be tiered). A real timestamp finds the first record whose timestamp reaches it: the log
+ * watermark), -2 earliest (log start offset over the whole log, remote included), -3 max timestamp
+ * (v7+), -4 earliest local (v8+; the first offset still in local segments), -5 earliest pending
+ * upload (v9+; for a tiered topic the first offset not yet in the object store, as Kafka; -1 for a
+ * topic that does not tier). A real timestamp finds the first record whose timestamp reaches it: the log
  * reads record timestamps inside that one uncompressed batch (never on the produce path); for
  * compressed batches the answer is the batch's base offset, never later than Kafka's.
  */
@@ -45,10 +46,14 @@ export const listOffsetsHandler = defineHandler({
             case LATEST:
               return answer(ErrorCode.NONE, log.highWatermark);
             case EARLIEST:
-            case EARLIEST_LOCAL:
               return answer(ErrorCode.NONE, log.logStartOffset);
-            case EARLIEST_PENDING_UPLOAD:
-              return answer(ErrorCode.NONE, -1);
+            case EARLIEST_LOCAL:
+              return answer(ErrorCode.NONE, log.localLogStartOffset);
+            case EARLIEST_PENDING_UPLOAD: {
+              const tier = broker.tier?.tierOf(log);
+              if (tier === undefined || !tier.settings().remoteStorageEnable) return answer(ErrorCode.NONE, -1);
+              return answer(ErrorCode.NONE, Math.max(tier.remoteEndOffset, log.logStartOffset));
+            }
             case MAX_TIMESTAMP: {
               const max = log.maxTimestamp();
               return max ? answer(ErrorCode.NONE, max.offset, max.timestamp) : answer(ErrorCode.NONE);

@@ -1,7 +1,9 @@
 /**
  * DeleteRecords (key 21), v0-2. Moves a partition's log start offset (persisted) and drops whole
  * segments below it; offset -1 means "up to the high watermark". An offset past the high watermark
- * is OFFSET_OUT_OF_RANGE, as in Kafka.
+ * is OFFSET_OUT_OF_RANGE, as in Kafka. For tiered partitions the start offset covers the remote
+ * part too; remote segments below it are dropped from the manifest and their objects deleted by
+ * the tiering loop, which is woken here.
  */
 import { readDeleteRecordsRequest } from "../protocol/generated/delete-records-request.ts";
 import { writeDeleteRecordsResponse, type DeleteRecordsResponse } from "../protocol/generated/delete-records-response.ts";
@@ -32,6 +34,7 @@ export const deleteRecordsHandler = defineHandler({
         }
         const r = await log.deleteRecordsBefore(target);
         broker.purgatory.notify(log);
+        broker.tier?.kick();
         partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: r.lowWatermark, errorCode: r.errorCode });
       }
       topics.push({ name: t.name, partitions });

@@ -5,8 +5,9 @@
  *     segments: [{ baseOffset, endOffset, size, indexSize, timeIndexSize,
  *                  maxTimestamp, offsetOfMaxTimestamp, uploadedAtMs }, ...] }
  *
- * `endOffset` is one past the segment's last offset; segments are sorted and contiguous (each
- * starts where the previous ends). `revision` grows by one with every write.
+ * `endOffset` is one past the segment's last offset; segments are sorted and do not overlap
+ * (normally each starts where the previous ends; a gap appears only when local data was deleted
+ * while tiering was off for the topic). `revision` grows by one with every write.
  *
  * The local copy `<partition dir>/remote-log.manifest` is the truth; it is written crash-safely
  * (temp + fsync + rename + fsync dir). Invariant, kept by the writers (partition-tier.ts): a
@@ -71,7 +72,7 @@ export function decodeManifest(bytes: Uint8Array): TierManifest {
     for (const f of SEGMENT_FIELDS) if (!isInt(r[f])) throw new Error(`manifest: segment field ${f} missing`);
     const seg = Object.fromEntries(SEGMENT_FIELDS.map((f) => [f, r[f] as number])) as unknown as RemoteSegment;
     if (seg.endOffset <= seg.baseOffset) throw new Error(`manifest: empty segment ${seg.baseOffset}`);
-    if (prevEnd >= 0 && seg.baseOffset !== prevEnd) throw new Error(`manifest: segments not contiguous at ${seg.baseOffset}`);
+    if (seg.baseOffset < prevEnd) throw new Error(`manifest: segments overlap at ${seg.baseOffset}`);
     prevEnd = seg.endOffset;
     segments.push(seg);
   }

@@ -1,0 +1,248 @@
+/**
+ * The remote tier of one partition: its manifest, uploads of sealed segments, remote retention,
+ * and remote reads. Implements RemoteLogView for the partition log.
+ *
+ * Ordering (what makes it crash-safe; see manifest.ts for the invariant):
+ *   upload:  put .log, .index, .timeindex  →  write the local manifest naming the segment  →
+ *            put the manifest copy. Only then may the log delete the local segment (it asks
+ *            `remoteEndOffset`, which comes from the committed manifest).
+ *   delete:  persist the new log start (partition.meta, via the log)  →  write a local manifest
+ *            without the segments below it  →  put the manifest copy  →  delete their objects.
+ * A crash between any two steps leaves objects nobody names (removed as orphans at the next start)
+ * or manifest entries below the log start (dropped at the next pass), never a name without an object.
+ * All work of one partition runs one step at a time (the tier manager calls it sequentially).
+ */
+import * as fs from "node:fs";
+import { indexFilePath, logFilePath, timeIndexFilePath } from "../log/file-names.ts";
+import type { PartitionLog, SealedSegmentInfo } from "../log/partition-log.ts";
+import type { RemoteLogView } from "../log/remote-view.ts";
+import type { ChunkCache } from "./chunk-cache.ts";
+import { SEGMENT_FILE_KINDS, manifestKey, segmentKey, type SegmentFileKind } from "./keys.ts";
+import { emptyManifest, encodeManifest, readLocalManifest, writeLocalManifest, type RemoteSegment, type TierManifest } from "./manifest.ts";
+import type { ObjectStore } from "./object-store.ts";
+import { readRemoteBatches } from "./remote-reader.ts";
+
+/** The topic configs tiering obeys, resolved (local.retention.* of -2 replaced by retention.*). */
+export interface TopicTierSettings {
+  remoteStorageEnable: boolean;
+  retentionMs: number;
+  retentionBytes: number;
+  localRetentionMs: number;
+  localRetentionBytes: number;
+}
+
+export interface TierLag {
+  segments: number;
+  bytes: number;
+}
+
+export class PartitionTier implements RemoteLogView {
+  private manifest: TierManifest;
+  /** The uploaded manifest copy is older than the local one (its put failed). */
+  private manifestCopyStale = false;
+  /** Objects whose delete failed; retried every pass (and swept as orphans at the next start). */
+  private readonly pendingDeletes = new Set<string>();
+  detached = false;
+
+  constructor(
+    readonly log: PartitionLog,
+    readonly topicId: string,
+    readonly prefix: string,
+    private readonly store: ObjectStore,
+    private readonly cache: ChunkCache,
+    readonly settings: () => TopicTierSettings,
+  ) {
+    this.manifest = readLocalManifest(log.dir) ?? emptyManifest(log.topic, topicId, log.partition);
+  }
+
+  get segments(): readonly RemoteSegment[] {
+    return this.manifest.segments;
+  }
+
+  /** Whether this partition has anything to do with the remote tier. */
+  get active(): boolean {
+    return this.manifest.segments.length > 0 || this.settings().remoteStorageEnable;
+  }
+
+  // --- RemoteLogView -----------------------------------------------------------------------------
+
+  get remoteStartOffset(): number | null {
+    return this.manifest.segments[0]?.baseOffset ?? null;
+  }
+
+  get remoteEndOffset(): number {
+    return this.manifest.segments[this.manifest.segments.length - 1]?.endOffset ?? 0;
+  }
+
+  localRetention(): { ms: number; bytes: number } | null {
+    const s = this.settings();
+    return s.remoteStorageEnable ? { ms: s.localRetentionMs, bytes: s.localRetentionBytes } : null;
+  }
+
+  findByTimestamp(ts: number): { offset: number; timestamp: number } | null {
+    for (const s of this.manifest.segments) {
+      if (s.endOffset <= this.log.logStartOffset) continue;
+      if (s.maxTimestamp >= ts) return { offset: s.baseOffset, timestamp: s.maxTimestamp };
+    }
+    return null;
+  }
+
+  maxTimestamp(): { offset: number; timestamp: number } | null {
+    let best: RemoteSegment | null = null;
+    for (const s of this.manifest.segments) {
+      if (s.endOffset <= this.log.logStartOffset) continue;
+      if (best === null || s.maxTimestamp > best.maxTimestamp) best = s;
+    }
+    return best === null || best.maxTimestamp < 0 ? null : { offset: best.offsetOfMaxTimestamp, timestamp: best.maxTimestamp };
+  }
+
+  // --- uploads -----------------------------------------------------------------------------------
+
+  /** Sealed local segments not yet remote (and not below the log start): the tiering lag. */
+  pendingUploads(): SealedSegmentInfo[] {
+    if (!this.settings().remoteStorageEnable) return [];
+    const end = this.remoteEndOffset;
+    const start = this.log.logStartOffset;
+    return this.log.sealedSegments().filter((s) => s.endOffset > end && s.endOffset > start && s.baseOffset >= end);
+  }
+
+  lag(): TierLag {
+    const pending = this.pendingUploads();
+    return { segments: pending.length, bytes: pending.reduce((n, s) => n + s.size, 0) };
+  }
+
+  /** Uploads the oldest pending segment; false when there was none. Throws on store errors. */
+  async uploadNext(now: number): Promise<boolean> {
+    const next = this.pendingUploads()[0];
+    if (next === undefined || this.detached) return false;
+    const dir = this.log.dir;
+    const files: Record<SegmentFileKind, string> = {
+      log: logFilePath(dir, next.baseOffset),
+      index: indexFilePath(dir, next.baseOffset),
+      timeindex: timeIndexFilePath(dir, next.baseOffset),
+    };
+    let indexSize: number;
+    let timeIndexSize: number;
+    try {
+      indexSize = fs.statSync(files.index).size;
+      timeIndexSize = fs.statSync(files.timeindex).size;
+      for (const kind of SEGMENT_FILE_KINDS) await this.store.putFile(segmentKey(this.prefix, next.baseOffset, kind), files[kind]);
+    } catch (e) {
+      // Deleted under us (DeleteRecords moved the start past it, or the topic went): nothing to do.
+      if ((e as NodeJS.ErrnoException).code === "ENOENT" && (this.detached || next.endOffset <= this.log.logStartOffset)) return true;
+      throw e;
+    }
+    if (this.detached) return false;
+    const entry: RemoteSegment = {
+      baseOffset: next.baseOffset,
+      endOffset: next.endOffset,
+      size: next.size,
+      indexSize,
+      timeIndexSize,
+      maxTimestamp: next.maxTimestamp,
+      offsetOfMaxTimestamp: next.offsetOfMaxTimestamp,
+      uploadedAtMs: now,
+    };
+    await this.commit({ ...this.manifest, revision: this.manifest.revision + 1, segments: [...this.manifest.segments, entry] });
+    return true;
+  }
+
+  // --- remote retention --------------------------------------------------------------------------
+
+  /**
+   * Retention over the whole log (retention.ms / retention.bytes counting remote and local bytes
+   * once each): moves the log start past expired remote segments, then drops every remote segment
+   * below the log start (also those DeleteRecords left behind) and deletes its objects.
+   */
+  async enforceRetention(now: number, log: (msg: string) => void): Promise<void> {
+    if (this.detached) return;
+    const s = this.settings();
+    const segs = this.manifest.segments;
+    let start = this.log.logStartOffset;
+    const localBase = this.log.localLogStartOffset;
+    let total = this.log.sizeInBytes();
+    for (const seg of segs) if (seg.endOffset <= localBase && seg.endOffset > start) total += seg.size;
+    let target = start;
+    for (const seg of segs) {
+      if (seg.endOffset <= target) continue;
+      const ts = seg.maxTimestamp >= 0 ? seg.maxTimestamp : seg.uploadedAtMs;
+      const expired =
+        (s.retentionMs >= 0 && ts < now - s.retentionMs) || (s.retentionBytes >= 0 && total - seg.size >= s.retentionBytes);
+      if (!expired) break;
+      target = seg.endOffset;
+      total -= seg.size;
+    }
+    if (target > start) {
+      const r = await this.log.deleteRecordsBefore(target);
+      if (r.errorCode !== 0) log(`tiering: cannot move the log start of ${this.name} to ${target} (error ${r.errorCode})`);
+      start = this.log.logStartOffset;
+    }
+    const doomed = segs.filter((seg) => seg.endOffset <= start);
+    if (doomed.length === 0) return;
+    const kept = segs.filter((seg) => seg.endOffset > start);
+    await this.commit({ ...this.manifest, revision: this.manifest.revision + 1, segments: kept });
+    for (const seg of doomed) {
+      for (const kind of SEGMENT_FILE_KINDS) this.pendingDeletes.add(segmentKey(this.prefix, seg.baseOffset, kind));
+    }
+    await this.retryDeletes();
+  }
+
+  /** Deletes objects whose segments left the manifest; keeps the failures for the next pass. */
+  async retryDeletes(): Promise<void> {
+    for (const key of [...this.pendingDeletes]) {
+      this.cache.dropObject(key);
+      await this.store.delete(key);
+      this.pendingDeletes.delete(key);
+    }
+  }
+
+  /** Re-uploads the manifest copy when an earlier put failed. */
+  async syncManifestCopy(): Promise<void> {
+    if (!this.manifestCopyStale) return;
+    await this.store.put(manifestKey(this.prefix), encodeManifest(this.manifest));
+    this.manifestCopyStale = false;
+  }
+
+  /** The object keys the manifest names (plus the manifest copy): everything else under the prefix is an orphan. */
+  referencedKeys(): Set<string> {
+    const keys = new Set<string>([manifestKey(this.prefix)]);
+    for (const seg of this.manifest.segments) {
+      for (const kind of SEGMENT_FILE_KINDS) keys.add(segmentKey(this.prefix, seg.baseOffset, kind));
+    }
+    return keys;
+  }
+
+  // --- reads -------------------------------------------------------------------------------------
+
+  /** Batches at `offset` from the remote segment holding it (empty when none does). */
+  async read(offset: number, maxBytes: number, upTo: number): Promise<Uint8Array> {
+    const segs = this.manifest.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    let found: RemoteSegment | null = null;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = segs[mid] as RemoteSegment;
+      if (s.endOffset <= offset) lo = mid + 1;
+      else {
+        found = s;
+        hi = mid - 1;
+      }
+    }
+    if (found === null) return new Uint8Array(0);
+    const keys = { log: segmentKey(this.prefix, found.baseOffset, "log"), index: segmentKey(this.prefix, found.baseOffset, "index") };
+    return readRemoteBatches(this.cache, found, keys, Math.max(offset, found.baseOffset), maxBytes, upTo);
+  }
+
+  get name(): string {
+    return `${this.log.topic}-${this.log.partition}`;
+  }
+
+  /** Writes the manifest locally (the commit point), then its copy in the store. */
+  private async commit(next: TierManifest): Promise<void> {
+    await writeLocalManifest(this.log.dir, next);
+    this.manifest = next;
+    this.manifestCopyStale = true;
+    await this.syncManifestCopy();
+  }
+}
