@@ -8,8 +8,10 @@
 #                            Maven Central, listed in scripts/kafka/pom.xml
 #   .cache/java-classes/     test/clients/java/*.java compiled against those jars
 #   .cache/bin/franz-client  test/clients/franz built with go
+#   .cache/bin/minio         MinIO server for the tiering tests, built with go (scripts/minio.sh)
 #
-# Env: BUNKA_SKIP_KCAT=1 skips the kcat step (for machines without apt).
+# Env: BUNKA_SKIP_KCAT=1 skips the kcat step (for machines without apt); BUNKA_SKIP_MINIO=1 the
+# MinIO build (the tiering integration tests then fail with a pointer here).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -110,6 +112,15 @@ else
   mv "$FRANZ_BIN.tmp" "$FRANZ_BIN"
   echo "$franz_hash" >"$FRANZ_BIN.stamp"
   say "franz client: built .cache/bin/franz-client"
+fi
+
+# ---------------------------------------------------------------- MinIO (tiering tests)
+# Built from source with go (cached by version in .cache/bin/minio.stamp); the first build takes
+# several minutes on 2 cores. scripts/minio.sh holds the pinned version and starts/stops servers.
+if [ "${BUNKA_SKIP_MINIO:-}" = 1 ]; then
+  say "minio: skipped (BUNKA_SKIP_MINIO=1)"
+else
+  bash "$ROOT/scripts/minio.sh" build | sed 's/^/setup-test-deps: /' || die "building MinIO failed"
 fi
 
 say "done in $((SECONDS - started))s"
