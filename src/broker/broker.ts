@@ -165,6 +165,10 @@ export class Broker implements FrameDispatcher {
   async shutdown(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.tier?.stop();
+    const hot = this.hotCache.stats();
+    if (hot.hits + hot.misses > 0) {
+      this.log(`hot cache: ${hot.hits} hit(s) / ${hot.misses} miss(es) (${(this.hotCache.hitRate() * 100).toFixed(1)} % of reads from memory)`);
+    }
     this.purgatory.completeAll();
     await this.groups.shutdown();
     await this.topics.closeAll();

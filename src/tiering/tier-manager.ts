@@ -135,6 +135,13 @@ export class TierManager {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.current !== null) await Promise.race([this.current, Bun.sleep(waitMs)]);
+    const st = this.stats();
+    const c = st.chunkCache;
+    this.log(
+      `tiering stats: ${st.uploads} segment upload(s) (${st.uploadedBytes} bytes), ${st.remoteReads} remote read(s), ` +
+        `chunk cache ${c.hits} hit(s) / ${c.misses} miss(es), ${st.remoteDeletes} remote delete(s), ` +
+        `${st.storeFailures} store failure(s), lag ${st.lag.segments} segment(s)`,
+    );
   }
 
   /** Runs a pass now unless one is running or the store is backing off. */
@@ -148,6 +155,7 @@ export class TierManager {
    */
   async runOnce(now = Date.now()): Promise<boolean> {
     if (!this.swept) {
+      await this.store.init();
       await this.sweep();
       this.swept = true;
     }
