@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { ListOffsets, Metadata } from "../../src/client/codecs.ts";
-import { WireClient } from "../../src/client/wire-client.ts";
+import { BenchClient } from "./client.ts";
 import { freePort, REPO_ROOT } from "../../test/support/broker.ts";
 
 export type BrokerKind = "kafka" | "bunka";
@@ -26,6 +26,10 @@ export interface BrokerSpec {
   dataDir: string;
   /** JVM heap for Kafka, e.g. "2g". */
   heap: string;
+  /** Bunka only: extra `bun` flags before the script (profiling: --preload, --cpu-prof-md ...). */
+  bunArgs?: string[];
+  /** Extra environment for the broker process. */
+  env?: Record<string, string>;
 }
 
 export interface Broker {
@@ -62,9 +66,9 @@ export async function waitReady(host: string, port: number, timeoutMs: number, a
   const deadline = performance.now() + timeoutMs;
   while (true) {
     if (!alive()) throw new Error(`broker on ${host}:${port} exited before it was ready`);
-    let c: WireClient | null = null;
+    let c: BenchClient | null = null;
     try {
-      c = await WireClient.connect(host, port, "vs-kafka-ready");
+      c = await BenchClient.connect(host, port, "vs-kafka-ready");
       const md = await Promise.race([
         c.send(Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }),
         Bun.sleep(2000).then(() => null),
@@ -127,6 +131,7 @@ export async function createKafka(spec: BrokerSpec, opts: { fresh: boolean }): P
     KAFKA_DATA_DIR: spec.dataDir,
     KAFKA_HEAP: spec.heap,
     KAFKA_START_TIMEOUT: "180",
+    ...spec.env,
     KAFKA_EXTRA_PROPS: Object.entries(durabilitySettings("kafka", spec.durability))
       .map(([k, v]) => `${k}=${v}`)
       .join("\n"),
@@ -201,7 +206,7 @@ export async function createBunka(spec: BrokerSpec, opts: { fresh: boolean }): P
     "log.dirs": join(spec.dataDir, "logs"),
     ...durabilitySettings("bunka", spec.durability),
   };
-  const args = ["bun", join(REPO_ROOT, "src", "server.ts")];
+  const args = ["bun", ...(spec.bunArgs ?? []), join(REPO_ROOT, "src", "server.ts")];
   for (const [k, v] of Object.entries(overrides)) args.push("--override", `${k}=${v}`);
   const broker: Broker = {
     spec,
@@ -216,7 +221,7 @@ export async function createBunka(spec: BrokerSpec, opts: { fresh: boolean }): P
     async start() {
       const fd = openSync(logFile, "a");
       const t0 = performance.now();
-      const p = Bun.spawn(args, { cwd: REPO_ROOT, stdout: fd, stderr: fd, stdin: "ignore" });
+      const p = Bun.spawn(args, { cwd: REPO_ROOT, stdout: fd, stderr: fd, stdin: "ignore", env: { ...process.env, ...spec.env } });
       closeSync(fd);
       proc = p;
       await waitReady("127.0.0.1", port, 120_000, () => p.exitCode === null && p.signalCode === null);
@@ -257,7 +262,7 @@ export function createBroker(spec: BrokerSpec, opts: { fresh: boolean }): Promis
 }
 
 /** Latest offsets of every partition of a topic (ListOffsets v7, timestamp -1). */
-export async function endOffsets(client: WireClient, topic: string, partitions: number): Promise<number[]> {
+export async function endOffsets(client: BenchClient, topic: string, partitions: number): Promise<number[]> {
   const res = await client.send(ListOffsets, 7, {
     replicaId: -1,
     isolationLevel: 0,

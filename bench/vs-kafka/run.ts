@@ -20,7 +20,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Produce } from "../../src/client/codecs.ts";
 import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
-import { WireClient } from "../../src/client/wire-client.ts";
+import { BenchClient } from "./client.ts";
 import { REPO_ROOT } from "../../test/support/broker.ts";
 import { createTopic } from "../../test/support/tools.ts";
 import { describeEnvironment } from "../lib/env.ts";
@@ -57,13 +57,15 @@ interface Config {
   e2eToolRecords: number;
   seqMs: number;
   recoveryMiB: number;
+  warmupMiB: number;
+  warmupOpenLoopMs: number;
 }
 const CFG: Config =
   MODE === "tiny"
-    ? { partitions: [1], rates: [1], max: false, jsAtMax: false, java: false, warmupMs: 300, durationMs: 1200, perfSeconds: 0, maxRecords: 0, e2eToolRecords: 0, seqMs: 300, recoveryMiB: 16 }
+    ? { partitions: [1], rates: [1], max: false, jsAtMax: false, java: false, warmupMs: 300, durationMs: 1200, perfSeconds: 0, maxRecords: 0, e2eToolRecords: 0, seqMs: 300, recoveryMiB: 16, warmupMiB: 0, warmupOpenLoopMs: 0 }
     : MODE === "quick"
-      ? { partitions: [1, 100], rates: [1, 10], max: true, jsAtMax: false, java: true, warmupMs: 1000, durationMs: 4000, perfSeconds: 5, maxRecords: 150_000, e2eToolRecords: 300, seqMs: 1000, recoveryMiB: 200 }
-      : { partitions: [1, 100, 1000], rates: [1, 10, 50], max: true, jsAtMax: true, java: true, warmupMs: 2000, durationMs: 10_000, perfSeconds: 12, maxRecords: 600_000, e2eToolRecords: 1000, seqMs: 3000, recoveryMiB: 1024 };
+      ? { partitions: [1, 100], rates: [1, 10], max: true, jsAtMax: false, java: true, warmupMs: 1000, durationMs: 4000, perfSeconds: 6, maxRecords: 150_000, e2eToolRecords: 300, seqMs: 1000, recoveryMiB: 200, warmupMiB: 64, warmupOpenLoopMs: 3000 }
+      : { partitions: [1, 100, 1000], rates: [1, 10, 50], max: true, jsAtMax: true, java: true, warmupMs: 2000, durationMs: 8000, perfSeconds: 10, maxRecords: 300_000, e2eToolRecords: 1000, seqMs: 2000, recoveryMiB: 1024, warmupMiB: 256, warmupOpenLoopMs: 5000 };
 if (opt("--partitions")) CFG.partitions = opt("--partitions")!.split(",").map(Number);
 if (opt("--rates")) CFG.rates = opt("--rates")!.split(",").map(Number);
 
@@ -77,7 +79,7 @@ const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19
 
 /** Fills `topic` with `mib` MiB of 1 KiB records through the wire client (acks=all, 8 in flight). */
 async function fill(b: Broker, topic: string, partitions: number, mib: number): Promise<number> {
-  const c = await WireClient.connect(b.host, b.port, "vs-kafka-fill");
+  const c = await BenchClient.connect(b.host, b.port, "vs-kafka-fill");
   try {
     const perBatch = 256;
     const total = Math.ceil((mib * 1024 * 1024) / RECORD_BYTES / perBatch);
@@ -138,6 +140,16 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
     await Bun.sleep(1000);
     extraRow(b, "rss", "idle after start", rssMiB(b.pid()), "MiB");
 
+    // Warm-up (not measured), the same for both: the JVM's JIT and JSC's both need it. Write
+    // CFG.warmupMiB through the wire client, then run the open-loop client for a few seconds.
+    if (CFG.warmupMiB > 0) {
+      const w0 = performance.now();
+      await createTopic(b.bootstrap, "warmup", 4);
+      await fill(b, "warmup", 4, CFG.warmupMiB);
+      await openLoop({ host: b.host, port: b.port, topic: "warmup", partitions: 4, targetMBps: 10, warmupMs: 0, durationMs: CFG.warmupOpenLoopMs });
+      log(`  warm-up: ${CFG.warmupMiB} MiB + ${CFG.warmupOpenLoopMs} ms at 10 MiB/s in ${((performance.now() - w0) / 1000).toFixed(1)} s`);
+    }
+
     for (const P of CFG.partitions) {
       const topic = `lat-p${P}`;
       const t0 = performance.now();
@@ -148,7 +160,8 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
         for (const rate of CFG.rates) {
           if (CFG.java) {
             const recs = Math.round(rate * 1024 * CFG.perfSeconds);
-            const warm = Math.round(rate * 1024 * 1);
+            // 2 s worth of records before the steady-state figures (the client JVM warms up too)
+            const warm = Math.round(rate * 1024 * 2);
             const pr = await producerPerformance(b.bootstrap, topic, rate, recs + warm, warm);
             latencyRow(b, {
               partitions: P, step: String(rate), targetMBps: rate, achievedMBps: pr.mbPerSec, metric: "produce", tool: "kafka-producer-perf",
@@ -216,7 +229,7 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
     const r0 = performance.now();
     const readyMs = await b.start();
     // served: every acknowledged record listed again
-    const c = await WireClient.connect(b.host, b.port, "vs-kafka-recovery");
+    const c = await BenchClient.connect(b.host, b.port, "vs-kafka-recovery");
     try {
       while (true) {
         try {

@@ -1,0 +1,39 @@
+/**
+ * Preloaded into a Bunka server by profile.ts (`bun --preload bench/vs-kafka/probe.ts
+ * src/server.ts`) so the broker can be observed without changing it: every second it appends one
+ * JSON line to $VSK_PROBE_OUT with event-loop utilisation (perf_hooks), event-loop delay (how late
+ * a 5 ms timer fires: max and p99 over the second), heap and RSS.
+ */
+import { appendFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+
+const out = process.env.VSK_PROBE_OUT;
+if (out) {
+  let lastElu = performance.eventLoopUtilization();
+  const delays: number[] = [];
+  let expected = performance.now() + 5;
+  const tick = () => {
+    const now = performance.now();
+    delays.push(Math.max(0, now - expected));
+    expected = now + 5;
+    setTimeout(tick, 5);
+  };
+  setTimeout(tick, 5);
+  setInterval(() => {
+    const elu = performance.eventLoopUtilization(lastElu);
+    lastElu = performance.eventLoopUtilization();
+    const d = delays.splice(0).sort((a, b) => a - b);
+    const mem = process.memoryUsage();
+    appendFileSync(
+      out,
+      JSON.stringify({
+        t: Date.now(),
+        elu: Number(elu.utilization.toFixed(3)),
+        delayP99Ms: Number((d[Math.floor(d.length * 0.99)] ?? 0).toFixed(2)),
+        delayMaxMs: Number((d[d.length - 1] ?? 0).toFixed(2)),
+        heapMiB: Math.round(mem.heapUsed / 1048576),
+        rssMiB: Math.round(mem.rss / 1048576),
+      }) + "\n",
+    );
+  }, 1000).unref();
+}

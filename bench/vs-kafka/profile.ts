@@ -1,0 +1,105 @@
+/**
+ * Where does a broker's time go at one grid point? Starts one broker alone (fresh data), runs the
+ * open-loop wire-client load at one (partitions, rate) point and meanwhile records:
+ *   - `perf stat -p PID` over the measured window: task-clock, context switches, page faults and
+ *     syscalls (raw_syscalls:sys_enter), reported per MiB acknowledged;
+ *   - Bunka only: event-loop utilisation and timer lateness from bench/vs-kafka/probe.ts preloaded
+ *     into the server, and with --cpu-prof a Markdown CPU profile (bun --cpu-prof-md) on exit.
+ *
+ *   nice -n -10 bun bench/vs-kafka/profile.ts --broker bunka --durability none --partitions 1 --rate 10 [--cpu-prof]
+ */
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../test/support/broker.ts";
+import { createTopic } from "../../test/support/tools.ts";
+import { processCpuMs } from "../lib/env.ts";
+import { createBroker, type BrokerKind, type Durability } from "./brokers.ts";
+import { openLoop } from "./js-load.ts";
+
+const argv = process.argv.slice(2);
+const opt = (n: string, d: string) => {
+  const i = argv.indexOf(n);
+  return i >= 0 ? argv[i + 1]! : d;
+};
+const kind = opt("--broker", "bunka") as BrokerKind;
+const durability = opt("--durability", "none") as Durability;
+const P = Number(opt("--partitions", "1"));
+const rate = Number(opt("--rate", "10"));
+const seconds = Number(opt("--seconds", "8"));
+const cpuProf = argv.includes("--cpu-prof");
+const outDir = join(REPO_ROOT, ".cache", "bench-profile", `${kind}-${durability}-p${P}-r${rate}`);
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+const probeOut = join(outDir, "probe.jsonl");
+
+const b = await createBroker(
+  {
+    kind,
+    durability,
+    dataDir: join(REPO_ROOT, ".cache", "bench-data", "vs-kafka", `profile-${kind}-${durability}`),
+    heap: "2g",
+    bunArgs: [
+      "--preload",
+      join(import.meta.dir, "probe.ts"),
+      ...(cpuProf ? ["--cpu-prof-md", `--cpu-prof-dir=${outDir}`] : []),
+    ],
+    env: { VSK_PROBE_OUT: probeOut },
+  },
+  { fresh: true },
+);
+try {
+  await b.start();
+  await createTopic(b.bootstrap, "prof", P);
+  const pid = b.pid();
+  const warmupMs = 2000;
+  const perf = Bun.spawn(
+    ["perf", "stat", "-x", ",", "-e", "task-clock,context-switches,page-faults,raw_syscalls:sys_enter", "-p", String(pid), "--", "sleep", String(seconds)],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const cpu0 = processCpuMs(pid);
+  const res = await openLoop({ host: b.host, port: b.port, topic: "prof", partitions: P, targetMBps: rate, warmupMs: 0, durationMs: seconds * 1000 });
+  const cpuMs = processCpuMs(pid) - cpu0;
+  const perfErr = await new Response(perf.stderr).text();
+  await perf.exited;
+  void warmupMs;
+  const mib = res.achievedMBps * seconds;
+  const counters: Record<string, number> = {};
+  for (const line of perfErr.split("\n")) {
+    const f = line.split(",");
+    if (f.length > 3 && f[0] && !Number.isNaN(Number(f[0]))) counters[f[2]!] = Number(f[0]);
+  }
+  const probe = (() => {
+    try {
+      return readFileSync(probeOut, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    } catch {
+      return [];
+    }
+  })();
+  const summary = {
+    broker: kind,
+    durability,
+    partitions: P,
+    targetMBps: rate,
+    achievedMBps: Number(res.achievedMBps.toFixed(2)),
+    e2e: { p50: res.e2e.p50, p99: res.e2e.p99, p999: res.e2e.p999 },
+    produce: { p50: res.produce.p50, p99: res.produce.p99 },
+    recordsPerRequest: Number(res.recordsPerRequest.toFixed(1)),
+    brokerCpuMsPerMiB: Number((cpuMs / mib).toFixed(1)),
+    brokerCpuPct: Number(((cpuMs / (seconds * 1000)) * 100).toFixed(0)),
+    perfPerMiB: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, Number((v / mib).toFixed(1))])),
+    probe: probe.length
+      ? {
+          eluMean: Number((probe.reduce((a, p) => a + p.elu, 0) / probe.length).toFixed(3)),
+          eluMax: Math.max(...probe.map((p) => p.elu)),
+          timerDelayMaxMs: Math.max(...probe.map((p) => p.delayMaxMs)),
+          timerDelayP99MaxMs: Math.max(...probe.map((p) => p.delayP99Ms)),
+          heapMiBMax: Math.max(...probe.map((p) => p.heapMiB)),
+        }
+      : null,
+  };
+  console.log(JSON.stringify(summary, null, 1));
+} finally {
+  await b.stop();
+}
+if (cpuProf) console.log(`CPU profile (Markdown) in ${outDir}`);
+process.exit(0);
