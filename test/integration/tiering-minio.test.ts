@@ -114,7 +114,7 @@ async function listOffset(b: BrokerHandle, topic: string, timestamp: number): Pr
     });
     const p = r.topics[0]!.partitions[0]!;
     if (p.errorCode !== 0) throw new Error(`ListOffsets ${timestamp}: error ${p.errorCode}`);
-    return p.offset;
+    return p.offset ?? -1;
   } finally {
     c.close();
   }
