@@ -4,3 +4,4 @@
 
 mod crc;
 mod codecs;
+mod segment_io;

@@ -10,6 +10,7 @@ import type { BrokerConfig } from "../config/broker-config.ts";
 import { LONG_MAX, type ConfigValue } from "../config/config-def.ts";
 import { effectiveTopicConfig, typedTopicConfig, validateTopicConfig, type EffectiveConfigEntry } from "../config/topic-config.ts";
 import { PartitionLog, type LogConfig } from "../log/partition-log.ts";
+import { LOG_IO_SETTINGS, segmentIoFor, type LogIoSetting, type SegmentIo } from "../log/native-segment-file.ts";
 import type { TopicCompressionType } from "../log/log-config.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { MetadataStore, newTopicId, type TopicRecord } from "./metadata-store.ts";
@@ -34,6 +35,7 @@ export class TopicManager {
   onLogOpened: (log: PartitionLog) => void = () => {};
   /** Called with every log of a deleted topic before its files go (the tiering layer drops its objects). */
   onLogDeleted: (log: PartitionLog) => void = () => {};
+  private io: SegmentIo | null = null;
 
   constructor(
     readonly store: MetadataStore,
@@ -43,6 +45,7 @@ export class TopicManager {
 
   /** Opens every stored topic's logs (running recovery) and removes directories of unknown topics. */
   async open(): Promise<void> {
+    this.segmentIo();
     for (const record of this.store.topics.values()) {
       const logs: PartitionLog[] = [];
       for (let p = 0; p < record.partitions; p++) logs.push(await this.openLog(record, p));
@@ -198,9 +201,20 @@ export class TopicManager {
     for (const state of this.topics.values()) for (const log of state.logs) await log.close();
   }
 
+  /** Segment file backend from bunka.log.io (default auto), chosen once and logged. */
+  private segmentIo(): SegmentIo {
+    if (this.io === null) {
+      const raw = this.config.raw.get("bunka.log.io") ?? "auto";
+      const setting = LOG_IO_SETTINGS.find((s) => s === raw) ?? "auto";
+      this.io = segmentIoFor(setting as LogIoSetting);
+      this.log(this.io.description);
+    }
+    return this.io;
+  }
+
   private async openLog(record: TopicRecord, partition: number): Promise<PartitionLog> {
     const dir = join(this.config.dataDir, `${record.name}-${partition}`);
-    const log = await PartitionLog.open(dir, record.name, partition, this.logConfig(record));
+    const log = await PartitionLog.open(dir, record.name, partition, this.logConfig(record), { files: this.segmentIo().files });
     this.onLogOpened(log);
     return log;
   }

@@ -1,7 +1,9 @@
 /**
  * The only place the log touches file descriptors for segment data. Everything above it sees
- * `SegmentFile`, so moving writes/fsyncs to io_uring in the native addon (or injecting faults in
- * tests) is a local change: supply another `SegmentFileFactory`.
+ * `SegmentFile`, so the backend is a local choice: this file's `fdSegmentFileFactory` (the "js"
+ * backend: writes on the JS thread, fdatasync on the libuv threadpool), or the native engine of
+ * native-segment-file.ts (io_uring or pwrite on a native thread; `bunka.log.io`), or a fault
+ * injector in tests.
  */
 import * as fs from "node:fs";
 
@@ -9,13 +11,17 @@ export interface SegmentFile {
   readonly path: string;
   /** Bytes in the file as far as this process knows (the append position). */
   readonly size: number;
-  /** Appends all of `buf` at `size`; throws on error (the caller then truncates back). */
+  /**
+   * Appends all of `buf` at `size` (which moves at once); throws on an error it sees now (the
+   * caller then truncates back). Asynchronous backends report later errors through `datasync`.
+   * The caller must not modify `buf` afterwards.
+   */
   write(buf: Uint8Array): void;
-  /** Reads up to `length` bytes at `position`; returns fewer at end of file. */
+  /** Reads up to `length` bytes at `position`; returns fewer at end of file. Sees every write made. */
   read(position: number, length: number): Uint8Array;
   /** Cuts the file to `size` bytes. */
   truncate(size: number): void;
-  /** fdatasync off the JS thread (libuv threadpool); covers every write that returned before it. */
+  /** fdatasync off the JS thread; covers every write that returned before it; rejects on any error. */
   datasync(): Promise<void>;
   close(): void;
 }
@@ -24,6 +30,9 @@ export interface SegmentFileFactory {
   /** Opens (creating when missing) the file for reading and appending. */
   open(path: string): SegmentFile;
 }
+
+/** Calls made by the js backend (benchmarks compare them with the native engine's counters). */
+export const jsIoCounters = { writes: 0, fdatasyncs: 0 };
 
 class FdSegmentFile implements SegmentFile {
   private fd: number;
@@ -41,6 +50,7 @@ class FdSegmentFile implements SegmentFile {
       done += fs.writeSync(this.fd, buf, done, buf.length - done, this.size + done);
     }
     this.size += buf.length;
+    jsIoCounters.writes++;
   }
 
   read(position: number, length: number): Uint8Array {
@@ -61,6 +71,7 @@ class FdSegmentFile implements SegmentFile {
   }
 
   datasync(): Promise<void> {
+    jsIoCounters.fdatasyncs++;
     return new Promise((resolve, reject) => {
       fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve()));
     });

@@ -7,6 +7,7 @@
  */
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { fileURLToPath } from "node:url";
 
 /** Shape of the raw exports of native/bunka.node (napi-rs camelCases names). */
@@ -18,6 +19,54 @@ interface NativeBinding {
   compress(codec: number, data: Uint8Array, level?: number): Uint8Array<ArrayBuffer>;
   decompress(codec: number, data: Uint8Array, maxOutputBytes: number): Uint8Array<ArrayBuffer>;
   codecNames(): string[];
+  ioUringProbe(): string;
+  IoEngine: new (mode: string, onReady: () => void) => IoEngineBinding;
+}
+
+/** Counters of an I/O engine since it started (see native/src/segment_io.rs). */
+export interface IoEngineStats {
+  writes: number;
+  writeBytes: number;
+  /** writev SQEs (io_uring) or pwritev loops (pwrite): contiguous writes are merged. */
+  writevCalls: number;
+  syncRequests: number;
+  /** fdatasyncs actually run: one covers every sync request queued before it. */
+  fdatasyncs: number;
+  chains: number;
+  cycles: number;
+  /** eventfd writes that woke the worker. */
+  wakeups: number;
+  /** Completion notifications sent to the JS thread. */
+  notifies: number;
+  /** Chains re-run blocking after an unclean ring result (errors, short writes). */
+  slowPaths: number;
+  asyncReads: number;
+}
+
+/** Raw `IoEngine` of the addon. Use src/log/native-segment-file.ts, which wraps it. */
+export interface IoEngineBinding {
+  readonly backend: "io_uring" | "pwrite" | "pwrite-fallback";
+  readonly fallbackReason: string | null;
+  open(path: string): NativeFileBinding;
+  kick(): void;
+  takeCompletions(): number[];
+  takeRead(token: number): Uint8Array<ArrayBuffer> | null;
+  refLoop(): void;
+  unrefLoop(): void;
+  stats(): IoEngineStats;
+}
+
+/** Raw `NativeFile`: errors thrown carry "ERRNO:<n>:" (see ioError). */
+export interface NativeFileBinding {
+  readonly initialSize: number;
+  readonly failedErrno: number;
+  write(pos: number, data: Uint8Array, wake: boolean): number;
+  sync(token: number): void;
+  read(pos: number, len: number): Uint8Array<ArrayBuffer>;
+  readAsync(pos: number, len: number, token: number): void;
+  writtenEnd(): number;
+  truncate(size: number): void;
+  close(): void;
 }
 
 /** Absolute path of the compiled addon, fixed by scripts/build-native.ts. */
@@ -86,9 +135,70 @@ export function crc32cRange(data: Uint8Array, start: number, end: number): numbe
   }
 }
 
-/** Which CRC-32C implementation the addon uses on this machine, and the codecs it provides. */
-export function nativeInfo(): { crcImpl: string; codecs: string[] } {
-  return { crcImpl: binding.crc32cImpl(), codecs: binding.codecNames() };
+/**
+ * Which CRC-32C implementation the addon uses on this machine, the codecs it provides, and the
+ * segment I/O backend in use: "io_uring", "pwrite" (asked for), "pwrite-fallback" (io_uring
+ * refused under bunka.log.io=auto), "js" (the libuv path), or null before any log was opened
+ * through src/log/native-segment-file.ts.
+ */
+export function nativeInfo(): { crcImpl: string; codecs: string[]; io: string | null } {
+  return { crcImpl: binding.crc32cImpl(), codecs: binding.codecNames(), io: ioBackendInUse };
+}
+
+// --- segment I/O -------------------------------------------------------------------------------
+
+let ioBackendInUse: string | null = null;
+
+/** Recorded by src/log/native-segment-file.ts when it picks a backend; read by nativeInfo().io. */
+export function setIoBackendInUse(name: string): void {
+  ioBackendInUse = name;
+}
+
+/** "" when this process may set up an io_uring, else why not (e.g. "io_uring_setup: ... (errno 1)"). */
+export function ioUringProbe(): string {
+  return binding.ioUringProbe();
+}
+
+/**
+ * Starts a native I/O engine (one worker thread): mode "auto" | "io_uring" | "pwrite". Throws
+ * (an ioError) when mode is "io_uring" and the kernel refuses it. `onReady` runs on the JS thread
+ * when completions can be taken.
+ */
+export function createIoEngine(mode: "auto" | "io_uring" | "pwrite", onReady: () => void): IoEngineBinding {
+  try {
+    return new binding.IoEngine(mode, onReady);
+  } catch (err) {
+    throw ioError(err);
+  }
+}
+
+const ERRNO_NAMES: Map<number, string> = (() => {
+  const m = new Map<number, string>();
+  for (const [name, n] of Object.entries(osConstants.errno)) if (!m.has(n)) m.set(n, name);
+  return m;
+})();
+
+/** errno → "ENOSPC" etc. ("EUNKNOWN" for numbers Node does not name). */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? "EUNKNOWN";
+}
+
+/** A Node-style error: message "CODE: what: description", with `code`, `errno` and `syscall`. */
+export function errnoError(errno: number, syscall: string, description?: string): NodeJS.ErrnoException {
+  const code = errnoName(errno);
+  const err: NodeJS.ErrnoException = new Error(`${code}: ${description ?? "I/O error"}, ${syscall}`);
+  err.code = code;
+  err.errno = -errno;
+  err.syscall = syscall;
+  return err;
+}
+
+/** Turns a native I/O error ("ERRNO:<n>:<what>: <msg>") into errnoError; other errors pass through. */
+export function ioError(err: unknown): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /^ERRNO:(\d+):([^:]*): (.*)$/s.exec(message);
+  if (m === null) return err instanceof Error ? err : new Error(message);
+  return errnoError(Number(m[1]), m[2] as string, (m[3] as string).replace(/ \(os error \d+\)$/, ""));
 }
 
 // --- compression codecs ------------------------------------------------------------------------

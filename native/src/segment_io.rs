@@ -1,0 +1,977 @@
+//! Segment I/O off the JS thread.
+//!
+//! One `IoEngine` owns one native worker thread. The JS thread only queues work (a copy of the
+//! bytes to write at a given position, a datasync request, an async read) and returns at once;
+//! the worker drains everything queued, and per file builds one *chain*: every queued write in
+//! order (contiguous writes merged into one `writev`), then one `fdatasync` when any sync was
+//! requested. So one fdatasync covers every append queued before it (group commit), and one
+//! completion notification to JS covers every file whose chain finished in that cycle.
+//!
+//! Backends:
+//! - `io_uring`: a chain is a run of SQEs linked with `IOSQE_IO_LINK` (writev → … → fsync with
+//!   `IORING_FSYNC_DATASYNC`), so the kernel starts the fsync only after the writes completed.
+//!   Chains of different files run concurrently. The worker waits in `io_uring_enter`; an eventfd
+//!   read is kept armed in the ring so the JS thread can wake it.
+//! - `pwrite`: the fallback where `io_uring_setup` is refused (EPERM from seccomp or
+//!   `kernel.io_uring_disabled`, ENOSYS on old kernels). Same queue and same chains, executed with
+//!   `pwritev` + `fdatasync` on the worker, one file after another; it blocks on the eventfd when
+//!   idle.
+//!
+//! Per file there is at most one chain in flight; work queued meanwhile waits for the next chain.
+//! A chain whose ring result is anything but complete success (error, short write, cancelled
+//! link) is re-run synchronously with `pwritev`/`fdatasync` on the worker (writes are idempotent:
+//! same bytes at the same positions), which yields the definite errno. A write error marks the
+//! file failed (sticky): the partial write is cut off with `ftruncate`, every sync of that chain
+//! and any later one fails, later writes are dropped, and the JS `write` call throws at once.
+//!
+//! Completions are `(token, status, errno)` triples collected in a list; the worker pokes JS
+//! through one weak threadsafe function (at most one poke outstanding) and JS drains the list
+//! with `takeCompletions()`. JS keeps the event loop referenced while it awaits something
+//! (`refLoop`/`unrefLoop`).
+//!
+//! Reads: `read` is a plain positioned read on the calling (JS) thread, for small, usually
+//! cached reads; `readAsync` runs on the worker (an `IORING_OP_READ`, or `pread`). Neither is
+//! ordered with queued writes: the JS side only reads from the file what the worker has confirmed
+//! written (`writtenEnd`) and serves newer bytes from its own copies.
+//!
+//! `truncate` and `close` wait (blocking the JS thread) until the file has nothing queued or in
+//! flight, then run on the calling thread, so they can never overtake or undercut a queued write.
+
+use std::collections::{HashMap, VecDeque};
+use std::ffi::CString;
+use std::os::raw::c_void;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+
+use io_uring::{opcode, squeue, types, IoUring};
+use napi::bindgen_prelude::{Buffer, Function};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{sys, Env, Error, Result, Status};
+use napi_derive::napi;
+
+/// Completion status codes, the second element of each triple.
+const ST_OK: i32 = 0;
+const ST_WRITE_ERROR: i32 = 1;
+const ST_SYNC_ERROR: i32 = 2;
+const ST_READ_ERROR: i32 = 3;
+
+/// Most SQEs one chain may use; the rest of a long queue goes into the file's next chain.
+const MAX_CHAIN_SQES: usize = 32;
+/// Most iovecs in one writev (Linux IOV_MAX).
+const MAX_IOV: usize = 1024;
+const RING_ENTRIES: u32 = 1024;
+/// Keep this many SQEs free for the eventfd re-arm and read ops.
+const RING_BUDGET: usize = 900;
+const WAKE_TAG: u64 = u64::MAX;
+
+type Notify = ThreadsafeFunction<(), (), (), Status, false, true>;
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn os_error(what: &str, e: i32) -> Error {
+    let msg = std::io::Error::from_raw_os_error(e);
+    // "ERRNO:<n>:" lets the TS wrapper build a Node-style error with a `code`.
+    Error::new(Status::GenericFailure, format!("ERRNO:{e}:{what}: {msg}"))
+}
+
+struct FileEntry {
+    id: u64,
+    fd: i32,
+    /// Ops queued or in flight for this file.
+    pending: AtomicU32,
+    /// 0, or the errno of a failed write (sticky).
+    failed: AtomicI32,
+    /// End of the data the worker has written (every byte below it is in the file).
+    written_end: AtomicU64,
+    closed: AtomicBool,
+}
+
+impl Drop for FileEntry {
+    /// A file dropped without `close` (its JS object was collected): the last reference, so no
+    /// queued op can still use the descriptor.
+    fn drop(&mut self) {
+        if !self.closed.swap(true, Ordering::SeqCst) {
+            unsafe { libc::close(self.fd) };
+        }
+    }
+}
+
+enum OpKind {
+    Write { pos: u64, data: Vec<u8> },
+    Sync { token: u32 },
+    Read { pos: u64, len: usize, token: u32 },
+}
+
+struct Op {
+    file: Arc<FileEntry>,
+    kind: OpKind,
+}
+
+#[derive(Default)]
+struct Counters {
+    writes: AtomicU64,
+    write_bytes: AtomicU64,
+    writev_calls: AtomicU64,
+    sync_requests: AtomicU64,
+    fdatasyncs: AtomicU64,
+    chains: AtomicU64,
+    cycles: AtomicU64,
+    wakeups: AtomicU64,
+    notifies: AtomicU64,
+    slow_paths: AtomicU64,
+    async_reads: AtomicU64,
+}
+
+struct Shared {
+    queue: Mutex<Vec<Op>>,
+    sleeping: AtomicBool,
+    efd: i32,
+    done: Mutex<Vec<i32>>,
+    reads: Mutex<HashMap<u32, Vec<u8>>>,
+    notified: AtomicBool,
+    notify: Notify,
+    drain_lock: Mutex<()>,
+    drain_cv: Condvar,
+    counters: Counters,
+}
+
+impl Shared {
+    fn push(&self, op: Op, wake: bool) {
+        op.file.pending.fetch_add(1, Ordering::SeqCst);
+        self.queue.lock().unwrap().push(op);
+        if wake {
+            self.wake();
+        }
+    }
+
+    /// Wakes the worker if it is (about to be) blocked. One eventfd write per sleep at most.
+    fn wake(&self) {
+        if self.sleeping.swap(false, Ordering::SeqCst) {
+            self.counters.wakeups.fetch_add(1, Ordering::Relaxed);
+            let one: u64 = 1;
+            unsafe { libc::write(self.efd, &one as *const u64 as *const c_void, 8) };
+        }
+    }
+
+    fn complete(&self, out: &mut Vec<i32>) {
+        if out.is_empty() {
+            return;
+        }
+        self.done.lock().unwrap().append(out);
+        if !self.notified.swap(true, Ordering::SeqCst) {
+            self.counters.notifies.fetch_add(1, Ordering::Relaxed);
+            self.notify.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+
+    fn finish_ops(&self, file: &FileEntry, n: u32) {
+        if n > 0 && file.pending.fetch_sub(n, Ordering::SeqCst) == n {
+            let _g = self.drain_lock.lock().unwrap();
+            self.drain_cv.notify_all();
+        }
+    }
+}
+
+/// One contiguous run of writes, written with one writev / pwritev.
+struct WriteGroup {
+    pos: u64,
+    len: usize,
+    bufs: Vec<Vec<u8>>,
+    iov: Vec<libc::iovec>,
+}
+
+impl WriteGroup {
+    fn build_iov(&mut self) {
+        self.iov = self
+            .bufs
+            .iter()
+            .map(|b| libc::iovec { iov_base: b.as_ptr() as *mut c_void, iov_len: b.len() })
+            .collect();
+    }
+}
+
+/// The writes and syncs of one file taken from its queue for one round.
+struct Chain {
+    file: Arc<FileEntry>,
+    groups: Vec<WriteGroup>,
+    syncs: Vec<u32>,
+    ops: u32,
+    /// Ring bookkeeping: SQEs not yet completed, and whether any result fell short.
+    outstanding: usize,
+    trouble: bool,
+}
+
+impl Chain {
+    fn end(&self) -> Option<u64> {
+        self.groups.last().map(|g| g.pos + g.len as u64)
+    }
+}
+
+/// Takes the leading writes/syncs of `q` (at most `max_sqes` SQEs' worth) into a chain.
+fn take_chain(file: &Arc<FileEntry>, q: &mut VecDeque<OpKind>, max_sqes: usize) -> Chain {
+    let mut chain = Chain { file: file.clone(), groups: Vec::new(), syncs: Vec::new(), ops: 0, outstanding: 0, trouble: false };
+    while let Some(op) = q.front() {
+        match op {
+            OpKind::Write { pos, .. } => {
+                let pos = *pos;
+                let extend = matches!(chain.groups.last(), Some(g) if g.pos + g.len as u64 == pos && g.bufs.len() < MAX_IOV);
+                if !extend && chain.groups.len() + 1 >= max_sqes {
+                    break;
+                }
+                let Some(OpKind::Write { data, .. }) = q.pop_front() else { unreachable!() };
+                if extend {
+                    let g = chain.groups.last_mut().unwrap();
+                    g.len += data.len();
+                    g.bufs.push(data);
+                } else {
+                    chain.groups.push(WriteGroup { pos, len: data.len(), bufs: vec![data], iov: Vec::new() });
+                }
+                chain.ops += 1;
+            }
+            OpKind::Sync { token } => {
+                chain.syncs.push(*token);
+                chain.ops += 1;
+                q.pop_front();
+            }
+            OpKind::Read { .. } => unreachable!("reads are not queued per file"),
+        }
+    }
+    for g in &mut chain.groups {
+        g.build_iov();
+    }
+    chain
+}
+
+/// pwritev of a whole group, looping over short writes. Err(errno, bytes written).
+fn pwritev_all(fd: i32, g: &WriteGroup) -> std::result::Result<(), (i32, usize)> {
+    let mut iov = g.iov.clone();
+    let mut idx = 0usize;
+    let mut done = 0usize;
+    while done < g.len {
+        let n = (iov.len() - idx).min(MAX_IOV);
+        let r = unsafe { libc::pwritev(fd, iov[idx..].as_ptr(), n as i32, (g.pos + done as u64) as libc::off_t) };
+        if r < 0 {
+            let e = errno();
+            if e == libc::EINTR {
+                continue;
+            }
+            return Err((e, done));
+        }
+        if r == 0 {
+            return Err((libc::EIO, done));
+        }
+        let mut left = r as usize;
+        done += left;
+        while left > 0 {
+            let cur = &mut iov[idx];
+            if left >= cur.iov_len {
+                left -= cur.iov_len;
+                idx += 1;
+            } else {
+                cur.iov_base = unsafe { (cur.iov_base as *mut u8).add(left) } as *mut c_void;
+                cur.iov_len -= left;
+                left = 0;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn fdatasync_retry(fd: i32) -> std::result::Result<(), i32> {
+    loop {
+        if unsafe { libc::fdatasync(fd) } == 0 {
+            return Ok(());
+        }
+        let e = errno();
+        if e != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+/// Runs a chain synchronously on the worker. Ok, or the status and errno of the failure.
+fn run_chain_blocking(shared: &Shared, chain: &Chain) -> std::result::Result<(), (i32, i32)> {
+    let fd = chain.file.fd;
+    for g in &chain.groups {
+        shared.counters.writev_calls.fetch_add(1, Ordering::Relaxed);
+        if let Err((e, written)) = pwritev_all(fd, g) {
+            // Cut off the partial write so no torn batch stays behind (best effort: recovery
+            // would also drop it by its length/CRC).
+            if written > 0 {
+                unsafe { libc::ftruncate(fd, g.pos as libc::off_t) };
+            }
+            return Err((ST_WRITE_ERROR, e));
+        }
+    }
+    if !chain.syncs.is_empty() {
+        shared.counters.fdatasyncs.fetch_add(1, Ordering::Relaxed);
+        fdatasync_retry(fd).map_err(|e| (ST_SYNC_ERROR, e))?;
+    }
+    Ok(())
+}
+
+/// Publishes a finished chain: written end, sync results, failure state, pending count.
+fn finish_chain(shared: &Shared, chain: Chain, outcome: std::result::Result<(), (i32, i32)>, out: &mut Vec<i32>) {
+    let file = &chain.file;
+    match outcome {
+        Ok(()) => {
+            if let Some(end) = chain.end() {
+                file.written_end.store(end, Ordering::SeqCst);
+            }
+            for t in &chain.syncs {
+                out.extend_from_slice(&[*t as i32, ST_OK, 0]);
+            }
+        }
+        Err((status, e)) => {
+            if status == ST_WRITE_ERROR {
+                let _ = file.failed.compare_exchange(0, e, Ordering::SeqCst, Ordering::SeqCst);
+            }
+            for t in &chain.syncs {
+                out.extend_from_slice(&[*t as i32, status, e]);
+            }
+        }
+    }
+    shared.counters.chains.fetch_add(1, Ordering::Relaxed);
+    shared.finish_ops(file, chain.ops);
+}
+
+/// Ops of a file that failed earlier: writes are dropped, syncs fail with the write's errno.
+fn fail_chain(shared: &Shared, chain: Chain, e: i32, out: &mut Vec<i32>) {
+    for t in &chain.syncs {
+        out.extend_from_slice(&[*t as i32, ST_WRITE_ERROR, e]);
+    }
+    shared.finish_ops(&chain.file, chain.ops);
+}
+
+fn finish_read(shared: &Shared, file: &FileEntry, token: u32, mut buf: Vec<u8>, res: i64, out: &mut Vec<i32>) {
+    if res < 0 {
+        out.extend_from_slice(&[token as i32, ST_READ_ERROR, (-res) as i32]);
+    } else {
+        buf.truncate(res as usize);
+        shared.reads.lock().unwrap().insert(token, buf);
+        out.extend_from_slice(&[token as i32, ST_OK, 0]);
+    }
+    shared.finish_ops(file, 1);
+}
+
+fn blocking_pread(fd: i32, buf: &mut [u8], pos: u64) -> std::result::Result<usize, i32> {
+    let mut done = 0usize;
+    while done < buf.len() {
+        let r = unsafe {
+            libc::pread(fd, buf[done..].as_mut_ptr() as *mut c_void, buf.len() - done, (pos + done as u64) as libc::off_t)
+        };
+        if r < 0 {
+            let e = errno();
+            if e == libc::EINTR {
+                continue;
+            }
+            return Err(e);
+        }
+        if r == 0 {
+            break;
+        }
+        done += r as usize;
+    }
+    Ok(done)
+}
+
+/// Per-file queues kept by the worker.
+struct FileQueue {
+    file: Arc<FileEntry>,
+    ops: VecDeque<OpKind>,
+    busy: bool,
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    files: HashMap<u64, FileQueue>,
+    reads: Vec<(Arc<FileEntry>, u64, usize, u32)>,
+}
+
+impl Worker {
+    /// Moves newly queued ops into the per-file queues (reads go to their own list).
+    fn intake(&mut self, ops: Vec<Op>) {
+        for op in ops {
+            match op.kind {
+                OpKind::Read { pos, len, token } => self.reads.push((op.file, pos, len, token)),
+                kind => {
+                    let fq = self.files.entry(op.file.id).or_insert_with(|| FileQueue {
+                        file: op.file.clone(),
+                        ops: VecDeque::new(),
+                        busy: false,
+                    });
+                    fq.ops.push_back(kind);
+                }
+            }
+        }
+    }
+
+    fn take_queue(&self) -> Vec<Op> {
+        std::mem::take(&mut *self.shared.queue.lock().unwrap())
+    }
+
+    /// Blocks until something is queued (pwrite mode's idle wait).
+    fn sleep_on_eventfd(&self) {
+        let s = &self.shared;
+        s.sleeping.store(true, Ordering::SeqCst);
+        if !s.queue.lock().unwrap().is_empty() {
+            s.sleeping.store(false, Ordering::SeqCst);
+            return;
+        }
+        let mut v: u64 = 0;
+        loop {
+            let r = unsafe { libc::read(s.efd, &mut v as *mut u64 as *mut c_void, 8) };
+            if r >= 0 || errno() != libc::EINTR {
+                break;
+            }
+        }
+        s.sleeping.store(false, Ordering::SeqCst);
+    }
+
+    fn run_pwrite(mut self) {
+        let mut out: Vec<i32> = Vec::new();
+        loop {
+            let ops = self.take_queue();
+            if ops.is_empty() && self.files.values().all(|f| f.ops.is_empty()) && self.reads.is_empty() {
+                self.sleep_on_eventfd();
+                continue;
+            }
+            self.shared.counters.cycles.fetch_add(1, Ordering::Relaxed);
+            self.intake(ops);
+            for (file, pos, len, token) in std::mem::take(&mut self.reads) {
+                self.shared.counters.async_reads.fetch_add(1, Ordering::Relaxed);
+                let mut buf = vec![0u8; len];
+                let res = match blocking_pread(file.fd, &mut buf, pos) {
+                    Ok(n) => n as i64,
+                    Err(e) => -(e as i64),
+                };
+                finish_read(&self.shared, &file, token, buf, res, &mut out);
+            }
+            let ids: Vec<u64> = self.files.iter().filter(|(_, f)| !f.ops.is_empty()).map(|(k, _)| *k).collect();
+            for id in ids {
+                let fq = self.files.get_mut(&id).unwrap();
+                while !fq.ops.is_empty() {
+                    let chain = take_chain(&fq.file, &mut fq.ops, MAX_CHAIN_SQES * 32);
+                    let failed = chain.file.failed.load(Ordering::SeqCst);
+                    if failed != 0 {
+                        fail_chain(&self.shared, chain, failed, &mut out);
+                        continue;
+                    }
+                    let outcome = run_chain_blocking(&self.shared, &chain);
+                    finish_chain(&self.shared, chain, outcome, &mut out);
+                }
+            }
+            self.files.retain(|_, f| !f.ops.is_empty() || !f.file.closed.load(Ordering::Relaxed));
+            self.shared.complete(&mut out);
+        }
+    }
+
+    fn run_uring(mut self, mut ring: IoUring) {
+        let mut out: Vec<i32> = Vec::new();
+        let mut chains: Vec<Option<Chain>> = Vec::new();
+        let mut free_slots: Vec<usize> = Vec::new();
+        let mut read_slots: HashMap<u64, (Arc<FileEntry>, u32, Vec<u8>)> = HashMap::new();
+        let mut next_read_tag: u64 = 1 << 62;
+        let mut inflight: usize = 0;
+        let mut wake_buf: Box<u64> = Box::new(0);
+        let mut wake_armed = false;
+
+        loop {
+            if !wake_armed {
+                let e = opcode::Read::new(types::Fd(self.shared.efd), &mut *wake_buf as *mut u64 as *mut u8, 8)
+                    .build()
+                    .user_data(WAKE_TAG);
+                unsafe { ring.submission().push(&e).expect("ring has room for the wake read") };
+                wake_armed = true;
+            }
+            let ops = self.take_queue();
+            if !ops.is_empty() {
+                self.shared.counters.cycles.fetch_add(1, Ordering::Relaxed);
+            }
+            self.intake(ops);
+
+            // Async reads: independent single SQEs.
+            while inflight < RING_BUDGET {
+                let Some((file, pos, len, token)) = self.reads.pop() else { break };
+                self.shared.counters.async_reads.fetch_add(1, Ordering::Relaxed);
+                let mut buf = vec![0u8; len];
+                let tag = next_read_tag;
+                next_read_tag += 1;
+                let e = opcode::Read::new(types::Fd(file.fd), buf.as_mut_ptr(), len as u32).offset(pos).build().user_data(tag);
+                read_slots.insert(tag, (file, token, buf));
+                unsafe { ring.submission().push(&e).expect("budgeted") };
+                inflight += 1;
+            }
+
+            // One chain per idle file with work.
+            for fq in self.files.values_mut() {
+                if fq.busy || fq.ops.is_empty() || inflight + MAX_CHAIN_SQES > RING_BUDGET {
+                    continue;
+                }
+                let mut chain = take_chain(&fq.file, &mut fq.ops, MAX_CHAIN_SQES);
+                let failed = chain.file.failed.load(Ordering::SeqCst);
+                if failed != 0 {
+                    fail_chain(&self.shared, chain, failed, &mut out);
+                    continue;
+                }
+                let slot = free_slots.pop().unwrap_or_else(|| {
+                    chains.push(None);
+                    chains.len() - 1
+                });
+                let mut sqes: Vec<squeue::Entry> = Vec::with_capacity(chain.groups.len() + 1);
+                for (i, g) in chain.groups.iter().enumerate() {
+                    sqes.push(
+                        opcode::Writev::new(types::Fd(chain.file.fd), g.iov.as_ptr(), g.iov.len() as u32)
+                            .offset(g.pos)
+                            .build()
+                            .user_data(((slot as u64) << 32) | i as u64),
+                    );
+                }
+                if !chain.syncs.is_empty() {
+                    sqes.push(
+                        opcode::Fsync::new(types::Fd(chain.file.fd))
+                            .flags(types::FsyncFlags::DATASYNC)
+                            .build()
+                            .user_data(((slot as u64) << 32) | 0xffff_ffff),
+                    );
+                }
+                if sqes.is_empty() {
+                    // Nothing to submit (cannot happen: a chain has a write or a sync).
+                    finish_chain(&self.shared, chain, Ok(()), &mut out);
+                    free_slots.push(slot);
+                    continue;
+                }
+                let last = sqes.len() - 1;
+                for (i, sqe) in sqes.into_iter().enumerate() {
+                    let sqe = if i < last { sqe.flags(squeue::Flags::IO_LINK) } else { sqe };
+                    unsafe { ring.submission().push(&sqe).expect("budgeted") };
+                    chain.outstanding += 1;
+                }
+                self.shared.counters.writev_calls.fetch_add(chain.groups.len() as u64, Ordering::Relaxed);
+                if !chain.syncs.is_empty() {
+                    self.shared.counters.fdatasyncs.fetch_add(1, Ordering::Relaxed);
+                }
+                inflight += chain.outstanding;
+                fq.busy = true;
+                chains[slot] = Some(chain);
+            }
+            self.shared.complete(&mut out);
+
+            // Submit and wait for at least one completion (the armed eventfd read counts), unless
+            // work arrived meanwhile.
+            let s = &self.shared;
+            s.sleeping.store(true, Ordering::SeqCst);
+            let want = if s.queue.lock().unwrap().is_empty() { 1 } else { 0 };
+            if want == 0 {
+                s.sleeping.store(false, Ordering::SeqCst);
+            }
+            loop {
+                match ring.submit_and_wait(want) {
+                    Ok(_) => break,
+                    Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR) | Some(libc::EAGAIN) | Some(libc::EBUSY)) => {
+                        if want == 0 {
+                            break;
+                        }
+                    }
+                    Err(e) => panic!("io_uring_enter failed: {e}"),
+                }
+            }
+            s.sleeping.store(false, Ordering::SeqCst);
+
+            let cqes: Vec<(u64, i32)> = ring.completion().map(|c| (c.user_data(), c.result())).collect();
+            for (tag, res) in cqes {
+                if tag == WAKE_TAG {
+                    wake_armed = false;
+                    continue;
+                }
+                if tag >= 1 << 62 {
+                    if let Some((file, token, buf)) = read_slots.remove(&tag) {
+                        inflight -= 1;
+                        finish_read(&self.shared, &file, token, buf, res as i64, &mut out);
+                    }
+                    continue;
+                }
+                inflight -= 1;
+                let slot = (tag >> 32) as usize;
+                let idx = (tag & 0xffff_ffff) as usize;
+                let Some(chain) = chains[slot].as_mut() else { continue };
+                if idx == 0xffff_ffff {
+                    if res < 0 {
+                        chain.trouble = true;
+                    }
+                } else if res < 0 || res as usize != chain.groups[idx].len {
+                    chain.trouble = true;
+                }
+                chain.outstanding -= 1;
+                if chain.outstanding == 0 {
+                    let chain = chains[slot].take().unwrap();
+                    free_slots.push(slot);
+                    let outcome = if chain.trouble {
+                        // Ring result not a clean success: redo it blocking for the real outcome.
+                        self.shared.counters.slow_paths.fetch_add(1, Ordering::Relaxed);
+                        if !chain.syncs.is_empty() {
+                            // The fsync SQE was counted already; the blocking path counts its own.
+                            self.shared.counters.fdatasyncs.fetch_sub(1, Ordering::Relaxed);
+                        }
+                        run_chain_blocking(&self.shared, &chain)
+                    } else {
+                        Ok(())
+                    };
+                    if let Some(fq) = self.files.get_mut(&chain.file.id) {
+                        fq.busy = false;
+                    }
+                    finish_chain(&self.shared, chain, outcome, &mut out);
+                }
+            }
+            self.files.retain(|_, f| f.busy || !f.ops.is_empty() || !f.file.closed.load(Ordering::Relaxed));
+            self.shared.complete(&mut out);
+        }
+    }
+}
+
+/// Why io_uring cannot be used here, or None when a ring can be set up. A test hook
+/// (`BUNKA_IO_URING_FORCE_ERRNO=<n>`) makes it report errno n, to exercise the fallback.
+fn probe_uring() -> std::result::Result<IoUring, i32> {
+    if let Ok(v) = std::env::var("BUNKA_IO_URING_FORCE_ERRNO") {
+        if let Ok(n) = v.trim().parse::<i32>() {
+            if n > 0 {
+                return Err(n);
+            }
+        }
+    }
+    IoUring::new(RING_ENTRIES).map_err(|e| e.raw_os_error().unwrap_or(libc::ENOSYS))
+}
+
+/// Whether this process may use io_uring (sets up and drops a ring): "" or the refusal.
+#[napi(js_name = "ioUringProbe")]
+pub fn io_uring_probe() -> String {
+    match probe_uring() {
+        Ok(_) => String::new(),
+        Err(e) => format!("io_uring_setup: {} (errno {e})", std::io::Error::from_raw_os_error(e)),
+    }
+}
+
+#[napi(object)]
+pub struct IoEngineStats {
+    pub writes: f64,
+    pub write_bytes: f64,
+    pub writev_calls: f64,
+    pub sync_requests: f64,
+    pub fdatasyncs: f64,
+    pub chains: f64,
+    pub cycles: f64,
+    pub wakeups: f64,
+    pub notifies: f64,
+    pub slow_paths: f64,
+    pub async_reads: f64,
+}
+
+/// The worker thread and its queue. One per process is enough (see src/log/native-segment-file.ts).
+#[napi]
+pub struct IoEngine {
+    shared: Arc<Shared>,
+    backend: String,
+    fallback_reason: Option<String>,
+    next_file: AtomicU64,
+    referred: AtomicBool,
+}
+
+#[napi]
+impl IoEngine {
+    /// `mode`: "auto" (io_uring, else pwrite), "io_uring" (fail when refused), "pwrite".
+    /// `onReady` is called (no arguments) when completions can be taken.
+    #[napi(constructor)]
+    pub fn new(mode: String, on_ready: Function<(), ()>) -> Result<Self> {
+        let notify: Notify = on_ready.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
+        let (ring, backend, reason) = match mode.as_str() {
+            "pwrite" => (None, "pwrite", None),
+            "io_uring" | "auto" => match probe_uring() {
+                Ok(r) => (Some(r), "io_uring", None),
+                Err(e) => {
+                    let why = format!("io_uring_setup: {} (errno {e})", std::io::Error::from_raw_os_error(e));
+                    if mode == "io_uring" {
+                        return Err(os_error(&format!("io_uring refused ({why})"), e));
+                    }
+                    (None, "pwrite-fallback", Some(why))
+                }
+            },
+            other => return Err(Error::new(Status::InvalidArg, format!("unknown io mode {other:?}"))),
+        };
+        let efd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+        if efd < 0 {
+            return Err(os_error("eventfd", errno()));
+        }
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Vec::new()),
+            sleeping: AtomicBool::new(false),
+            efd,
+            done: Mutex::new(Vec::new()),
+            reads: Mutex::new(HashMap::new()),
+            notified: AtomicBool::new(false),
+            notify,
+            drain_lock: Mutex::new(()),
+            drain_cv: Condvar::new(),
+            counters: Counters::default(),
+        });
+        let worker = Worker { shared: shared.clone(), files: HashMap::new(), reads: Vec::new() };
+        thread::Builder::new()
+            .name(format!("bunka-io-{backend}"))
+            .spawn(move || match ring {
+                Some(r) => worker.run_uring(r),
+                None => worker.run_pwrite(),
+            })
+            .map_err(|e| Error::new(Status::GenericFailure, format!("cannot start the io thread: {e}")))?;
+        Ok(IoEngine {
+            shared,
+            backend: backend.to_string(),
+            fallback_reason: reason,
+            next_file: AtomicU64::new(1),
+            referred: AtomicBool::new(false),
+        })
+    }
+
+    /// "io_uring" or "pwrite" (asked for) or "pwrite-fallback" (io_uring refused under "auto").
+    #[napi(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// Why io_uring was not used (auto mode), else null.
+    #[napi(getter)]
+    pub fn fallback_reason(&self) -> Option<String> {
+        self.fallback_reason.clone()
+    }
+
+    /// Opens (creating when missing) a file for reading and writing.
+    #[napi]
+    pub fn open(&self, path: String) -> Result<NativeFile> {
+        let c = CString::new(path.clone()).map_err(|_| Error::new(Status::InvalidArg, "path contains NUL"))?;
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC, 0o644) };
+        if fd < 0 {
+            return Err(os_error(&format!("open '{path}'"), errno()));
+        }
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstat(fd, &mut st) } != 0 {
+            let e = errno();
+            unsafe { libc::close(fd) };
+            return Err(os_error(&format!("fstat '{path}'"), e));
+        }
+        let size = st.st_size as u64;
+        let entry = Arc::new(FileEntry {
+            id: self.next_file.fetch_add(1, Ordering::Relaxed),
+            fd,
+            pending: AtomicU32::new(0),
+            failed: AtomicI32::new(0),
+            written_end: AtomicU64::new(size),
+            closed: AtomicBool::new(false),
+        });
+        Ok(NativeFile { shared: self.shared.clone(), file: entry, size: size as f64 })
+    }
+
+    /// Wakes the worker if it sleeps with work queued (writes queued with wake=false).
+    #[napi]
+    pub fn kick(&self) {
+        if !self.shared.queue.lock().unwrap().is_empty() {
+            self.shared.wake();
+        }
+    }
+
+    /// Completed requests since the last call, flattened: [token, status, errno, ...].
+    /// status: 0 ok, 1 write error, 2 fdatasync error, 3 read error.
+    #[napi]
+    pub fn take_completions(&self) -> Vec<i32> {
+        self.shared.notified.store(false, Ordering::SeqCst);
+        std::mem::take(&mut *self.shared.done.lock().unwrap())
+    }
+
+    /// The bytes of a completed readAsync (once).
+    #[napi]
+    pub fn take_read(&self, token: u32) -> Option<Buffer> {
+        self.shared.reads.lock().unwrap().remove(&token).map(Buffer::from)
+    }
+
+    /// Keeps the event loop alive while JS awaits completions; `unrefLoop` lets it exit again.
+    #[napi]
+    pub fn ref_loop(&self, env: Env) -> Result<()> {
+        if !self.referred.swap(true, Ordering::SeqCst) {
+            let st = unsafe { sys::napi_ref_threadsafe_function(env.raw(), self.shared.notify.raw()) };
+            if st != sys::Status::napi_ok {
+                return Err(Error::new(Status::GenericFailure, "napi_ref_threadsafe_function failed"));
+            }
+        }
+        Ok(())
+    }
+
+    #[napi]
+    pub fn unref_loop(&self, env: Env) -> Result<()> {
+        if self.referred.swap(false, Ordering::SeqCst) {
+            let st = unsafe { sys::napi_unref_threadsafe_function(env.raw(), self.shared.notify.raw()) };
+            if st != sys::Status::napi_ok {
+                return Err(Error::new(Status::GenericFailure, "napi_unref_threadsafe_function failed"));
+            }
+        }
+        Ok(())
+    }
+
+    #[napi]
+    pub fn stats(&self) -> IoEngineStats {
+        let c = &self.shared.counters;
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        IoEngineStats {
+            writes: g(&c.writes),
+            write_bytes: g(&c.write_bytes),
+            writev_calls: g(&c.writev_calls),
+            sync_requests: g(&c.sync_requests),
+            fdatasyncs: g(&c.fdatasyncs),
+            chains: g(&c.chains),
+            cycles: g(&c.cycles),
+            wakeups: g(&c.wakeups),
+            notifies: g(&c.notifies),
+            slow_paths: g(&c.slow_paths),
+            async_reads: g(&c.async_reads),
+        }
+    }
+}
+
+/// One open file of an engine. Positions are chosen by the caller (JS tracks the append end).
+#[napi]
+pub struct NativeFile {
+    shared: Arc<Shared>,
+    file: Arc<FileEntry>,
+    size: f64,
+}
+
+fn check_pos(what: &str, v: f64) -> Result<u64> {
+    if !(v >= 0.0) || v > 9.0e15 || v.fract() != 0.0 {
+        return Err(Error::new(Status::InvalidArg, format!("{what}: bad position {v}")));
+    }
+    Ok(v as u64)
+}
+
+impl NativeFile {
+    fn usable(&self, what: &str) -> Result<()> {
+        if self.file.closed.load(Ordering::SeqCst) {
+            return Err(os_error(what, libc::EBADF));
+        }
+        let f = self.file.failed.load(Ordering::SeqCst);
+        if f != 0 {
+            return Err(os_error(what, f));
+        }
+        Ok(())
+    }
+
+    /// Blocks until nothing is queued or in flight for this file.
+    fn drain(&self) {
+        if self.file.pending.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        self.shared.wake();
+        let mut g = self.shared.drain_lock.lock().unwrap();
+        while self.file.pending.load(Ordering::SeqCst) != 0 {
+            g = self.shared.drain_cv.wait_timeout(g, std::time::Duration::from_millis(50)).unwrap().0;
+            self.shared.wake();
+        }
+    }
+}
+
+#[napi]
+impl NativeFile {
+    /// File size when opened.
+    #[napi(getter)]
+    pub fn initial_size(&self) -> f64 {
+        self.size
+    }
+
+    /// Queues a copy of `data` to be written at `pos`. Returns the written end (every byte below
+    /// it is in the file). `wake`: start the worker now; false leaves it to the next sync or kick.
+    /// Throws at once if the file has failed (sticky write error) or is closed.
+    #[napi]
+    pub fn write(&self, pos: f64, data: &[u8], wake: bool) -> Result<f64> {
+        self.usable("write")?;
+        let pos = check_pos("write", pos)?;
+        let c = &self.shared.counters;
+        c.writes.fetch_add(1, Ordering::Relaxed);
+        c.write_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+        if !data.is_empty() {
+            self.shared.push(Op { file: self.file.clone(), kind: OpKind::Write { pos, data: data.to_vec() } }, wake);
+        }
+        Ok(self.file.written_end.load(Ordering::SeqCst) as f64)
+    }
+
+    /// Queues a datasync covering every write queued before it; completion `token`.
+    #[napi]
+    pub fn sync(&self, token: u32) -> Result<()> {
+        if self.file.closed.load(Ordering::SeqCst) {
+            return Err(os_error("fdatasync", libc::EBADF));
+        }
+        self.shared.counters.sync_requests.fetch_add(1, Ordering::Relaxed);
+        self.shared.push(Op { file: self.file.clone(), kind: OpKind::Sync { token } }, true);
+        Ok(())
+    }
+
+    /// Positioned read on the calling thread (up to `len` bytes; fewer at end of file).
+    #[napi]
+    pub fn read(&self, pos: f64, len: u32) -> Result<Buffer> {
+        if self.file.closed.load(Ordering::SeqCst) {
+            return Err(os_error("read", libc::EBADF));
+        }
+        let pos = check_pos("read", pos)?;
+        let mut buf = vec![0u8; len as usize];
+        let n = blocking_pread(self.file.fd, &mut buf, pos).map_err(|e| os_error("read", e))?;
+        buf.truncate(n);
+        Ok(Buffer::from(buf))
+    }
+
+    /// Positioned read on the worker; completion `token`, bytes via `engine.takeRead(token)`.
+    #[napi]
+    pub fn read_async(&self, pos: f64, len: u32, token: u32) -> Result<()> {
+        if self.file.closed.load(Ordering::SeqCst) {
+            return Err(os_error("read", libc::EBADF));
+        }
+        let pos = check_pos("read", pos)?;
+        self.shared.push(Op { file: self.file.clone(), kind: OpKind::Read { pos, len: len as usize, token } }, true);
+        Ok(())
+    }
+
+    /// End of the data the worker has written so far.
+    #[napi]
+    pub fn written_end(&self) -> f64 {
+        self.file.written_end.load(Ordering::SeqCst) as f64
+    }
+
+    /// Errno of the sticky write failure, or 0.
+    #[napi(getter)]
+    pub fn failed_errno(&self) -> i32 {
+        self.file.failed.load(Ordering::SeqCst)
+    }
+
+    /// Waits until queued work of this file is done, then cuts the file to `size` bytes.
+    #[napi]
+    pub fn truncate(&self, size: f64) -> Result<()> {
+        let size = check_pos("truncate", size)?;
+        self.drain();
+        self.usable("ftruncate")?;
+        if unsafe { libc::ftruncate(self.file.fd, size as libc::off_t) } != 0 {
+            return Err(os_error("ftruncate", errno()));
+        }
+        self.file.written_end.store(size, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Waits until queued work of this file is done, then closes it. Idempotent.
+    #[napi]
+    pub fn close(&self) -> Result<()> {
+        if self.file.closed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.drain();
+        self.file.closed.store(true, Ordering::SeqCst);
+        if unsafe { libc::close(self.file.fd) } != 0 {
+            return Err(os_error("close", errno()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,384 @@
+/**
+ * Segment files whose writes and fdatasyncs run on the native I/O engine's worker thread
+ * (native/src/segment_io.rs): io_uring with each file's queued writes linked to one fdatasync, or
+ * pwrite + fdatasync on the same thread where io_uring is refused. Chosen by the broker config
+ * `bunka.log.io` = auto | io_uring | pwrite | js (js = the libuv path of segment-file.ts).
+ *
+ * Semantics against the `SegmentFile` contract:
+ * - `write` copies the bytes into the engine's queue and returns; the append position (`size`)
+ *   moves at once. The worker is not woken for a plain write: the group-commit sync that follows
+ *   in durable mode wakes it (so write + fdatasync go out as one linked chain); otherwise a
+ *   `setImmediate` kick does, so flush-interval writes reach the page cache within one loop turn.
+ * - `read` is a positioned read on the JS thread for the part the worker has confirmed written
+ *   (`writtenEnd`); newer bytes come from the references kept to the written buffers, dropped once
+ *   confirmed. So reads see every write that returned, as with synchronous writes. (Callers must
+ *   not mutate a buffer after writing it: the log never does.) `readAsync` does the file part on
+ *   the worker instead, for large reads that should not block the event loop.
+ * - `datasync` resolves when one fdatasync that started after every earlier write completed.
+ * - A write the worker fails on (ENOSPC, EFBIG, EIO…) is cut off the file, marks the file failed
+ *   (sticky) and rejects the covering datasync with the errno; every later write, truncate or sync
+ *   on it fails at once. The partition log then fails like after an fsync error (Kafka takes the
+ *   log dir offline): the affected produce requests get KAFKA_STORAGE_ERROR and nothing past the
+ *   last successful fdatasync was acknowledged. Unlike the js backend, which sees a write error
+ *   synchronously and just truncates back, the log cannot go on: offsets after the failed batch
+ *   were already handed out. Reopening (broker restart) recovers.
+ * - `truncate` and `close` wait for the file's queued work, then run on the JS thread.
+ */
+import { renameSync, writeFileSync } from "node:fs";
+import {
+  createIoEngine,
+  errnoError,
+  ioError,
+  ioUringProbe,
+  setIoBackendInUse,
+  type IoEngineBinding,
+  type IoEngineStats,
+  type NativeFileBinding,
+} from "../native/index.ts";
+import { fdSegmentFileFactory, jsIoCounters } from "./segment-file.ts";
+import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
+
+export type LogIoSetting = "auto" | "io_uring" | "pwrite" | "js";
+export const LOG_IO_SETTINGS: readonly LogIoSetting[] = ["auto", "io_uring", "pwrite", "js"];
+type EngineMode = Exclude<LogIoSetting, "js">;
+
+const ST_OK = 0;
+const ST_WRITE_ERROR = 1;
+const ST_SYNC_ERROR = 2;
+const SYSCALL_OF_STATUS = ["", "write", "fdatasync", "read"];
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  /** Async reads: what to do with the bytes. */
+  onRead?: (bytes: Uint8Array) => void;
+}
+
+/** Promise plumbing around one native engine: tokens, completions, event-loop ref, kicks. */
+export class IoEngine {
+  readonly raw: IoEngineBinding;
+  private nextToken = 1;
+  private readonly waiters = new Map<number, Waiter>();
+  private referenced = false;
+  private kickScheduled = false;
+  /** Writes queued with no wake since the last sync/kick. */
+  private lazyWrites = false;
+
+  constructor(mode: EngineMode) {
+    this.raw = createIoEngine(mode, () => this.drain());
+  }
+
+  get backend(): string {
+    return this.raw.backend;
+  }
+
+  stats(): IoEngineStats {
+    return this.raw.stats();
+  }
+
+  open(path: string): NativeSegmentFile {
+    let handle: NativeFileBinding;
+    try {
+      handle = this.raw.open(path);
+    } catch (err) {
+      throw ioError(err);
+    }
+    return new NativeSegmentFile(this, handle, path);
+  }
+
+  /** A write was queued without waking the worker: make sure something wakes it this turn. */
+  noteLazyWrite(): void {
+    this.lazyWrites = true;
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      if (!this.lazyWrites) return;
+      this.lazyWrites = false;
+      this.raw.kick();
+    });
+  }
+
+  sync(handle: NativeFileBinding): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const token = this.register({ resolve, reject });
+      try {
+        handle.sync(token);
+        this.lazyWrites = false; // the sync woke the worker, which takes every queued write
+      } catch (err) {
+        this.settle(token, ST_SYNC_ERROR, 0, ioError(err));
+      }
+    });
+  }
+
+  readAsync(handle: NativeFileBinding, position: number, length: number): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const token = this.register({ resolve: () => {}, reject, onRead: resolve });
+      try {
+        handle.readAsync(position, length, token);
+      } catch (err) {
+        this.settle(token, ST_SYNC_ERROR, 0, ioError(err));
+      }
+    });
+  }
+
+  private register(w: Waiter): number {
+    const token = this.nextToken;
+    this.nextToken = this.nextToken >= 0x7fffffff ? 1 : this.nextToken + 1;
+    this.waiters.set(token, w);
+    if (!this.referenced) {
+      this.referenced = true;
+      this.raw.refLoop();
+    }
+    return token;
+  }
+
+  /** Runs on the JS thread when the worker reports completions. */
+  private drain(): void {
+    const c = this.raw.takeCompletions();
+    for (let i = 0; i + 2 < c.length; i += 3) {
+      this.settle((c[i] as number) >>> 0, c[i + 1] as number, c[i + 2] as number);
+    }
+    if (this.waiters.size === 0 && this.referenced) {
+      this.referenced = false;
+      this.raw.unrefLoop();
+    }
+  }
+
+  private settle(token: number, status: number, errno: number, error?: Error): void {
+    const w = this.waiters.get(token);
+    if (w === undefined) return;
+    this.waiters.delete(token);
+    if (error !== undefined) {
+      w.reject(error);
+    } else if (status === ST_OK) {
+      if (w.onRead) w.onRead(this.raw.takeRead(token) ?? new Uint8Array(0));
+      else w.resolve();
+    } else {
+      const syscall = SYSCALL_OF_STATUS[status] ?? "io";
+      const what = status === ST_WRITE_ERROR ? "write failed" : status === ST_SYNC_ERROR ? "fdatasync failed" : "read failed";
+      w.reject(errnoError(errno, syscall, what));
+    }
+    if (this.waiters.size === 0 && this.referenced && error !== undefined) {
+      this.referenced = false;
+      this.raw.unrefLoop();
+    }
+  }
+}
+
+interface PendingWrite {
+  pos: number;
+  buf: Uint8Array;
+}
+
+export class NativeSegmentFile implements SegmentFile {
+  size: number;
+  /** Every byte below this is in the file (the worker said so). */
+  private confirmed: number;
+  /** Writes at or above `confirmed`, in position order (contiguous up to `size`). */
+  private pending: PendingWrite[] = [];
+  private handle: NativeFileBinding | null;
+
+  constructor(
+    private readonly engine: IoEngine,
+    handle: NativeFileBinding,
+    readonly path: string,
+  ) {
+    this.handle = handle;
+    this.size = handle.initialSize;
+    this.confirmed = this.size;
+  }
+
+  private live(syscall: string): NativeFileBinding {
+    if (this.handle === null) throw errnoError(9, syscall, "file is closed"); // EBADF
+    return this.handle;
+  }
+
+  write(buf: Uint8Array): void {
+    const h = this.live("write");
+    if (buf.length === 0) return;
+    let end: number;
+    try {
+      end = h.write(this.size, buf, false);
+    } catch (err) {
+      throw ioError(err);
+    }
+    this.pending.push({ pos: this.size, buf });
+    this.size += buf.length;
+    this.confirm(end);
+    this.engine.noteLazyWrite();
+  }
+
+  private confirm(end: number): void {
+    if (end > this.confirmed) this.confirmed = Math.min(end, this.size);
+    let drop = 0;
+    while (drop < this.pending.length) {
+      const p = this.pending[drop] as PendingWrite;
+      if (p.pos + p.buf.length > this.confirmed) break;
+      drop++;
+    }
+    if (drop > 0) this.pending.splice(0, drop);
+  }
+
+  read(position: number, length: number): Uint8Array {
+    const h = this.live("read");
+    const n = Math.max(0, Math.min(length, this.size - position));
+    if (n === 0) return new Uint8Array(0);
+    const end = position + n;
+    if (end > this.confirmed && this.pending.length > 0) this.confirm(h.writtenEnd());
+    const fromFile = Math.max(0, Math.min(end, this.confirmed) - position);
+    let head: Uint8Array;
+    try {
+      head = fromFile > 0 ? h.read(position, fromFile) : new Uint8Array(0);
+    } catch (err) {
+      throw ioError(err);
+    }
+    if (fromFile === n) return head;
+    if (head.length < fromFile) return head; // the file is shorter than it should be: a short read
+    const out = new Uint8Array(n);
+    out.set(head, 0);
+    this.copyPending(out, position, position + fromFile, end);
+    return out;
+  }
+
+  /** Async positioned read: the file part runs on the worker thread. */
+  async readAsync(position: number, length: number): Promise<Uint8Array> {
+    const h = this.live("read");
+    const n = Math.max(0, Math.min(length, this.size - position));
+    if (n === 0) return new Uint8Array(0);
+    const end = position + n;
+    if (end > this.confirmed && this.pending.length > 0) this.confirm(h.writtenEnd());
+    const fromFile = Math.max(0, Math.min(end, this.confirmed) - position);
+    if (fromFile === n) return this.engine.readAsync(h, position, n);
+    // Copy the unconfirmed tail now: the references may be dropped before the read completes.
+    const out = new Uint8Array(n);
+    this.copyPending(out, position, position + fromFile, end);
+    if (fromFile > 0) {
+      const head = await this.engine.readAsync(h, position, fromFile);
+      if (head.length < fromFile) return head;
+      out.set(head, 0);
+    }
+    return out;
+  }
+
+  /** Copies bytes [from, to) of the pending writes into `out` (which starts at file `base`). */
+  private copyPending(out: Uint8Array, base: number, from: number, to: number): void {
+    for (const p of this.pending) {
+      const s = Math.max(from, p.pos);
+      const e = Math.min(to, p.pos + p.buf.length);
+      if (s >= e) continue;
+      out.set(p.buf.subarray(s - p.pos, e - p.pos), s - base);
+    }
+  }
+
+  truncate(size: number): void {
+    const h = this.live("ftruncate");
+    try {
+      h.truncate(size);
+    } catch (err) {
+      throw ioError(err);
+    }
+    this.size = size;
+    this.confirmed = size;
+    this.pending = [];
+  }
+
+  datasync(): Promise<void> {
+    if (this.handle === null) return Promise.reject(errnoError(9, "fdatasync", "file is closed"));
+    return this.engine.sync(this.handle);
+  }
+
+  close(): void {
+    const h = this.handle;
+    if (h === null) return;
+    this.handle = null;
+    this.pending = [];
+    try {
+      h.close();
+    } catch (err) {
+      throw ioError(err);
+    }
+  }
+}
+
+// --- backend selection -------------------------------------------------------------------------
+
+const engines = new Map<EngineMode, IoEngine>();
+
+/** The engine for `mode`, started on first use (one worker thread each). */
+export function ioEngine(mode: EngineMode): IoEngine {
+  let e = engines.get(mode);
+  if (e === undefined) {
+    e = new IoEngine(mode);
+    engines.set(mode, e);
+  }
+  return e;
+}
+
+export interface SegmentIo {
+  files: SegmentFileFactory;
+  /** "io_uring" | "pwrite" | "pwrite-fallback" | "js" */
+  backend: string;
+  /** One line for the startup log. */
+  description: string;
+  engine: IoEngine | null;
+}
+
+/**
+ * The segment file implementation for a `bunka.log.io` setting. "io_uring" throws when the kernel
+ * refuses it; "auto" falls back to pwrite on the worker thread and says why in `description`.
+ */
+export function segmentIoFor(setting: LogIoSetting): SegmentIo {
+  let io: SegmentIo;
+  if (setting === "js") {
+    io = {
+      files: fdSegmentFileFactory,
+      backend: "js",
+      description: "segment I/O: js (writes on the JS thread, fdatasync on the libuv threadpool; bunka.log.io=js)",
+      engine: null,
+    };
+  } else {
+    const engine = ioEngine(setting);
+    const reason = engine.raw.fallbackReason;
+    io = {
+      files: { open: (path) => engine.open(path) },
+      backend: engine.backend,
+      description:
+        `segment I/O: ${engine.backend} on a native thread (bunka.log.io=${setting})` +
+        (reason ? `; io_uring refused: ${reason}` : ""),
+      engine,
+    };
+  }
+  setIoBackendInUse(io.backend);
+  installStatsDump();
+  return io;
+}
+
+export { ioUringProbe };
+
+/** Counters of every engine started plus the js backend's, for benchmarks and diagnostics. */
+export function segmentIoStats(): Record<string, unknown> {
+  const out: Record<string, unknown> = { js: { ...jsIoCounters } };
+  for (const [mode, e] of engines) out[mode] = { backend: e.backend, ...e.stats() };
+  return out;
+}
+
+let statsDumpInstalled = false;
+
+/**
+ * Benchmarks only: with BUNKA_IO_STATS_FILE set, SIGUSR2 writes segmentIoStats() there as JSON,
+ * so a load generator can read per-phase fsync counts from a broker process.
+ */
+function installStatsDump(): void {
+  const file = process.env.BUNKA_IO_STATS_FILE;
+  if (statsDumpInstalled || !file) return;
+  statsDumpInstalled = true;
+  process.on("SIGUSR2", () => {
+    try {
+      writeFileSync(`${file}.tmp`, JSON.stringify({ at: Date.now(), ...segmentIoStats() }));
+      renameSync(`${file}.tmp`, file);
+    } catch {
+      // diagnostics only
+    }
+  });
+}
