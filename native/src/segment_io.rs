@@ -298,10 +298,18 @@ fn run_chain_blocking(shared: &Shared, chain: &Chain) -> std::result::Result<(),
     for g in &chain.groups {
         shared.counters.writev_calls.fetch_add(1, Ordering::Relaxed);
         if let Err((e, written)) = pwritev_all(fd, g) {
-            // Cut off the partial write so no torn batch stays behind (best effort: recovery
-            // would also drop it by its length/CRC).
+            // Cut the file back to the end of the last whole buffer (one buffer = one append
+            // = whole batches), so no torn batch stays behind. Best effort: recovery would also
+            // drop a torn batch by its length/CRC.
             if written > 0 {
-                unsafe { libc::ftruncate(fd, g.pos as libc::off_t) };
+                let mut keep = 0usize;
+                for b in &g.bufs {
+                    if keep + b.len() > written {
+                        break;
+                    }
+                    keep += b.len();
+                }
+                unsafe { libc::ftruncate(fd, (g.pos + keep as u64) as libc::off_t) };
             }
             return Err((ST_WRITE_ERROR, e));
         }
