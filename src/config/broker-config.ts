@@ -50,6 +50,7 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "bunka.tier.op.timeout.ms", type: "long", defaultValue: "30000", min: 1, doc: "Time bound of one object-store call (uploads get 1 s per MiB more)." },
   { name: "bunka.tier.chunk.bytes", type: "int", defaultValue: "1048576", min: 4096, doc: "Size of the ranged GETs of remote reads." },
   { name: "bunka.tier.chunk.cache.bytes", type: "long", defaultValue: "134217728", min: 0, doc: "Memory of the remote-read chunk cache (LRU)." },
+  { name: "bunka.log.io", type: "string", defaultValue: "auto", oneOf: ["auto", "io_uring", "pwrite", "js"], doc: "Segment I/O: auto (io_uring on a native thread, else pwrite there), io_uring (refuse to start without it), pwrite, js (JS thread + libuv threadpool fdatasync)." },
   { name: "bunka.hot.cache.bytes", type: "long", defaultValue: "67108864", min: 0, doc: "Memory tier: newest batches of all partitions, shared fairly (0: off)." },
   {
     name: "log.message.deep.validation.enable", type: "boolean", defaultValue: "false",
