@@ -34,6 +34,13 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "group.min.session.timeout.ms", type: "int", defaultValue: "6000", min: 0, doc: "Smallest session timeout a member may ask for." },
   { name: "group.max.session.timeout.ms", type: "int", defaultValue: "1800000", min: 0, doc: "Largest session timeout a member may ask for." },
   { name: "group.max.size", type: "int", defaultValue: "2147483647", min: 1, doc: "Most members of one classic group." },
+  // KIP-848 consumer groups (src/groups/consumer-group.ts).
+  { name: "group.consumer.heartbeat.interval.ms", type: "int", defaultValue: "5000", min: 1, doc: "Heartbeat interval given to consumer-protocol members." },
+  { name: "group.consumer.session.timeout.ms", type: "int", defaultValue: "45000", min: 1, doc: "A consumer-protocol member without a heartbeat for this long is removed." },
+  {
+    name: "group.consumer.assignors", type: "list", defaultValue: "uniform,range",
+    doc: "Server-side assignors (uniform, range, or Kafka's class names for them); the first is the default.",
+  },
   { name: "connections.max.idle.ms", type: "long", defaultValue: "600000", min: -1, doc: "Idle connections close after this." },
   { name: "broker.rack", type: "string", defaultValue: null, doc: "Rack reported in metadata." },
   // Tiering (KIP-405 names where Kafka has one; bunka.* for what Kafka leaves to plugins). See src/tiering/tier-config.ts.
@@ -106,6 +113,12 @@ export interface BrokerConfig {
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
+  /** group.consumer.heartbeat.interval.ms */
+  groupConsumerHeartbeatIntervalMs: number;
+  /** group.consumer.session.timeout.ms */
+  groupConsumerSessionTimeoutMs: number;
+  /** group.consumer.assignors, normalised to short names ("uniform", "range"). */
+  groupConsumerAssignors: string[];
   connectionsMaxIdleMs: number;
   rack: string | null;
   /** log.message.deep.validation.enable */
@@ -203,6 +216,7 @@ export function buildBrokerConfig(raw: Map<string, string>): BrokerConfig {
     groupMinSessionTimeoutMs: get("group.min.session.timeout.ms") as number,
     groupMaxSessionTimeoutMs: get("group.max.session.timeout.ms") as number,
     groupMaxSize: get("group.max.size") as number,
+    ...consumerGroupKeys(get),
     connectionsMaxIdleMs: get("connections.max.idle.ms") as number,
     rack: get("broker.rack") as string | null,
     messageDeepValidation: get("log.message.deep.validation.enable") as boolean,
@@ -210,6 +224,33 @@ export function buildBrokerConfig(raw: Map<string, string>): BrokerConfig {
     warnings,
   };
 }
+
+/** The KIP-848 keys, checked together (Kafka wants the heartbeat interval below the session timeout). */
+function consumerGroupKeys(get: (name: string) => ConfigValue): Pick<BrokerConfig, "groupConsumerHeartbeatIntervalMs" | "groupConsumerSessionTimeoutMs" | "groupConsumerAssignors"> {
+  const heartbeat = get("group.consumer.heartbeat.interval.ms") as number;
+  const session = get("group.consumer.session.timeout.ms") as number;
+  if (heartbeat >= session) {
+    throw new ConfigError(`group.consumer.heartbeat.interval.ms (${heartbeat}) must be lower than group.consumer.session.timeout.ms (${session})`);
+  }
+  const assignors: string[] = [];
+  for (const item of get("group.consumer.assignors") as string[]) {
+    const name = SERVER_ASSIGNOR_NAMES.get(item.trim());
+    if (name === undefined) throw new ConfigError(`group.consumer.assignors: unknown assignor "${item}" (uniform and range are served)`);
+    if (!assignors.includes(name)) assignors.push(name);
+  }
+  if (assignors.length === 0) throw new ConfigError("group.consumer.assignors: at least one assignor is required");
+  return { groupConsumerHeartbeatIntervalMs: heartbeat, groupConsumerSessionTimeoutMs: session, groupConsumerAssignors: assignors };
+}
+
+/** Accepted spellings of the server-side assignors (short names and Kafka's class names). */
+const SERVER_ASSIGNOR_NAMES: ReadonlyMap<string, string> = new Map([
+  ["uniform", "uniform"],
+  ["org.apache.kafka.coordinator.group.assignor.UniformAssignor", "uniform"],
+  ["org.apache.kafka.coordinator.group.api.assignor.UniformAssignor", "uniform"],
+  ["range", "range"],
+  ["org.apache.kafka.coordinator.group.assignor.RangeAssignor", "range"],
+  ["org.apache.kafka.coordinator.group.api.assignor.RangeAssignor", "range"],
+]);
 
 function parseListeners(key: string, items: readonly string[]): Listener[] {
   if (items.length === 0) throw new ConfigError(`${key}: at least one listener is required`);

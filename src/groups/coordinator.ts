@@ -14,15 +14,25 @@
  * (simple groups: after the commit); in a non-empty consumer group, offsets of topics nobody
  * subscribes to expire `retention` after their commit. Empty groups left without offsets are
  * deleted (a tombstone for their record).
+ *
+ * KIP-848 consumer groups (ConsumerGroupHeartbeat) live in the same map; their membership logic is
+ * in consumer-heartbeat.ts (`this.consumer`). Offsets work the same for both kinds; commits of
+ * consumer-group members are validated by member epoch (STALE_MEMBER_EPOCH).
  */
 import { join } from "node:path";
 import { ClassicGroup, type GroupEnvironment, type JoinParams, type JoinResult, type MemberIdentity, type SyncParams, type SyncResult } from "./classic-group.ts";
 import { CompactedLog, type KeyValue } from "./compacted-log.ts";
+import { ConsumerGroupError } from "./consumer-errors.ts";
+import { ConsumerGroup } from "./consumer-group.ts";
+import { ConsumerGroupService, type ConsumerGroupSettings } from "./consumer-heartbeat.ts";
 import { DeadlineScheduler } from "./deadlines.ts";
 import { GroupError } from "./errors.ts";
 import type { Group, GroupType } from "./group.ts";
 import { OffsetStore, type CommittedOffset } from "./offset-store.ts";
+import type { TopicView } from "./topic-view.ts";
 import {
+  CONSUMER_GROUP_KEY_TYPE,
+  CONSUMER_MEMBER_KEY_TYPE,
   GROUP_KEY_TYPE,
   OFFSET_KEY_TYPE,
   decodeGroupValue,
@@ -101,6 +111,8 @@ export class GroupCoordinator {
   readonly groups = new Map<string, Group>();
   readonly offsets = new OffsetStore();
   readonly scheduler: DeadlineScheduler;
+  /** KIP-848 consumer groups (ConsumerGroupHeartbeat / ConsumerGroupDescribe). */
+  readonly consumer: ConsumerGroupService;
   private readonly env: GroupEnvironment;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
@@ -122,6 +134,20 @@ export class GroupCoordinator {
       store: (group, value) => this.storeGroup(group.groupId, value),
       log,
     };
+    this.consumer = new ConsumerGroupService({
+      groups: this.groups,
+      scheduler: this.scheduler,
+      now,
+      write: (records) => this.storage.write(records),
+      log,
+      isClosed: () => this.closed,
+    });
+  }
+
+  /** Settings and topic metadata of KIP-848 groups (set by the broker before serving them). */
+  configureConsumerGroups(settings: ConsumerGroupSettings, topics: TopicView): void {
+    this.consumer.settings = settings;
+    this.consumer.topics = topics;
   }
 
   static async open(
@@ -178,6 +204,15 @@ export class GroupCoordinator {
       group = new ClassicGroup(groupId, this.env);
       this.groups.set(groupId, group);
     }
+    if (group instanceof ConsumerGroup && group.hasNoMembers()) {
+      // An empty consumer group turns back into a classic group (its offsets stay), as in Kafka.
+      const tombstones = this.consumer.tombstones(group);
+      group.markDead();
+      group = new ClassicGroup(groupId, this.env);
+      this.groups.set(groupId, group);
+      void this.storage.write(tombstones).catch((e) => this.log(`group ${groupId}: removing consumer group records failed: ${(e as Error).message}`));
+    }
+    // Without KIP-848 online migration, classic members cannot join a non-empty consumer group.
     if (!(group instanceof ClassicGroup)) return fail(GroupError.INCONSISTENT_GROUP_PROTOCOL);
     return group.join(p);
   }
@@ -227,13 +262,19 @@ export class GroupCoordinator {
     }
     const err = group.validateOffsetCommit(p.memberId, p.groupInstanceId, p.generationIdOrMemberEpoch);
     if (err !== GroupError.NONE) return all(err);
+    const consumerGroup = group instanceof ConsumerGroup && group.members.has(p.memberId) ? group : null;
+    // Members of the consumer protocol must commit with v9+ (Kafka: UnsupportedVersionException).
+    if (consumerGroup !== null && p.version < 9) return all(ConsumerGroupError.UNSUPPORTED_VERSION);
 
     const now = this.now();
     const codes: number[] = [];
     const records: KeyValue[] = [];
     const accepted: CommittedOffset[] = [];
     for (const c of p.partitions) {
+      const stale =
+        consumerGroup === null ? GroupError.NONE : consumerGroup.partitionCommitError(p.memberId, p.generationIdOrMemberEpoch, this.consumer.topics.byName(c.topic)?.id, c.partition);
       if (!this.partitionExists(c.topic, c.partition)) codes.push(GroupError.UNKNOWN_TOPIC_OR_PARTITION);
+      else if (stale !== GroupError.NONE) codes.push(stale);
       else if (c.metadata !== null && Buffer.byteLength(c.metadata) > this.config.offsetMetadataMaxBytes) codes.push(GroupError.OFFSET_METADATA_TOO_LARGE);
       else {
         codes.push(GroupError.NONE);
@@ -263,10 +304,22 @@ export class GroupCoordinator {
     return codes;
   }
 
-  /** topics null = every committed offset of the group. */
-  fetchOffsets(groupId: string, topics: { name: string; partitions: number[] }[] | null): { errorCode: number; offsets: FetchedOffset[] } {
+  /**
+   * topics null = every committed offset of the group. `member` (OffsetFetch v9+) is checked
+   * against a consumer group's members and epochs (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH).
+   */
+  fetchOffsets(
+    groupId: string,
+    topics: { name: string; partitions: number[] }[] | null,
+    member: { memberId: string | null; memberEpoch: number } | null = null,
+  ): { errorCode: number; offsets: FetchedOffset[] } {
     if (this.closed) return { errorCode: GroupError.NOT_COORDINATOR, offsets: [] };
     if (groupId === "") return { errorCode: GroupError.INVALID_GROUP_ID, offsets: [] };
+    const group = this.groups.get(groupId);
+    if (member !== null && group instanceof ConsumerGroup) {
+      const err = group.validateOffsetFetch(member.memberId, member.memberEpoch);
+      if (err !== GroupError.NONE) return { errorCode: err, offsets: [] };
+    }
     if (topics === null) {
       return {
         errorCode: GroupError.NONE,
@@ -342,7 +395,8 @@ export class GroupCoordinator {
     if (groupId === "") return { ...dead, errorCode: GroupError.INVALID_GROUP_ID };
     const g = this.groups.get(groupId);
     if (g === undefined) return dead;
-    if (!(g instanceof ClassicGroup)) return { ...dead, state: g.stateName(), protocolType: g.protocolTypeName() };
+    // DescribeGroups v0-5 of a group that is not classic: Dead, no error (Kafka's answer; v6 would say GROUP_ID_NOT_FOUND).
+    if (!(g instanceof ClassicGroup)) return dead;
     const stable = g.state === "Stable";
     // Like Kafka: member metadata and assignments (and the protocol) only for a Stable group.
     return {
@@ -377,6 +431,7 @@ export class GroupCoordinator {
     if (!g.hasNoMembers()) return GroupError.NON_EMPTY_GROUP;
     // Dead and out of the registry before the write, so nothing joins or commits meanwhile.
     const records = this.tombstonesFor(groupId);
+    if (g instanceof ConsumerGroup) this.consumer.forget(g);
     g.markDead();
     this.groups.delete(groupId);
     this.offsets.deleteGroup(groupId);
@@ -391,8 +446,15 @@ export class GroupCoordinator {
 
   private tombstonesFor(groupId: string): KeyValue[] {
     const records: KeyValue[] = this.offsets.list(groupId).map((c) => ({ key: encodeOffsetKey(groupId, c.topic, c.partition), value: null }));
-    records.push({ key: encodeGroupKey(groupId), value: null });
+    records.push(...this.groupTombstones(groupId));
     return records;
+  }
+
+  /** The tombstones of a group's own records (not its offsets). */
+  private groupTombstones(groupId: string): KeyValue[] {
+    const g = this.groups.get(groupId);
+    if (g instanceof ConsumerGroup) return this.consumer.tombstones(g);
+    return [{ key: encodeGroupKey(groupId), value: null }];
   }
 
   // ---- expiry -------------------------------------------------------------------------------------
@@ -426,9 +488,9 @@ export class GroupCoordinator {
       if (g.hasNoMembers() && g.stateName() === "Empty" && !this.offsets.hasOffsets(g.groupId)) deadGroups.push(g.groupId);
     }
     for (const id of deadGroups) {
+      records.push(...this.groupTombstones(id));
       this.groups.get(id)!.markDead();
       this.groups.delete(id);
-      records.push({ key: encodeGroupKey(id), value: null });
     }
     if (records.length === 0) return;
     await this.storage.write(records);
@@ -443,6 +505,12 @@ export class GroupCoordinator {
 
   private replay(): void {
     const groupValues = new Map<string, GroupValue>();
+    const consumerGroups = new Map<string, { value?: Uint8Array; members: Map<string, Uint8Array> }>();
+    const consumerEntry = (id: string) => {
+      let e = consumerGroups.get(id);
+      if (!e) consumerGroups.set(id, (e = { members: new Map() }));
+      return e;
+    };
     let offsets = 0;
     for (const { key, value } of this.storage.entries()) {
       const k = decodeKey(key);
@@ -452,9 +520,20 @@ export class GroupCoordinator {
         offsets++;
       } else if (k.type === GROUP_KEY_TYPE) {
         groupValues.set(k.group, decodeGroupValue(value));
+      } else if (k.type === CONSUMER_GROUP_KEY_TYPE) {
+        consumerEntry(k.group).value = value;
+      } else if (k.type === CONSUMER_MEMBER_KEY_TYPE) {
+        consumerEntry(k.group).members.set(k.memberId, value);
       }
     }
     for (const [id, v] of groupValues) this.groups.set(id, ClassicGroup.restore(id, v, this.env));
+    for (const [id, e] of consumerGroups) {
+      if (this.groups.has(id)) {
+        this.log(`group log: ${id} has both classic and consumer group records; keeping the classic group`);
+        continue;
+      }
+      this.groups.set(id, this.consumer.restore(id, e.value, e.members));
+    }
     for (const id of this.offsets.groups()) {
       if (!this.groups.has(id)) this.groups.set(id, new ClassicGroup(id, this.env));
     }

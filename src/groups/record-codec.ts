@@ -15,12 +15,17 @@
  *             nstring groupInstanceId, string clientId, string clientHost, int32 rebalanceTimeoutMs,
  *             int32 sessionTimeoutMs, bytes subscription (metadata of the selected protocol),
  *             bytes assignment
+ * Key type 3, KIP-848 consumer group:  string group
+ * Key type 4, KIP-848 consumer group member:  string group, string memberId
+ *   (values of types 3 and 4: consumer-record-codec.ts)
  */
 import { Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
 
 export const OFFSET_KEY_TYPE = 1;
 export const GROUP_KEY_TYPE = 2;
+export const CONSUMER_GROUP_KEY_TYPE = 3;
+export const CONSUMER_MEMBER_KEY_TYPE = 4;
 const OFFSET_VALUE_VERSION = 1;
 const GROUP_VALUE_VERSION = 1;
 
@@ -36,7 +41,18 @@ export interface GroupKey {
   group: string;
 }
 
-export type RecordKey = OffsetKey | GroupKey;
+export interface ConsumerGroupKey {
+  type: typeof CONSUMER_GROUP_KEY_TYPE;
+  group: string;
+}
+
+export interface ConsumerMemberKey {
+  type: typeof CONSUMER_MEMBER_KEY_TYPE;
+  group: string;
+  memberId: string;
+}
+
+export type RecordKey = OffsetKey | GroupKey | ConsumerGroupKey | ConsumerMemberKey;
 
 export interface OffsetValue {
   offset: number;
@@ -82,6 +98,21 @@ export function encodeGroupKey(group: string): Uint8Array {
   return w.toBytes();
 }
 
+export function encodeConsumerGroupKey(group: string): Uint8Array {
+  const w = new Writer(32);
+  w.int16(CONSUMER_GROUP_KEY_TYPE);
+  w.string(group);
+  return w.toBytes();
+}
+
+export function encodeConsumerMemberKey(group: string, memberId: string): Uint8Array {
+  const w = new Writer(64);
+  w.int16(CONSUMER_MEMBER_KEY_TYPE);
+  w.string(group);
+  w.string(memberId);
+  return w.toBytes();
+}
+
 /** null for a key type this version does not know (skipped on replay, kept by compaction). */
 export function decodeKey(bytes: Uint8Array): RecordKey | null {
   const r = new Reader(bytes);
@@ -89,6 +120,8 @@ export function decodeKey(bytes: Uint8Array): RecordKey | null {
   let key: RecordKey | null = null;
   if (type === OFFSET_KEY_TYPE) key = { type, group: r.string(), topic: r.string(), partition: r.int32() };
   else if (type === GROUP_KEY_TYPE) key = { type, group: r.string() };
+  else if (type === CONSUMER_GROUP_KEY_TYPE) key = { type, group: r.string() };
+  else if (type === CONSUMER_MEMBER_KEY_TYPE) key = { type, group: r.string(), memberId: r.string() };
   if (r.error) throw new Error(`corrupt group log key: ${r.error}`);
   return key;
 }

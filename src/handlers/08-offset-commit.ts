@@ -4,9 +4,12 @@
  * REBALANCE_IN_PROGRESS); generation -1 commits into an empty or unknown group ("simple"
  * consumers, admin tools). Answered after the commit record is fsynced in the group log.
  * v2-4 retention_time_ms sets a per-offset expiry. Unknown partitions: UNKNOWN_TOPIC_OR_PARTITION.
+ * KIP-848 groups: the member epoch is the generation (STALE_MEMBER_EPOCH when ahead; an older epoch
+ * is accepted per partition the member held since then, KIP-1251); their members must use v9+.
  */
 import { readOffsetCommitRequest } from "../protocol/generated/offset-commit-request.ts";
 import { writeOffsetCommitResponse, type OffsetCommitResponse } from "../protocol/generated/offset-commit-response.ts";
+import { consumerGroupsOf } from "../groups/broker-wiring.ts";
 import { defineHandler } from "./handler.ts";
 
 export const offsetCommitHandler = defineHandler({
@@ -26,7 +29,7 @@ export const offsetCommitHandler = defineHandler({
         metadata: p.committedMetadata,
       })),
     );
-    const codes = await broker.groups.commitOffsets({
+    const codes = await consumerGroupsOf(broker).commitOffsets({
       groupId: req.groupId,
       memberId: req.memberId ?? "",
       groupInstanceId: req.groupInstanceId ?? null,

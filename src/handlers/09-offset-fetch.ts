@@ -2,11 +2,13 @@
  * OffsetFetch (key 9), v1-9 (Kafka 4 removed v0). v2+: null topics = every committed offset of
  * the group, and a top-level error; v8+: several groups per request. A partition without a commit
  * answers offset -1 and metadata "". require_stable (v7+) needs nothing: without transactions no
- * commit is ever pending. The v9 member id / epoch only matter to KIP-848 groups (not served yet).
+ * commit is ever pending. v9: the member id / epoch are checked for KIP-848 groups
+ * (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH); classic groups ignore them, as Kafka.
  */
 import { readOffsetFetchRequest } from "../protocol/generated/offset-fetch-request.ts";
 import { writeOffsetFetchResponse, type OffsetFetchResponse } from "../protocol/generated/offset-fetch-response.ts";
 import type { FetchedOffset } from "../groups/coordinator.ts";
+import { consumerGroupsOf } from "../groups/broker-wiring.ts";
 import { defineHandler } from "./handler.ts";
 
 type Topic = { name: string; partitionIndexes: number[] };
@@ -41,7 +43,8 @@ export const offsetFetchHandler = defineHandler({
       return {
         throttleTimeMs: 0,
         groups: (req.groups ?? []).map((g) => {
-          const r = broker.groups.fetchOffsets(g.groupId, request(g.topics));
+          const member = apiVersion >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 } : null;
+          const r = consumerGroupsOf(broker).fetchOffsets(g.groupId, request(g.topics), member);
           return {
             groupId: g.groupId,
             errorCode: r.errorCode,

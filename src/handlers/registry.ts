@@ -31,6 +31,8 @@ import { createPartitionsHandler } from "./37-create-partitions.ts";
 import { incrementalAlterConfigsHandler } from "./44-incremental-alter-configs.ts";
 import { describeClusterHandler } from "./60-describe-cluster.ts";
 import { describeProducersHandler } from "./61-describe-producers.ts";
+import { consumerGroupHeartbeatHandler } from "./68-consumer-group-heartbeat.ts";
+import { consumerGroupDescribeHandler } from "./69-consumer-group-describe.ts";
 
 // Built on first use, not at import: 18-api-versions imports this module back (a cycle that must
 // not touch the handler bindings before every handler module has run).
@@ -63,6 +65,8 @@ const all = (): ApiHandler<any, any>[] => [
   describeProducersHandler,
   deleteGroupsHandler,
   offsetDeleteHandler,
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
 ];
 
 let byKey: (ApiHandler<any, any> | undefined)[] | null = null;
