@@ -59,6 +59,8 @@ export interface IoEngineBinding {
 /** Raw `NativeFile`: errors thrown carry "ERRNO:<n>:" (see ioError). */
 export interface NativeFileBinding {
   readonly initialSize: number;
+  /** The descriptor (-1 once closed), for positioned reads on the JS thread. */
+  readonly fd: number;
   readonly failedErrno: number;
   write(pos: number, data: Uint8Array, wake: boolean): number;
   sync(token: number): void;
