@@ -195,7 +195,7 @@ export class TierManager {
     const byPrefix = new Map<string, PartitionTier>();
     for (const tier of this.tiers.values()) byPrefix.set(tier.prefix, tier);
     const referenced = new Map<PartitionTier, Set<string>>();
-    let removed = 0;
+    const removed: string[] = [];
     for (const o of await this.store.list(root)) {
       const rel = o.key.slice(root.length);
       if (!OUR_KEY.test(rel)) continue;
@@ -210,9 +210,12 @@ export class TierManager {
         if (keys.has(o.key)) continue;
       }
       await this.store.delete(o.key);
-      removed++;
+      removed.push(rel);
     }
-    if (removed > 0) this.log(`tiering: removed ${removed} orphan object(s) from the store`);
+    if (removed.length > 0) {
+      const shown = removed.slice(0, 5).join(", ") + (removed.length > 5 ? ", ..." : "");
+      this.log(`tiering: removed ${removed.length} orphan object(s) from the store: ${shown}`);
+    }
   }
 
   private schedule(delayMs: number): void {
