@@ -21,8 +21,15 @@ import { run } from "../../test/support/tools.ts";
 const LIBS = join(REPO_ROOT, ".cache", "kafka", "libs");
 const LOG4J = join(REPO_ROOT, "scripts", "kafka", "log4j2-client.properties");
 
+/**
+ * The load tools run with C1 only and the serial GC: on 2 cores a client JVM's C2 compiler threads
+ * and G1 workers took 1.5 cores during the first seconds of a short run (the broker's share).
+ */
 function javaCmd(mainClass: string, args: string[], heap = "512m"): string[] {
-  return ["java", `-Xms${heap}`, `-Xmx${heap}`, `-Dlog4j2.configurationFile=${LOG4J}`, "-cp", `${LIBS}/*`, mainClass, ...args];
+  return [
+    "java", `-Xms${heap}`, `-Xmx${heap}`, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+    `-Dlog4j2.configurationFile=${LOG4J}`, "-cp", `${LIBS}/*`, mainClass, ...args,
+  ];
 }
 
 export interface PerfResult {

@@ -53,7 +53,7 @@ try {
   const pid = b.pid();
   const warmupMs = 2000;
   const perf = Bun.spawn(
-    ["perf", "stat", "-x", ",", "-e", "task-clock,context-switches,page-faults,raw_syscalls:sys_enter", "-p", String(pid), "--", "sleep", String(seconds)],
+    ["perf", "stat", "-x", ",", "-e", "task-clock,context-switches,page-faults,raw_syscalls:sys_enter,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_write,syscalls:sys_enter_pwrite64,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait", "-p", String(pid), "--", "sleep", String(seconds)],
     { stdout: "pipe", stderr: "pipe" },
   );
   const cpu0 = processCpuMs(pid);

@@ -65,7 +65,7 @@ const CFG: Config =
     ? { partitions: [1], rates: [1], max: false, jsAtMax: false, java: false, warmupMs: 300, durationMs: 1200, perfSeconds: 0, maxRecords: 0, e2eToolRecords: 0, seqMs: 300, recoveryMiB: 16, warmupMiB: 0, warmupOpenLoopMs: 0 }
     : MODE === "quick"
       ? { partitions: [1, 100], rates: [1, 10], max: true, jsAtMax: false, java: true, warmupMs: 1000, durationMs: 4000, perfSeconds: 6, maxRecords: 150_000, e2eToolRecords: 300, seqMs: 1000, recoveryMiB: 200, warmupMiB: 64, warmupOpenLoopMs: 3000 }
-      : { partitions: [1, 100, 1000], rates: [1, 10, 50], max: true, jsAtMax: true, java: true, warmupMs: 2000, durationMs: 8000, perfSeconds: 10, maxRecords: 300_000, e2eToolRecords: 1000, seqMs: 2000, recoveryMiB: 1024, warmupMiB: 256, warmupOpenLoopMs: 5000 };
+      : { partitions: [1, 100, 1000], rates: [1, 10, 50], max: true, jsAtMax: true, java: true, warmupMs: 2000, durationMs: 8000, perfSeconds: 10, maxRecords: 200_000, e2eToolRecords: 500, seqMs: 1500, recoveryMiB: 1024, warmupMiB: 256, warmupOpenLoopMs: 5000 };
 if (opt("--partitions")) CFG.partitions = opt("--partitions")!.split(",").map(Number);
 if (opt("--rates")) CFG.rates = opt("--rates")!.split(",").map(Number);
 
