@@ -22,13 +22,19 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * Usage: GroupConsume --bootstrap HOST:PORT --topic T --group G [--idle-exit-ms 10000]
  *   [--max-ms 120000] [--poll-sleep-ms 0] [--max-poll-records 500] [--assignor range|cooperative-sticky]
  *   [--instance-id ID (static member)] [--label L (commit metadata)] [--session-timeout-ms 6000]
- *   [--prop key=value]...
+ *   [--group-protocol classic|consumer] [--stop-on-stdin] [--prop key=value]...
+ *
+ * --group-protocol consumer (KIP-848): session timeout, heartbeat interval and the client-side
+ * assignor are the broker's business, so they are not set; --assignor then names the server-side
+ * assignor (group.remote.assignor: uniform or range). --stop-on-stdin: a line "stop" on stdin
+ * closes the consumer cleanly (it leaves the group) and exits.
  *
  * Output (JSON lines, flushed at once):
  *   {"event":"assigned","partitions":[..]}        after each (incremental) assignment
  *   {"event":"revoked","partitions":[..]}
  *   {"event":"records","ranges":[[p,first,last,count],..]}  per poll, before its commit
  *   {"event":"commit","offsets":{"p":next,..}}     after commitSync returned
+ *   every event line also carries "ts" (epoch ms) for rebalance timing
  *   {"ok":true,"consumed":N}                       at exit (idle-exit-ms without records or
  *                                                  assignment since the first assignment, or max-ms)
  */
@@ -44,6 +50,9 @@ public class GroupConsume {
   static String instanceId = null;
   static String label = "";
   static int sessionTimeoutMs = 6000;
+  static String groupProtocol = "classic";
+  static boolean stopOnStdin = false;
+  static volatile boolean stopRequested = false;
   static final Properties extra = new Properties();
   /** Last time records arrived or partitions were assigned; 0 until the first assignment. */
   static volatile long lastActivity = 0;
@@ -63,6 +72,8 @@ public class GroupConsume {
         case "--instance-id": instanceId = v; i++; break;
         case "--label": label = v; i++; break;
         case "--session-timeout-ms": sessionTimeoutMs = Integer.parseInt(v); i++; break;
+        case "--group-protocol": groupProtocol = v; i++; break;
+        case "--stop-on-stdin": stopOnStdin = true; break;
         case "--prop": {
           int eq = v.indexOf('=');
           extra.put(v.substring(0, eq), v.substring(eq + 1));
@@ -82,6 +93,7 @@ public class GroupConsume {
   }
 
   static void emit(String line) {
+    if (line.startsWith("{\"event\"")) line = "{\"ts\":" + System.currentTimeMillis() + "," + line.substring(1);
     System.out.println(line);
     System.out.flush();
   }
@@ -97,16 +109,21 @@ public class GroupConsume {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-    p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+    boolean kip848 = "consumer".equals(groupProtocol);
+    p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, kip848 ? "consumer" : "classic");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPollRecords));
-    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, String.valueOf(sessionTimeoutMs));
-    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, String.valueOf(Math.max(500, sessionTimeoutMs / 6)));
+    if (!kip848) {
+      p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, String.valueOf(sessionTimeoutMs));
+      p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, String.valueOf(Math.max(500, sessionTimeoutMs / 6)));
+    }
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     if (instanceId != null) p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
-    if ("cooperative-sticky".equals(assignor)) {
+    if (kip848) {
+      if (assignor != null) p.put(ConsumerConfig.GROUP_REMOTE_ASSIGNOR_CONFIG, assignor);
+    } else if ("cooperative-sticky".equals(assignor)) {
       p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
     } else if ("range".equals(assignor)) {
       p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, "org.apache.kafka.clients.consumer.RangeAssignor");
@@ -114,6 +131,19 @@ public class GroupConsume {
     p.putAll(extra);
     long consumed = 0;
     long start = System.currentTimeMillis();
+    if (stopOnStdin) {
+      Thread t = new Thread(() -> {
+        try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in))) {
+          String line;
+          while ((line = in.readLine()) != null) if (line.trim().equals("stop")) break;
+        } catch (java.io.IOException e) {
+          // stdin closed: stop as well
+        }
+        stopRequested = true;
+      });
+      t.setDaemon(true);
+      t.start();
+    }
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
       consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
         @Override public void onPartitionsRevoked(Collection<TopicPartition> parts) {
@@ -124,7 +154,7 @@ public class GroupConsume {
           emit("{\"event\":\"assigned\",\"partitions\":" + partitions(parts) + "}");
         }
       });
-      while (System.currentTimeMillis() - start < maxMs) {
+      while (System.currentTimeMillis() - start < maxMs && !stopRequested) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
         if (records.isEmpty()) {
           // Idle only counts once the member is in the group (joining can be slow on a loaded box).
@@ -167,9 +197,11 @@ public class GroupConsume {
         emit(c.append("}}").toString());
         if (pollSleepMs > 0) Thread.sleep(pollSleepMs);
       }
+      if (stopRequested) emit("{\"event\":\"closing\"}");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (stopRequested) emit("{\"event\":\"closed\"}");
     emit("{\"ok\":true,\"consumed\":" + consumed + "}");
   }
 }
