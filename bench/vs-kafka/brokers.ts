@@ -30,6 +30,8 @@ export interface BrokerSpec {
   bunArgs?: string[];
   /** Extra environment for the broker process. */
   env?: Record<string, string>;
+  /** Bunka only: extra `--override key=value` settings (experiments, e.g. bunka.log.io). */
+  overrides?: Record<string, string>;
 }
 
 export interface Broker {
@@ -205,6 +207,7 @@ export async function createBunka(spec: BrokerSpec, opts: { fresh: boolean }): P
     listeners: `PLAINTEXT://127.0.0.1:${port}`,
     "log.dirs": join(spec.dataDir, "logs"),
     ...durabilitySettings("bunka", spec.durability),
+    ...spec.overrides,
   };
   const args = ["bun", ...(spec.bunArgs ?? []), join(REPO_ROOT, "src", "server.ts")];
   for (const [k, v] of Object.entries(overrides)) args.push("--override", `${k}=${v}`);

@@ -27,7 +27,14 @@ const P = Number(opt("--partitions", "1"));
 const rate = Number(opt("--rate", "10"));
 const seconds = Number(opt("--seconds", "8"));
 const cpuProf = argv.includes("--cpu-prof");
-const outDir = join(REPO_ROOT, ".cache", "bench-profile", `${kind}-${durability}-p${P}-r${rate}`);
+const overrides: Record<string, string> = {};
+argv.forEach((a, i) => {
+  if (a === "--override") {
+    const [k, ...v] = argv[i + 1]!.split("=");
+    overrides[k!] = v.join("=");
+  }
+});
+const outDir = join(REPO_ROOT, ".cache", "bench-profile", `${kind}-${durability}-p${P}-r${rate}${Object.entries(overrides).map(([k, v]) => `-${k}=${v}`).join("")}`);
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 const probeOut = join(outDir, "probe.jsonl");
@@ -44,6 +51,7 @@ const b = await createBroker(
       ...(cpuProf ? ["--cpu-prof-md", `--cpu-prof-dir=${outDir}`] : []),
     ],
     env: { VSK_PROBE_OUT: probeOut },
+    overrides,
   },
   { fresh: true },
 );
@@ -77,6 +85,7 @@ try {
   })();
   const summary = {
     broker: kind,
+    overrides,
     durability,
     partitions: P,
     targetMBps: rate,
