@@ -18,6 +18,8 @@
 //!   idle.
 //!
 //! Per file there is at most one chain in flight; work queued meanwhile waits for the next chain.
+//! Writes are lazy: a chain starts only once a sync (or a `kick`, a flush without fsync) is
+//! queued behind them, so the writes made during an fsync go out together with the next one.
 //! A chain whose ring result is anything but complete success (error, short write, cancelled
 //! link) is re-run synchronously with `pwritev`/`fdatasync` on the worker (writes are idempotent:
 //! same bytes at the same positions), which yields the definite errno. A write error marks the
@@ -102,6 +104,8 @@ impl Drop for FileEntry {
 enum OpKind {
     Write { pos: u64, data: Vec<u8> },
     Sync { token: u32 },
+    /// Start the writes queued before it (no fsync): what a flush-interval write needs.
+    Flush,
     Read { pos: u64, len: usize, token: u32 },
 }
 
@@ -210,8 +214,9 @@ impl Chain {
     }
 }
 
-/// Takes the leading writes/syncs of `q` (at most `max_sqes` SQEs' worth) into a chain.
-fn take_chain(file: &Arc<FileEntry>, q: &mut VecDeque<OpKind>, max_sqes: usize) -> Chain {
+/// Takes the leading writes/syncs of `q` (at most `max_sqes` SQEs' worth) into a chain;
+/// `markers` (queued Sync/Flush ops) is decreased by those taken.
+fn take_chain(file: &Arc<FileEntry>, q: &mut VecDeque<OpKind>, max_sqes: usize, markers: &mut usize) -> Chain {
     let mut chain = Chain { file: file.clone(), groups: Vec::new(), syncs: Vec::new(), ops: 0, outstanding: 0, trouble: false };
     while let Some(op) = q.front() {
         match op {
@@ -234,6 +239,12 @@ fn take_chain(file: &Arc<FileEntry>, q: &mut VecDeque<OpKind>, max_sqes: usize) 
             OpKind::Sync { token } => {
                 chain.syncs.push(*token);
                 chain.ops += 1;
+                *markers -= 1;
+                q.pop_front();
+            }
+            OpKind::Flush => {
+                chain.ops += 1;
+                *markers -= 1;
                 q.pop_front();
             }
             OpKind::Read { .. } => unreachable!("reads are not queued per file"),
@@ -392,6 +403,11 @@ fn blocking_pread(fd: i32, buf: &mut [u8], pos: u64) -> std::result::Result<usiz
 struct FileQueue {
     file: Arc<FileEntry>,
     ops: VecDeque<OpKind>,
+    /// Queued Sync/Flush ops. Writes alone are lazy: a chain starts only when a marker is queued
+    /// (the group-commit sync that follows in durable mode, or a Flush from JS's kick), so writes
+    /// made while a file's fsync is in flight wait for the next sync instead of going out alone
+    /// and delaying it.
+    markers: usize,
     busy: bool,
 }
 
@@ -411,8 +427,12 @@ impl Worker {
                     let fq = self.files.entry(op.file.id).or_insert_with(|| FileQueue {
                         file: op.file.clone(),
                         ops: VecDeque::new(),
+                        markers: 0,
                         busy: false,
                     });
+                    if !matches!(kind, OpKind::Write { .. }) {
+                        fq.markers += 1;
+                    }
                     fq.ops.push_back(kind);
                 }
             }
@@ -445,7 +465,7 @@ impl Worker {
         let mut out: Vec<i32> = Vec::new();
         loop {
             let ops = self.take_queue();
-            if ops.is_empty() && self.files.values().all(|f| f.ops.is_empty()) && self.reads.is_empty() {
+            if ops.is_empty() && self.files.values().all(|f| f.markers == 0) && self.reads.is_empty() {
                 self.sleep_on_eventfd();
                 continue;
             }
@@ -463,11 +483,11 @@ impl Worker {
                 };
                 finish_read(&self.shared, &file, token, buf, res, &mut out);
             }
-            let ids: Vec<u64> = self.files.iter().filter(|(_, f)| !f.ops.is_empty()).map(|(k, _)| *k).collect();
+            let ids: Vec<u64> = self.files.iter().filter(|(_, f)| f.markers > 0).map(|(k, _)| *k).collect();
             for id in ids {
                 let fq = self.files.get_mut(&id).unwrap();
-                while !fq.ops.is_empty() {
-                    let chain = take_chain(&fq.file, &mut fq.ops, MAX_CHAIN_SQES * 32);
+                while fq.markers > 0 {
+                    let chain = take_chain(&fq.file, &mut fq.ops, MAX_CHAIN_SQES * 32, &mut fq.markers);
                     let failed = chain.file.failed.load(Ordering::SeqCst);
                     if failed != 0 {
                         fail_chain(&self.shared, chain, failed, &mut out);
@@ -521,10 +541,10 @@ impl Worker {
 
             // One chain per idle file with work.
             for fq in self.files.values_mut() {
-                if fq.busy || fq.ops.is_empty() || inflight + MAX_CHAIN_SQES > RING_BUDGET {
+                if fq.busy || fq.markers == 0 || inflight + MAX_CHAIN_SQES > RING_BUDGET {
                     continue;
                 }
-                let mut chain = take_chain(&fq.file, &mut fq.ops, MAX_CHAIN_SQES);
+                let mut chain = take_chain(&fq.file, &mut fq.ops, MAX_CHAIN_SQES, &mut fq.markers);
                 let failed = chain.file.failed.load(Ordering::SeqCst);
                 if failed != 0 {
                     fail_chain(&self.shared, chain, failed, &mut out);
@@ -552,7 +572,7 @@ impl Worker {
                     );
                 }
                 if sqes.is_empty() {
-                    // Nothing to submit (cannot happen: a chain has a write or a sync).
+                    // Nothing to submit (a Flush with no write before it).
                     finish_chain(&self.shared, chain, Ok(()), &mut out);
                     free_slots.push(slot);
                     continue;
@@ -686,6 +706,7 @@ pub struct IoEngineStats {
 #[napi]
 pub struct IoEngine {
     shared: Arc<Shared>,
+    ring_flags: String,
     backend: String,
     fallback_reason: Option<String>,
     next_file: AtomicU64,
@@ -730,15 +751,46 @@ impl IoEngine {
             counters: Counters::default(),
         });
         let worker = Worker { shared: shared.clone(), files: HashMap::new(), reads: Vec::new() };
+        // The worker builds its own ring: with IORING_SETUP_SINGLE_ISSUER the creating thread is
+        // the only one allowed to submit. DEFER_TASKRUN runs completion work only when the worker
+        // waits (no interrupts of it meanwhile). Kernels without these flags get a plain ring.
+        let use_uring = ring.is_some();
+        drop(ring);
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
         thread::Builder::new()
             .name(format!("bunka-io-{backend}"))
-            .spawn(move || match ring {
-                Some(r) => worker.run_uring(r),
-                None => worker.run_pwrite(),
+            .spawn(move || {
+                if !use_uring {
+                    let _ = tx.send(String::new());
+                    return worker.run_pwrite();
+                }
+                let tuned = IoUring::builder()
+                    .setup_single_issuer()
+                    .setup_defer_taskrun()
+                    .setup_coop_taskrun()
+                    .build(RING_ENTRIES);
+                let (ring, flags) = match tuned {
+                    Ok(r) => (Ok(r), "single_issuer+defer_taskrun"),
+                    Err(_) => (IoUring::new(RING_ENTRIES), "plain"),
+                };
+                match ring {
+                    Ok(r) => {
+                        let _ = tx.send(flags.to_string());
+                        worker.run_uring(r)
+                    }
+                    Err(e) => {
+                        let _ = tx.send(format!("ERR {e}"));
+                    }
+                }
             })
             .map_err(|e| Error::new(Status::GenericFailure, format!("cannot start the io thread: {e}")))?;
+        let ring_flags = rx.recv().unwrap_or_else(|_| "ERR worker died".to_string());
+        if let Some(err) = ring_flags.strip_prefix("ERR ") {
+            return Err(Error::new(Status::GenericFailure, format!("io_uring worker: {err}")));
+        }
         Ok(IoEngine {
             shared,
+            ring_flags,
             backend: backend.to_string(),
             fallback_reason: reason,
             next_file: AtomicU64::new(1),
@@ -750,6 +802,12 @@ impl IoEngine {
     #[napi(getter)]
     pub fn backend(&self) -> String {
         self.backend.clone()
+    }
+
+    /// Ring setup flags in use ("single_issuer+defer_taskrun" or "plain"; "" without a ring).
+    #[napi(getter)]
+    pub fn ring_flags(&self) -> String {
+        self.ring_flags.clone()
     }
 
     /// Why io_uring was not used (auto mode), else null.
@@ -782,14 +840,6 @@ impl IoEngine {
             closed: AtomicBool::new(false),
         });
         Ok(NativeFile { shared: self.shared.clone(), file: entry, size: size as f64 })
-    }
-
-    /// Wakes the worker if it sleeps with work queued (writes queued with wake=false).
-    #[napi]
-    pub fn kick(&self) {
-        if !self.shared.queue.lock().unwrap().is_empty() {
-            self.shared.wake();
-        }
     }
 
     /// Completed requests since the last call, flattened: [token, status, errno, ...].
@@ -881,7 +931,7 @@ impl NativeFile {
         if self.file.pending.load(Ordering::SeqCst) == 0 {
             return;
         }
-        self.shared.wake();
+        self.shared.push(Op { file: self.file.clone(), kind: OpKind::Flush }, true);
         let mut g = self.shared.drain_lock.lock().unwrap();
         while self.file.pending.load(Ordering::SeqCst) != 0 {
             g = self.shared.drain_cv.wait_timeout(g, std::time::Duration::from_millis(50)).unwrap().0;
@@ -923,6 +973,14 @@ impl NativeFile {
             self.shared.push(Op { file: self.file.clone(), kind: OpKind::Write { pos, data: data.to_vec() } }, wake);
         }
         Ok(self.file.written_end.load(Ordering::SeqCst) as f64)
+    }
+
+    /// Starts the writes queued so far (no fsync, no completion): for writes no sync will follow soon.
+    #[napi]
+    pub fn kick(&self) {
+        if self.file.pending.load(Ordering::SeqCst) > 0 && !self.file.closed.load(Ordering::SeqCst) {
+            self.shared.push(Op { file: self.file.clone(), kind: OpKind::Flush }, true);
+        }
     }
 
     /// Queues a datasync covering every write queued before it; completion `token`.

@@ -6,9 +6,10 @@
  *
  * Semantics against the `SegmentFile` contract:
  * - `write` copies the bytes into the engine's queue and returns; the append position (`size`)
- *   moves at once. The worker is not woken for a plain write: the group-commit sync that follows
- *   in durable mode wakes it (so write + fdatasync go out as one linked chain); otherwise a
- *   `setImmediate` kick does, so flush-interval writes reach the page cache within one loop turn.
+ *   moves at once. Writes are lazy: the group-commit sync that follows in durable mode takes them
+ *   (write + fdatasync go out as one linked chain), and writes made while a sync is in flight wait
+ *   for the next one. Writes no sync covers are kicked after the loop turn (setImmediate), so
+ *   flush-interval writes reach the page cache within about one turn.
  * - `read` is a positioned read (fs.readSync) on the JS thread for the part the worker has confirmed written
  *   (`writtenEnd`); newer bytes come from the references kept to the written buffers, dropped once
  *   confirmed. So reads see every write that returned, as with synchronous writes. (Callers must
@@ -62,8 +63,8 @@ export class IoEngine {
   private readonly waiters = new Map<number, Waiter>();
   private referenced = false;
   private kickScheduled = false;
-  /** Writes queued with no wake since the last sync/kick. */
-  private lazyWrites = false;
+  /** Files with writes that no sync request covers yet (see NativeSegmentFile.needsKick). */
+  private readonly lazy = new Set<NativeSegmentFile>();
 
   constructor(mode: EngineMode) {
     this.raw = createIoEngine(mode, () => this.drain());
@@ -87,16 +88,19 @@ export class IoEngine {
     return new NativeSegmentFile(this, handle, path);
   }
 
-  /** A write was queued without waking the worker: make sure something wakes it this turn. */
-  noteLazyWrite(): void {
-    this.lazyWrites = true;
+  /**
+   * `file` has writes no sync covers: after this turn (once the group commit had its chance to
+   * ask for a sync) kick it unless a sync was requested or one is in flight (whose completion
+   * brings the next sync in durable mode, or calls this again).
+   */
+  noteLazyWrite(file: NativeSegmentFile): void {
+    this.lazy.add(file);
     if (this.kickScheduled) return;
     this.kickScheduled = true;
     setImmediate(() => {
       this.kickScheduled = false;
-      if (!this.lazyWrites) return;
-      this.lazyWrites = false;
-      this.raw.kick();
+      for (const f of this.lazy) f.kickIfIdle();
+      this.lazy.clear();
     });
   }
 
@@ -105,7 +109,6 @@ export class IoEngine {
       const token = this.register({ resolve, reject });
       try {
         handle.sync(token);
-        this.lazyWrites = false; // the sync woke the worker, which takes every queued write
       } catch (err) {
         this.settle(token, ST_SYNC_ERROR, 0, ioError(err));
       }
@@ -179,6 +182,9 @@ export class NativeSegmentFile implements SegmentFile {
   /** Writes at or above `confirmed`, in position order (contiguous up to `size`). */
   private pending: PendingWrite[] = [];
   private handle: NativeFileBinding | null;
+  /** Writes made since the last datasync request. */
+  private unsynced = false;
+  private syncsInFlight = 0;
 
   constructor(
     private readonly engine: IoEngine,
@@ -207,7 +213,18 @@ export class NativeSegmentFile implements SegmentFile {
     this.pending.push({ pos: this.size, buf });
     this.size += buf.length;
     this.confirm(end);
-    this.engine.noteLazyWrite();
+    if (!this.unsynced) {
+      this.unsynced = true;
+      this.engine.noteLazyWrite(this);
+    }
+  }
+
+  /** Starts this file's queued writes when no sync covers them and none is in flight. */
+  kickIfIdle(): void {
+    if (this.unsynced && this.syncsInFlight === 0 && this.handle !== null) {
+      this.unsynced = false;
+      this.handle.kick();
+    }
   }
 
   private confirm(end: number): void {
@@ -285,7 +302,12 @@ export class NativeSegmentFile implements SegmentFile {
 
   datasync(): Promise<void> {
     if (this.handle === null) return Promise.reject(errnoError(9, "fdatasync", "file is closed"));
-    return this.engine.sync(this.handle);
+    this.unsynced = false;
+    this.syncsInFlight++;
+    return this.engine.sync(this.handle).finally(() => {
+      this.syncsInFlight--;
+      if (this.unsynced) this.engine.noteLazyWrite(this);
+    });
   }
 
   close(): void {
@@ -344,7 +366,8 @@ export function segmentIoFor(setting: LogIoSetting): SegmentIo {
       files: { open: (path) => engine.open(path) },
       backend: engine.backend,
       description:
-        `segment I/O: ${engine.backend} on a native thread (bunka.log.io=${setting})` +
+        `segment I/O: ${engine.backend} on a native thread (bunka.log.io=${setting}` +
+        (engine.raw.ringFlags ? `, ring ${engine.raw.ringFlags})` : ")") +
         (reason ? `; io_uring refused: ${reason}` : ""),
       engine,
     };

@@ -47,8 +47,9 @@ export interface IoEngineStats {
 export interface IoEngineBinding {
   readonly backend: "io_uring" | "pwrite" | "pwrite-fallback";
   readonly fallbackReason: string | null;
+  /** io_uring setup flags: "single_issuer+defer_taskrun" or "plain"; "" for pwrite. */
+  readonly ringFlags: string;
   open(path: string): NativeFileBinding;
-  kick(): void;
   takeCompletions(): number[];
   takeRead(token: number): Uint8Array<ArrayBuffer> | null;
   refLoop(): void;
@@ -64,6 +65,8 @@ export interface NativeFileBinding {
   readonly failedErrno: number;
   write(pos: number, data: Uint8Array, wake: boolean): number;
   sync(token: number): void;
+  /** Starts the writes queued so far without an fsync (they are otherwise left for the next sync). */
+  kick(): void;
   read(pos: number, len: number): Uint8Array<ArrayBuffer>;
   readAsync(pos: number, len: number, token: number): void;
   writtenEnd(): number;

@@ -24,10 +24,10 @@ const URING = ioUringProbe() === "";
 /** Backend of each load phase; the restart after the last kill runs `auto`. */
 const PHASES = URING ? ["io_uring", "pwrite", "js", "io_uring"] : ["pwrite", "js", "pwrite"];
 const EXPECTED_LINE: Record<string, RegExp> = {
-  io_uring: /segment I\/O: io_uring on a native thread \(bunka\.log\.io=io_uring\)/,
+  io_uring: /segment I\/O: io_uring on a native thread \(bunka\.log\.io=io_uring[,)]/,
   pwrite: /segment I\/O: pwrite on a native thread \(bunka\.log\.io=pwrite\)/,
   js: /segment I\/O: js /,
-  auto: URING ? /segment I\/O: io_uring on a native thread \(bunka\.log\.io=auto\)/ : /segment I\/O: pwrite-fallback .*io_uring refused/,
+  auto: URING ? /segment I\/O: io_uring on a native thread \(bunka\.log\.io=auto[,)]/ : /segment I\/O: pwrite-fallback .*io_uring refused/,
 };
 
 const dataDir = mkdtempSync(join(tmpdir(), "bunka-crash-io-"));
