@@ -21,6 +21,7 @@ import { SEGMENT_FILE_KINDS, manifestKey, segmentKey, type SegmentFileKind } fro
 import { emptyManifest, encodeManifest, readLocalManifest, writeLocalManifest, type RemoteSegment, type TierManifest } from "./manifest.ts";
 import type { ObjectStore } from "./object-store.ts";
 import { readRemoteBatches } from "./remote-reader.ts";
+import { remoteOffsetForTimestamp } from "./remote-timestamps.ts";
 
 /** The topic configs tiering obeys, resolved (local.retention.* of -2 replaced by retention.*). */
 export interface TopicTierSettings {
@@ -232,6 +233,25 @@ export class PartitionTier implements RemoteLogView {
     if (found === null) return new Uint8Array(0);
     const keys = { log: segmentKey(this.prefix, found.baseOffset, "log"), index: segmentKey(this.prefix, found.baseOffset, "index") };
     return readRemoteBatches(this.cache, found, keys, Math.max(offset, found.baseOffset), maxBytes, upTo);
+  }
+
+  /**
+   * ListOffsets by timestamp over the remote part, exact like the local path (see
+   * remote-timestamps.ts); null when no remote record qualifies.
+   */
+  async offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
+    const start = this.log.logStartOffset;
+    for (const seg of this.manifest.segments) {
+      if (seg.endOffset <= start || seg.maxTimestamp < ts) continue;
+      const keys = {
+        log: segmentKey(this.prefix, seg.baseOffset, "log"),
+        index: segmentKey(this.prefix, seg.baseOffset, "index"),
+        timeindex: segmentKey(this.prefix, seg.baseOffset, "timeindex"),
+      };
+      const found = await remoteOffsetForTimestamp(this.cache, seg, keys, ts);
+      if (found !== null) return { offset: Math.max(found.offset, start), timestamp: found.timestamp };
+    }
+    return null;
   }
 
   get name(): string {

@@ -32,18 +32,24 @@ export async function readRemoteBatches(
   maxBytes: number,
   upTo: number,
 ): Promise<Uint8Array> {
+  const position = await findBatchPosition(cache, segment, keys, offset);
+  if (position === null) return new Uint8Array(0);
+  return collectBatches(cache, segment, keys.log, position, maxBytes, upTo);
+}
+
+/** File position of the batch holding `offset` (index lookup, then a header walk); null past the end. */
+export async function findBatchPosition(cache: ChunkCache, segment: RemoteSegment, keys: RemoteSegmentKeys, offset: number): Promise<number | null> {
   let position = await indexLookup(cache, segment, keys.index, offset);
   for (;;) {
-    if (position + RECORD_BATCH_HEADER_SIZE > segment.size) return new Uint8Array(0);
+    if (position + RECORD_BATCH_HEADER_SIZE > segment.size) return null;
     const head = await cache.read(keys.log, segment.size, position, STEP_HEADER_BYTES);
     const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
     const base = dv.getInt32(0) * 4294967296 + dv.getUint32(4);
     const size = dv.getInt32(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
     if (size <= LOG_OVERHEAD) throw new Error(`corrupt remote segment ${keys.log} at ${position}`);
-    if (base + dv.getInt32(LAST_OFFSET_DELTA_OFFSET) >= offset) break;
+    if (base + dv.getInt32(LAST_OFFSET_DELTA_OFFSET) >= offset) return position;
     position += size;
   }
-  return collectBatches(cache, segment, keys.log, position, maxBytes, upTo);
 }
 
 async function indexLookup(cache: ChunkCache, segment: RemoteSegment, key: string, offset: number): Promise<number> {
