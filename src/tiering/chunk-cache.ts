@@ -12,6 +12,7 @@ export interface ChunkCacheStats {
   misses: number;
   bytes: number;
   chunks: number;
+  prefetches: number;
 }
 
 export class ChunkCache {
@@ -20,6 +21,7 @@ export class ChunkCache {
   private bytes = 0;
   hits = 0;
   misses = 0;
+  prefetches = 0;
 
   constructor(
     readonly maxBytes: number,
@@ -30,7 +32,7 @@ export class ChunkCache {
   }
 
   stats(): ChunkCacheStats {
-    return { hits: this.hits, misses: this.misses, bytes: this.bytes, chunks: this.entries.size };
+    return { hits: this.hits, misses: this.misses, bytes: this.bytes, chunks: this.entries.size, prefetches: this.prefetches };
   }
 
   /** `length` bytes at `start` of the object `key` of `objectSize` bytes (fewer at its end). */
@@ -60,6 +62,19 @@ export class ChunkCache {
     return out.subarray(0, at);
   }
 
+  /**
+   * Starts loading the chunk holding byte `at` of the object when it is neither cached nor loading
+   * (read-ahead for sequential readers); never waits, never fails.
+   */
+  prefetch(key: string, objectSize: number, at: number): void {
+    if (at < 0 || at >= objectSize) return;
+    const index = Math.floor(at / this.chunkBytes);
+    const id = `${key}#${index}`;
+    if (this.entries.has(id) || this.loading.has(id)) return;
+    this.prefetches++;
+    this.chunk(key, objectSize, index, false).catch(() => {});
+  }
+
   /** Forgets every chunk of `key` (the object was deleted). */
   dropObject(key: string): void {
     const prefix = `${key}#`;
@@ -71,7 +86,7 @@ export class ChunkCache {
     }
   }
 
-  private async chunk(key: string, objectSize: number, index: number): Promise<Uint8Array> {
+  private async chunk(key: string, objectSize: number, index: number, counted = true): Promise<Uint8Array> {
     const id = `${key}#${index}`;
     const hit = this.entries.get(id);
     if (hit !== undefined) {
@@ -85,7 +100,7 @@ export class ChunkCache {
       this.hits++;
       return pending;
     }
-    this.misses++;
+    if (counted) this.misses++;
     const start = index * this.chunkBytes;
     const length = Math.min(this.chunkBytes, objectSize - start);
     const work = this.load(key, start, length).then((data) => {

@@ -16,6 +16,7 @@ import * as fs from "node:fs";
 import { indexFilePath, logFilePath, timeIndexFilePath } from "../log/file-names.ts";
 import type { PartitionLog, SealedSegmentInfo } from "../log/partition-log.ts";
 import type { RemoteLogView } from "../log/remote-view.ts";
+import { BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, RECORD_BATCH_HEADER_SIZE } from "../protocol/record-batch.ts";
 import type { ChunkCache } from "./chunk-cache.ts";
 import { SEGMENT_FILE_KINDS, manifestKey, segmentKey, type SegmentFileKind } from "./keys.ts";
 import { emptyManifest, encodeManifest, readLocalManifest, writeLocalManifest, type RemoteSegment, type TierManifest } from "./manifest.ts";
@@ -30,6 +31,18 @@ export interface TopicTierSettings {
   retentionBytes: number;
   localRetentionMs: number;
   localRetentionBytes: number;
+}
+
+/** One past the last offset of the last whole batch in `batches`. */
+function lastOffsetOf(batches: Uint8Array): number {
+  const dv = new DataView(batches.buffer, batches.byteOffset, batches.byteLength);
+  let pos = 0;
+  let last = -1;
+  while (pos + RECORD_BATCH_HEADER_SIZE <= batches.length) {
+    last = dv.getInt32(pos) * 4294967296 + dv.getUint32(pos + 4) + dv.getInt32(pos + LAST_OFFSET_DELTA_OFFSET);
+    pos += dv.getInt32(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+  }
+  return last;
 }
 
 export interface TierLag {
@@ -232,7 +245,14 @@ export class PartitionTier implements RemoteLogView {
     }
     if (found === null) return new Uint8Array(0);
     const keys = { log: segmentKey(this.prefix, found.baseOffset, "log"), index: segmentKey(this.prefix, found.baseOffset, "index") };
-    return readRemoteBatches(this.cache, found, keys, Math.max(offset, found.baseOffset), maxBytes, upTo);
+    const batches = await readRemoteBatches(this.cache, found, keys, Math.max(offset, found.baseOffset), maxBytes, upTo);
+    // Read-ahead across the segment boundary: the next segment's index and first chunk.
+    const next = segs[segs.indexOf(found) + 1];
+    if (next !== undefined && batches.length > 0 && lastOffsetOf(batches) + 1 >= found.endOffset) {
+      this.cache.prefetch(segmentKey(this.prefix, next.baseOffset, "index"), next.indexSize, 0);
+      this.cache.prefetch(segmentKey(this.prefix, next.baseOffset, "log"), next.size, 0);
+    }
+    return batches;
   }
 
   /**

@@ -34,7 +34,10 @@ export async function readRemoteBatches(
 ): Promise<Uint8Array> {
   const position = await findBatchPosition(cache, segment, keys, offset);
   if (position === null) return new Uint8Array(0);
-  return collectBatches(cache, segment, keys.log, position, maxBytes, upTo);
+  const batches = await collectBatches(cache, segment, keys.log, position, maxBytes, upTo);
+  // Read-ahead: a consumer that got these bytes asks for the ones after them next.
+  cache.prefetch(keys.log, segment.size, position + batches.length);
+  return batches;
 }
 
 /** File position of the batch holding `offset` (index lookup, then a header walk); null past the end. */

@@ -139,7 +139,7 @@ export class TierManager {
     const c = st.chunkCache;
     this.log(
       `tiering stats: ${st.uploads} segment upload(s) (${st.uploadedBytes} bytes), ${st.remoteReads} remote read(s), ` +
-        `chunk cache ${c.hits} hit(s) / ${c.misses} miss(es), ${st.remoteDeletes} remote delete(s), ` +
+        `chunk cache ${c.hits} hit(s) / ${c.misses} miss(es) / ${c.prefetches} read-ahead(s), ${st.remoteDeletes} remote delete(s), ` +
         `${st.storeFailures} store failure(s), lag ${st.lag.segments} segment(s)`,
     );
   }
