@@ -33,16 +33,20 @@ export interface TopicTierSettings {
   localRetentionBytes: number;
 }
 
-/** One past the last offset of the last whole batch in `batches`. */
-function lastOffsetOf(batches: Uint8Array): number {
+/** Segments whose start, and chunks of the current segment, are loaded ahead of a sequential remote reader (see `read`). */
+const READ_AHEAD_SEGMENTS = 2;
+const READ_AHEAD_CHUNKS = 2;
+
+/** The offset after the last whole batch in `batches`. */
+function nextOffsetAfter(batches: Uint8Array): number {
   const dv = new DataView(batches.buffer, batches.byteOffset, batches.byteLength);
   let pos = 0;
-  let last = -1;
+  let next = -1;
   while (pos + RECORD_BATCH_HEADER_SIZE <= batches.length) {
-    last = dv.getInt32(pos) * 4294967296 + dv.getUint32(pos + 4) + dv.getInt32(pos + LAST_OFFSET_DELTA_OFFSET);
+    next = dv.getInt32(pos) * 4294967296 + dv.getUint32(pos + 4) + dv.getInt32(pos + LAST_OFFSET_DELTA_OFFSET) + 1;
     pos += dv.getInt32(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
   }
-  return last;
+  return next;
 }
 
 export interface TierLag {
@@ -56,6 +60,8 @@ export class PartitionTier implements RemoteLogView {
   private manifestCopyStale = false;
   /** Objects whose delete failed; retried every pass (and swept as orphans at the next start). */
   private readonly pendingDeletes = new Set<string>();
+  /** Where recent remote reads ended (a read starting at one of these is sequential), bounded. */
+  private readonly readEnds = new Set<number>();
   detached = false;
 
   constructor(
@@ -245,12 +251,22 @@ export class PartitionTier implements RemoteLogView {
     }
     if (found === null) return new Uint8Array(0);
     const keys = { log: segmentKey(this.prefix, found.baseOffset, "log"), index: segmentKey(this.prefix, found.baseOffset, "index") };
-    const batches = await readRemoteBatches(this.cache, found, keys, Math.max(offset, found.baseOffset), maxBytes, upTo);
-    // Read-ahead across the segment boundary: the next segment's index and first chunk.
-    const next = segs[segs.indexOf(found) + 1];
-    if (next !== undefined && batches.length > 0 && lastOffsetOf(batches) + 1 >= found.endOffset) {
-      this.cache.prefetch(segmentKey(this.prefix, next.baseOffset, "index"), next.indexSize, 0);
-      this.cache.prefetch(segmentKey(this.prefix, next.baseOffset, "log"), next.size, 0);
+    const sequential = this.readEnds.has(offset);
+    const batches = await readRemoteBatches(this.cache, found, keys, Math.max(offset, found.baseOffset), maxBytes, upTo, sequential ? READ_AHEAD_CHUNKS : 0);
+    // Read-ahead across segment boundaries, for sequential readers only (this read starts where an
+    // earlier one ended; a random probe must not pay for GETs it will not use): the index and first
+    // chunk of the next READ_AHEAD_SEGMENTS segments load while this one is consumed.
+    if (batches.length > 0) {
+      this.readEnds.delete(offset);
+      this.readEnds.add(nextOffsetAfter(batches));
+      if (this.readEnds.size > 64) this.readEnds.delete(this.readEnds.values().next().value as number);
+    }
+    if (sequential && batches.length > 0) {
+      const at = segs.indexOf(found);
+      for (const next of segs.slice(at + 1, at + 1 + READ_AHEAD_SEGMENTS)) {
+        this.cache.prefetch(segmentKey(this.prefix, next.baseOffset, "index"), next.indexSize, 0);
+        this.cache.prefetch(segmentKey(this.prefix, next.baseOffset, "log"), next.size, 0);
+      }
     }
     return batches;
   }

@@ -31,12 +31,13 @@ export async function readRemoteBatches(
   offset: number,
   maxBytes: number,
   upTo: number,
+  readAheadChunks = 0,
 ): Promise<Uint8Array> {
   const position = await findBatchPosition(cache, segment, keys, offset);
   if (position === null) return new Uint8Array(0);
   const batches = await collectBatches(cache, segment, keys.log, position, maxBytes, upTo);
-  // Read-ahead: a consumer that got these bytes asks for the ones after them next.
-  cache.prefetch(keys.log, segment.size, position + batches.length);
+  // Read-ahead inside the segment: the chunks right after what this read returned.
+  for (let i = 0; i < readAheadChunks; i++) cache.prefetch(keys.log, segment.size, position + batches.length + i * cache.chunkBytes);
   return batches;
 }
 
