@@ -158,3 +158,33 @@ describe("tiered partition log (fs store)", () => {
     expect(existsSync(join(t.log.dir, "remote-log.manifest"))).toBe(true);
   });
 });
+
+describe("slow object store", () => {
+  test("calls are bounded: a hanging store fails the pass (then backoff) while appends go on", async () => {
+    const { TimeoutObjectStore } = await import("../../../src/tiering/timeout-object-store.ts");
+    const root = tempRoot();
+    const t = await openTieredLog(root);
+    await appendBatches(t.log, 20);
+    const hanging = {
+      ...t.store,
+      description: "hanging",
+      init: () => t.store.init(),
+      list: (p: string) => t.store.list(p),
+      delete: (k: string) => t.store.delete(k),
+      get: (k: string) => t.store.get(k),
+      getRange: (k: string, s: number, l: number) => t.store.getRange(k, s, l),
+      put: () => new Promise<void>(() => {}),
+      putFile: () => new Promise<void>(() => {}),
+    };
+    const bounded = new TimeoutObjectStore(hanging, 100, 1 << 30);
+    const slow = new TierManager(tierConfigFor(root), bounded, "cluster", () => {});
+    slow.attach(t.log, "TOPICID", () => t.settings);
+    const started = Date.now();
+    await expect(slow.runOnce()).rejects.toThrow("timed out");
+    expect(Date.now() - started).toBeLessThan(2000);
+    await appendBatches(t.log, 10); // producing is unaffected
+    await t.log.applyRetention(Date.now());
+    expect(slow.lag().segments).toBeGreaterThan(1);
+    expect(localLogFiles(t).length).toBe(slow.lag().segments + 1); // nothing un-uploaded was deleted
+  });
+});
