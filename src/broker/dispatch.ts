@@ -8,6 +8,9 @@
  *   UNSUPPORTED_VERSION and our version ranges, so the client can retry with a version we serve.
  * - Any other unsupported version, unknown API key or undecodable request closes the connection,
  *   as Kafka does (it cannot know how to frame an answer the client would understand).
+ * - On a SASL listener, until authentication succeeds only ApiVersions and SaslHandshake (before
+ *   the handshake) and SaslAuthenticate (after it) are handled; anything else closes the
+ *   connection, as Kafka's SASL server authenticator does.
  */
 import type { ConnectionContext, DispatchResult } from "../net/connection.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
@@ -30,6 +33,12 @@ export function dispatchFrame(broker: Broker, frame: Uint8Array, conn: Connectio
   const apiKey = (frame[0]! << 8) | frame[1]!;
   const apiVersion = ((frame[2]! << 8) | frame[3]!) << 16 >> 16;
   const correlationId = (frame[4]! << 24) | (frame[5]! << 16) | (frame[6]! << 8) | frame[7]!;
+  const auth = conn.auth;
+  if (auth && !auth.allows(apiKey)) {
+    broker.log(`connection ${conn.id} from ${conn.remoteAddress}: API key ${apiKey} not allowed in SASL state ${auth.state}; closing`);
+    auth.fail();
+    return "close";
+  }
   const handler = handlerFor(apiKey) as ApiHandler | undefined;
   if (!handler) {
     broker.log(`connection ${conn.id}: unsupported API key ${apiKey}; closing`);

@@ -7,6 +7,9 @@ import { readFileSync } from "node:fs";
 import { parseConfigValue, type ConfigDef, type ConfigValue } from "./config-def.ts";
 import { parseProperties } from "./properties.ts";
 import { TOPIC_CONFIGS } from "./topic-config.ts";
+import type { SecurityProtocol } from "../auth/listener-binding.ts";
+import { SERVED_MECHANISMS } from "../auth/mechanisms.ts";
+import { TlsConfigError, loadTlsMaterial, type TlsMaterial } from "../auth/tls-config.ts";
 
 export class ConfigError extends Error {}
 
@@ -18,6 +21,21 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
     doc: "Where the broker listens, as LISTENER://host:port (port 0 picks a free port).",
   },
   { name: "advertised.listeners", type: "list", defaultValue: null, doc: "Addresses given to clients; default: listeners." },
+  // Security (see README "Authentication and TLS").
+  {
+    name: "listener.security.protocol.map", type: "list", defaultValue: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+    doc: "Listener name -> security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).",
+  },
+  {
+    name: "sasl.enabled.mechanisms", type: "list", defaultValue: "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+    doc: "SASL mechanisms of SASL listeners (Bunka serves PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); listener.name.<name>.sasl.enabled.mechanisms overrides per listener.",
+  },
+  { name: "ssl.keystore.type", type: "string", defaultValue: "PEM", doc: "Keystore format of TLS listeners: PEM only." },
+  { name: "ssl.keystore.location", type: "string", defaultValue: null, doc: "PEM file with the private key and certificate chain of TLS listeners." },
+  { name: "ssl.keystore.certificate.chain", type: "password", defaultValue: null, doc: "Certificate chain in PEM, inline (instead of ssl.keystore.location)." },
+  { name: "ssl.keystore.key", type: "password", defaultValue: null, doc: "Private key in PEM, inline (instead of ssl.keystore.location)." },
+  { name: "ssl.key.password", type: "password", defaultValue: null, doc: "Password of an encrypted private key." },
+  { name: "ssl.client.auth", type: "string", defaultValue: "none", oneOf: ["none"], doc: "Client certificates: not requested (none is the only value served)." },
   { name: "log.dirs", type: "list", defaultValue: null, doc: "Data directory (one)." },
   { name: "log.dir", type: "string", defaultValue: "./data", doc: "Data directory when log.dirs is unset." },
   { name: "num.partitions", type: "int", defaultValue: "1", min: 1, doc: "Partitions of auto-created topics." },
@@ -68,7 +86,8 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
 /** Kafka keys that are valid in server.properties but have no effect on a single-node Bunka. */
 const IGNORED_KAFKA_KEYS: ReadonlySet<string> = new Set([
   "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers", "controller.listener.names",
-  "inter.broker.listener.name", "listener.security.protocol.map", "num.network.threads", "num.io.threads",
+  "inter.broker.listener.name", "security.inter.broker.protocol", "sasl.mechanism.inter.broker.protocol",
+  "sasl.mechanism.controller.protocol", "num.network.threads", "num.io.threads",
   "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "num.recovery.threads.per.data.dir",
   "offsets.topic.replication.factor", "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
   "share.coordinator.state.topic.replication.factor", "share.coordinator.state.topic.min.isr",
@@ -95,10 +114,22 @@ export interface Listener {
   port: number;
 }
 
+export interface ListenerSecurity {
+  /** From listener.security.protocol.map. */
+  protocol: SecurityProtocol;
+  /** SASL mechanisms offered (empty unless SASL_PLAINTEXT / SASL_SSL). */
+  saslMechanisms: string[];
+}
+
 export interface BrokerConfig {
   nodeId: number;
   listeners: Listener[];
+  /** One per listener, in the order of `listeners` (a listener not named in advertised.listeners advertises itself). */
   advertisedListeners: Listener[];
+  /** Certificate and key of the SSL / SASL_SSL listeners; null when there are none. */
+  tls: TlsMaterial | null;
+  /** Security protocol and SASL mechanisms of each listener, by listener name. */
+  listenerSecurity: ReadonlyMap<string, ListenerSecurity>;
   dataDir: string;
   numPartitions: number;
   autoCreateTopics: boolean;
@@ -174,6 +205,7 @@ export function buildBrokerConfig(raw: Map<string, string>): BrokerConfig {
   const warnings: string[] = [];
   const typed = new Map<string, ConfigValue>();
   for (const [key, value] of raw) {
+    if (PER_LISTENER_MECHANISMS.test(key)) continue; // read by securityKeys()
     const def = ALL_DEFS.get(key);
     if (!def) {
       warnings.push(IGNORED_KAFKA_KEYS.has(key) ? `config ${key} has no effect on a single-node broker; ignored` : `unknown config ${key}; ignored`);
@@ -189,12 +221,7 @@ export function buildBrokerConfig(raw: Map<string, string>): BrokerConfig {
     const parsed = parseConfigValue(def, def.defaultValue);
     return "value" in parsed ? parsed.value : null;
   };
-  const listeners = parseListeners("listeners", get("listeners") as string[]);
-  const advertisedRaw = get("advertised.listeners") as string[] | null;
-  const advertisedListeners = advertisedRaw ? parseListeners("advertised.listeners", advertisedRaw) : listeners;
-  for (const l of listeners) {
-    if (l.name !== "PLAINTEXT") throw new ConfigError(`listeners: only PLAINTEXT listeners are served so far (got ${l.name})`);
-  }
+  const { listeners, advertisedListeners, tls, listenerSecurity } = securityKeys(raw, get);
   const dirs = (get("log.dirs") as string[] | null) ?? [get("log.dir") as string];
   if (dirs.length !== 1) throw new ConfigError(`log.dirs: Bunka stores data in exactly one directory (got ${dirs.length})`);
   const nodeId = (typed.get("node.id") as number | undefined) ?? (typed.get("broker.id") as number | undefined) ?? 1;
@@ -202,6 +229,8 @@ export function buildBrokerConfig(raw: Map<string, string>): BrokerConfig {
     nodeId,
     listeners,
     advertisedListeners,
+    tls,
+    listenerSecurity,
     dataDir: dirs[0]!,
     numPartitions: get("num.partitions") as number,
     autoCreateTopics: get("auto.create.topics.enable") as boolean,
@@ -251,6 +280,65 @@ const SERVER_ASSIGNOR_NAMES: ReadonlyMap<string, string> = new Map([
   ["org.apache.kafka.coordinator.group.assignor.RangeAssignor", "range"],
   ["org.apache.kafka.coordinator.group.api.assignor.RangeAssignor", "range"],
 ]);
+
+const PER_LISTENER_MECHANISMS = /^listener\.name\.([A-Za-z0-9_]+)\.sasl\.enabled\.mechanisms$/;
+const SECURITY_PROTOCOLS: readonly SecurityProtocol[] = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"];
+
+/** listeners + advertised.listeners with their security protocols, SASL mechanisms and TLS material. */
+function securityKeys(
+  raw: ReadonlyMap<string, string>,
+  get: (name: string) => ConfigValue,
+): Pick<BrokerConfig, "listeners" | "advertisedListeners" | "tls" | "listenerSecurity"> {
+  const protocolOf = new Map<string, SecurityProtocol>();
+  for (const entry of get("listener.security.protocol.map") as string[]) {
+    const [name, protocol] = entry.split(":").map((x) => x.trim().toUpperCase());
+    if (!name || !protocol || !(SECURITY_PROTOCOLS as readonly string[]).includes(protocol)) {
+      throw new ConfigError(`listener.security.protocol.map: "${entry}" is not NAME:PROTOCOL with PROTOCOL one of ${SECURITY_PROTOCOLS.join(", ")}`);
+    }
+    protocolOf.set(name, protocol as SecurityProtocol);
+  }
+  const mechanismsFor = (listenerName: string): string[] => {
+    const override = raw.get(`listener.name.${listenerName.toLowerCase()}.sasl.enabled.mechanisms`);
+    const list = override !== undefined ? override.split(",").map((m) => m.trim()).filter((m) => m !== "") : (get("sasl.enabled.mechanisms") as string[]);
+    for (const m of list) {
+      if (!(SERVED_MECHANISMS as readonly string[]).includes(m)) {
+        throw new ConfigError(`sasl.enabled.mechanisms: ${m} is not served (Bunka serves ${SERVED_MECHANISMS.join(", ")})`);
+      }
+    }
+    return list;
+  };
+  const listeners = parseListeners("listeners", get("listeners") as string[]);
+  const names = new Set<string>();
+  const listenerSecurity = new Map<string, ListenerSecurity>();
+  for (const l of listeners) {
+    if (names.has(l.name)) throw new ConfigError(`listeners: listener name ${l.name} appears twice`);
+    names.add(l.name);
+    const protocol = protocolOf.get(l.name);
+    if (!protocol) throw new ConfigError(`listeners: no security protocol for listener ${l.name} in listener.security.protocol.map`);
+    const saslMechanisms = protocol.startsWith("SASL_") ? mechanismsFor(l.name) : [];
+    if (protocol.startsWith("SASL_") && saslMechanisms.length === 0) throw new ConfigError(`listener ${l.name}: no SASL mechanism enabled`);
+    listenerSecurity.set(l.name, { protocol, saslMechanisms });
+  }
+  const advertisedRaw = get("advertised.listeners") as string[] | null;
+  const advertisedByName = new Map((advertisedRaw ? parseListeners("advertised.listeners", advertisedRaw) : []).map((a) => [a.name, a]));
+  for (const name of advertisedByName.keys()) {
+    if (!names.has(name)) throw new ConfigError(`advertised.listeners: ${name} is not one of the listeners`);
+  }
+  const advertisedListeners = listeners.map((l) => {
+    const a = advertisedByName.get(l.name);
+    return a ? { ...l, host: a.host, port: a.port } : { ...l };
+  });
+  let tls: TlsMaterial | null = null;
+  if ([...listenerSecurity.values()].some((x) => x.protocol === "SSL" || x.protocol === "SASL_SSL")) {
+    try {
+      tls = loadTlsMaterial((key) => (raw.has(key) ? (get(key) as string | null) : null));
+    } catch (e) {
+      if (e instanceof TlsConfigError) throw new ConfigError(e.message);
+      throw e;
+    }
+  }
+  return { listeners, advertisedListeners, tls, listenerSecurity };
+}
 
 function parseListeners(key: string, items: readonly string[]): Listener[] {
   if (items.length === 0) throw new ConfigError(`${key}: at least one listener is required`);

@@ -22,7 +22,7 @@ export const metadataHandler = defineHandler({
   maxVersion: 12,
   readRequest: readMetadataRequest,
   writeResponse: writeMetadataResponse,
-  async handle({ broker, apiVersion }, req): Promise<MetadataResponse> {
+  async handle({ broker, apiVersion, conn }, req): Promise<MetadataResponse> {
     // Topic names became nullable in responses only in v12; older versions echo "" instead.
     const nameOrEmpty = (name: string | null) => (name === null && apiVersion < 12 ? "" : name);
     const topics: MetadataResponse["topics"] = [];
@@ -55,7 +55,8 @@ export const metadataHandler = defineHandler({
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: broker.config.rack }],
+      // The endpoint of the listener this client came through (Kafka answers per listener name).
+      brokers: [{ nodeId: broker.nodeId, ...(conn.listener?.advertised ?? broker.advertised), rack: broker.config.rack }],
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
       topics,

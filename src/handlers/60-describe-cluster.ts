@@ -18,7 +18,7 @@ export const describeClusterHandler = defineHandler({
   maxVersion: 1,
   readRequest: readDescribeClusterRequest,
   writeResponse: writeDescribeClusterResponse,
-  handle({ broker }, req): DescribeClusterResponse {
+  handle({ broker, conn }, req): DescribeClusterResponse {
     const endpointType = req.endpointType ?? ENDPOINT_BROKERS;
     if (endpointType !== ENDPOINT_BROKERS) {
       return {
@@ -33,7 +33,7 @@ export const describeClusterHandler = defineHandler({
       endpointType,
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
-      brokers: [{ brokerId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: broker.config.rack }],
+      brokers: [{ brokerId: broker.nodeId, ...(conn.listener?.advertised ?? broker.advertised), rack: broker.config.rack }],
       clusterAuthorizedOperations: -2147483648,
     };
   },

@@ -33,6 +33,10 @@ import { describeClusterHandler } from "./60-describe-cluster.ts";
 import { describeProducersHandler } from "./61-describe-producers.ts";
 import { consumerGroupHeartbeatHandler } from "./68-consumer-group-heartbeat.ts";
 import { consumerGroupDescribeHandler } from "./69-consumer-group-describe.ts";
+import { saslHandshakeHandler } from "./17-sasl-handshake.ts";
+import { saslAuthenticateHandler } from "./36-sasl-authenticate.ts";
+import { describeUserScramCredentialsHandler } from "./50-describe-user-scram-credentials.ts";
+import { alterUserScramCredentialsHandler } from "./51-alter-user-scram-credentials.ts";
 
 // Built on first use, not at import: 18-api-versions imports this module back (a cycle that must
 // not touch the handler bindings before every handler module has run).
@@ -67,6 +71,10 @@ const all = (): ApiHandler<any, any>[] => [
   offsetDeleteHandler,
   consumerGroupHeartbeatHandler,
   consumerGroupDescribeHandler,
+  saslHandshakeHandler,
+  saslAuthenticateHandler,
+  describeUserScramCredentialsHandler,
+  alterUserScramCredentialsHandler,
 ];
 
 let byKey: (ApiHandler<any, any> | undefined)[] | null = null;

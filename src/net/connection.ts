@@ -5,6 +5,8 @@
  */
 import type { Socket } from "bun";
 import { FrameReader } from "./frame-reader.ts";
+import { AuthSession } from "../auth/auth-session.ts";
+import type { ListenerBinding } from "../auth/listener-binding.ts";
 
 /** What the broker answers for one frame: response bytes, nothing (acks=0), or "close the connection". */
 export type DispatchResult = Uint8Array[] | null | "close";
@@ -12,6 +14,14 @@ export type DispatchResult = Uint8Array[] | null | "close";
 export interface ConnectionContext {
   readonly id: number;
   readonly remoteAddress: string;
+  /** The listener the client connected through (absent in in-process tests: a PLAINTEXT default). */
+  readonly listener?: ListenerBinding;
+  /** Authentication state; absent means an unauthenticated-by-design PLAINTEXT connection. */
+  readonly auth?: AuthSession;
+  /** Kafka principal of the connection (`User:<name>` after SASL, `User:ANONYMOUS` otherwise). */
+  readonly principal?: string;
+  /** Close the connection once every response queued so far has been written (failed authentication). */
+  closeAfterResponses?(): void;
 }
 
 export interface FrameDispatcher {
@@ -36,6 +46,8 @@ export class Connection implements ConnectionContext {
   private outQueuedBytes = 0;
   private paused = false;
   private closed = false;
+  private closeWhenFlushed = false;
+  readonly auth: AuthSession;
 
   constructor(
     readonly id: number,
@@ -44,8 +56,19 @@ export class Connection implements ConnectionContext {
     maxFrameBytes: number,
     private readonly log: (msg: string) => void,
     private readonly onFinished: (conn: Connection) => void,
+    readonly listener?: ListenerBinding,
   ) {
     this.frames = new FrameReader(maxFrameBytes);
+    const sasl = listener?.securityProtocol === "SASL_PLAINTEXT" || listener?.securityProtocol === "SASL_SSL";
+    this.auth = new AuthSession(sasl, listener?.saslMechanisms ?? []);
+  }
+
+  get principal(): string {
+    return this.auth.principal;
+  }
+
+  closeAfterResponses(): void {
+    this.closeWhenFlushed = true;
   }
 
   get remoteAddress(): string {
@@ -102,6 +125,10 @@ export class Connection implements ConnectionContext {
       }
       if (head.result !== null) this.send(head.result);
     }
+    if (this.closeWhenFlushed && this.slots.length === 0 && this.outQueue.length === 0) {
+      this.close();
+      return;
+    }
     this.updateReadPause();
   }
 
@@ -146,6 +173,10 @@ export class Connection implements ConnectionContext {
         this.outQueuedBytes -= written;
       }
       break;
+    }
+    if (this.closeWhenFlushed && this.slots.length === 0 && this.outQueue.length === 0) {
+      this.close();
+      return;
     }
     this.updateReadPause();
   }

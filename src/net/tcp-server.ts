@@ -4,6 +4,8 @@
  */
 import type { Socket, TCPSocketListener } from "bun";
 import { Connection, type FrameDispatcher } from "./connection.ts";
+import type { ListenerBinding } from "../auth/listener-binding.ts";
+import type { TlsMaterial } from "../auth/tls-config.ts";
 
 export interface TcpServerOptions {
   host: string;
@@ -12,6 +14,10 @@ export interface TcpServerOptions {
   idleTimeoutMs: number;
   dispatcher: FrameDispatcher;
   log: (msg: string) => void;
+  /** Listener name, protocol and advertised endpoint handed to each connection. */
+  listener?: ListenerBinding;
+  /** Serve TLS with this certificate (SSL and SASL_SSL listeners). */
+  tls?: TlsMaterial;
 }
 
 interface SocketData {
@@ -32,12 +38,13 @@ export class TcpServer {
       hostname: opts.host,
       port: opts.port,
       data: { conn: null },
+      ...(opts.tls ? { tls: opts.tls } : {}),
       socket: {
         open: (socket: Socket<SocketData>) => {
           socket.setNoDelay(true);
           if (idleSeconds > 0) socket.timeout(idleSeconds);
           const conn = new Connection(this.nextId++, socket as Socket<unknown>, opts.dispatcher, opts.maxFrameBytes, opts.log, (c) =>
-            this.connections.delete(c),
+            this.connections.delete(c), opts.listener,
           );
           socket.data = { conn };
           this.connections.add(conn);
