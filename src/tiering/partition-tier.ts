@@ -3,9 +3,9 @@
  * and remote reads. Implements RemoteLogView for the partition log.
  *
  * Ordering (what makes it crash-safe; see manifest.ts for the invariant):
- *   upload:  put .log, .index, .timeindex  →  write the local manifest naming the segment  →
- *            put the manifest copy. Only then may the log delete the local segment (it asks
- *            `remoteEndOffset`, which comes from the committed manifest).
+ *   upload:  put .log, .index, .timeindex of up to 4 segments (in parallel)  →  write the local
+ *            manifest naming those that made it  →  put the manifest copy. Only then may the log
+ *            delete the local segments (it asks `remoteEndOffset`, from the committed manifest).
  *   delete:  persist the new log start (partition.meta, via the log)  →  write a local manifest
  *            without the segments below it  →  put the manifest copy  →  delete their objects.
  * A crash between any two steps leaves objects nobody names (removed as orphans at the next start)
@@ -131,40 +131,61 @@ export class PartitionTier implements RemoteLogView {
     return { segments: pending.length, bytes: pending.reduce((n, s) => n + s.size, 0) };
   }
 
-  /** Uploads the oldest pending segment; false when there was none. Throws on store errors. */
-  async uploadNext(now: number): Promise<boolean> {
-    const next = this.pendingUploads()[0];
-    if (next === undefined || this.detached) return false;
+  /**
+   * Uploads up to `max` of the oldest pending segments, their objects all in parallel, then
+   * commits those that made it (in order, up to the first failure) with ONE manifest write.
+   * Returns the committed segments; throws the first store error after committing what it can.
+   */
+  async uploadPending(now: number, max: number): Promise<RemoteSegment[]> {
+    const batch = this.pendingUploads().slice(0, max);
+    if (batch.length === 0 || this.detached) return [];
+    const results = await Promise.allSettled(batch.map((seg) => this.uploadObjects(seg, now)));
+    const entries: RemoteSegment[] = [];
+    let failure: unknown = null;
+    for (const r of results) {
+      if (r.status === "rejected") {
+        failure = r.reason;
+        break; // later segments' objects are re-put (same keys) and committed on the retry
+      }
+      if (r.value !== null) entries.push(r.value);
+    }
+    if (this.detached) return [];
+    if (entries.length > 0) {
+      await this.commit({ ...this.manifest, revision: this.manifest.revision + 1, segments: [...this.manifest.segments, ...entries] });
+    }
+    if (failure !== null) throw failure;
+    return entries;
+  }
+
+  /** Puts the three objects of a segment; null when its files went meanwhile (nothing to tier). */
+  private async uploadObjects(seg: SealedSegmentInfo, now: number): Promise<RemoteSegment | null> {
     const dir = this.log.dir;
     const files: Record<SegmentFileKind, string> = {
-      log: logFilePath(dir, next.baseOffset),
-      index: indexFilePath(dir, next.baseOffset),
-      timeindex: timeIndexFilePath(dir, next.baseOffset),
+      log: logFilePath(dir, seg.baseOffset),
+      index: indexFilePath(dir, seg.baseOffset),
+      timeindex: timeIndexFilePath(dir, seg.baseOffset),
     };
     let indexSize: number;
     let timeIndexSize: number;
     try {
       indexSize = fs.statSync(files.index).size;
       timeIndexSize = fs.statSync(files.timeindex).size;
-      for (const kind of SEGMENT_FILE_KINDS) await this.store.putFile(segmentKey(this.prefix, next.baseOffset, kind), files[kind]);
+      await Promise.all(SEGMENT_FILE_KINDS.map((kind) => this.store.putFile(segmentKey(this.prefix, seg.baseOffset, kind), files[kind])));
     } catch (e) {
       // Deleted under us (DeleteRecords moved the start past it, or the topic went): nothing to do.
-      if ((e as NodeJS.ErrnoException).code === "ENOENT" && (this.detached || next.endOffset <= this.log.logStartOffset)) return true;
+      if ((e as NodeJS.ErrnoException).code === "ENOENT" && (this.detached || seg.endOffset <= this.log.logStartOffset)) return null;
       throw e;
     }
-    if (this.detached) return false;
-    const entry: RemoteSegment = {
-      baseOffset: next.baseOffset,
-      endOffset: next.endOffset,
-      size: next.size,
+    return {
+      baseOffset: seg.baseOffset,
+      endOffset: seg.endOffset,
+      size: seg.size,
       indexSize,
       timeIndexSize,
-      maxTimestamp: next.maxTimestamp,
-      offsetOfMaxTimestamp: next.offsetOfMaxTimestamp,
+      maxTimestamp: seg.maxTimestamp,
+      offsetOfMaxTimestamp: seg.offsetOfMaxTimestamp,
       uploadedAtMs: now,
     };
-    await this.commit({ ...this.manifest, revision: this.manifest.revision + 1, segments: [...this.manifest.segments, entry] });
-    return true;
   }
 
   // --- remote retention --------------------------------------------------------------------------

@@ -20,7 +20,8 @@ import type { ObjectStore } from "./object-store.ts";
 import { PartitionTier, type TierLag, type TopicTierSettings } from "./partition-tier.ts";
 import type { TierConfig } from "./tier-config.ts";
 
-const MAX_UPLOADS_PER_PARTITION_PER_PASS = 4;
+/** Segments of one partition uploaded in parallel and committed with one manifest write. */
+const UPLOADS_PER_PARTITION_PER_PASS = 4;
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
 const LOG_EVERY_MS = 10_000;
@@ -175,16 +176,16 @@ export class TierManager {
       const before = tier.segments.length;
       await tier.enforceRetention(now, this.log);
       if (tier.segments.length < before) this.remoteDeletes += (before - tier.segments.length) * 3;
-      let n = 0;
-      for (; n < MAX_UPLOADS_PER_PARTITION_PER_PASS; n++) {
-        const pending = tier.pendingUploads()[0];
-        if (!(await tier.uploadNext(Date.now()))) break;
-        this.uploads++;
-        this.uploadedBytes += pending?.size ?? 0;
+      try {
+        for (const seg of await tier.uploadPending(Date.now(), UPLOADS_PER_PARTITION_PER_PASS)) {
+          this.uploads++;
+          this.uploadedBytes += seg.size;
+        }
+      } finally {
+        // Local deletion of what is now safely remote (and past local retention), even after a failure.
+        if (!tier.detached) await tier.log.applyRetention(Date.now());
       }
-      if (n === MAX_UPLOADS_PER_PARTITION_PER_PASS && tier.pendingUploads().length > 0) more = true;
-      // Local deletion of what is now safely remote (and past local retention).
-      if (!tier.detached) await tier.log.applyRetention(Date.now());
+      if (tier.pendingUploads().length > 0) more = true;
     }
     return more;
   }
