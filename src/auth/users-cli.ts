@@ -10,7 +10,7 @@
  * with --data-dir <dir> or --config <server.properties> (its log.dirs / log.dir).
  * Mechanisms default to both SCRAM-SHA-256 and SCRAM-SHA-512 (PLAIN logins check SHA-512).
  */
-import { existsSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { loadBrokerConfig } from "../config/broker-config.ts";
 import { CredentialStore } from "./credential-store.ts";
 import { SCRAM_PARAMS, isScramMechanism, type ScramMechanismName } from "./mechanisms.ts";
@@ -77,7 +77,7 @@ export function runUsersCommand(args: Args): string[] {
     case "add": {
       if (!args.user) throw new UsageError("add: a user name is required");
       if (!args.password) throw new UsageError("add: --password (or env BUNKA_USER_PASSWORD) is required");
-      if (!existsSync(args.dataDir)) throw new UsageError(`data directory ${args.dataDir} does not exist (start the broker once, or create it)`);
+      mkdirSync(args.dataDir, { recursive: true }); // like kafka-storage format, before the first start
       for (const m of mechs) {
         const p = SCRAM_PARAMS[m];
         if (!Number.isInteger(args.iterations) || args.iterations < p.minIterations || args.iterations > p.maxIterations) {
