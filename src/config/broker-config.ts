@@ -63,6 +63,7 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "broker.rack", type: "string", defaultValue: null, doc: "Rack reported in metadata." },
   // Tiering (KIP-405 names where Kafka has one; bunka.* for what Kafka leaves to plugins). See src/tiering/tier-config.ts.
   { name: "remote.log.storage.system.enable", type: "boolean", defaultValue: "true", doc: "Tiering on this broker (topics opt in with remote.storage.enable)." },
+  { name: "remote.fetch.max.wait.ms", type: "int", defaultValue: "500", min: 1, doc: "Longest a Fetch waits for remote data; then that partition is answered empty (the read goes on and lands in the chunk cache)." },
   { name: "remote.log.manager.task.interval.ms", type: "long", defaultValue: "2000", min: 10, doc: "Period of the upload / remote retention pass." },
   { name: "bunka.tier.store", type: "string", defaultValue: null, oneOf: ["fs", "s3"], doc: "Object store: fs (a directory) or s3; default s3 when an endpoint is set, else fs." },
   { name: "bunka.tier.fs.dir", type: "string", defaultValue: null, doc: "Directory of the fs store; default <log.dirs>/__bunka_internal/tier." },

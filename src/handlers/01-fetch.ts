@@ -5,8 +5,11 @@
  * Long-poll: with less than min_bytes available the request waits in the purgatory until an append
  * makes enough durable data visible or max_wait_ms passes. Incremental fetch sessions (KIP-227).
  * Tiered offsets (below the first local segment) are read from the object store asynchronously
- * (ranged GETs through the chunk cache, tiering/); only this request waits for them, and a store
- * failure answers that partition with KAFKA_STORAGE_ERROR (retriable) instead of failing the request.
+ * (ranged GETs through the chunk cache, tiering/); only this request waits for them, for at most
+ * remote.fetch.max.wait.ms in all (KIP-1018): a partition whose remote read is still running then
+ * is answered with no records (the read goes on and fills the chunk cache for the retry), so a slow
+ * store never holds up the other partitions of the request. A store failure answers that partition
+ * with KAFKA_STORAGE_ERROR (retriable) instead of failing the request.
  * Skipped: follower fetching (replica_id/replica_state ignored: a single node has no followers),
  * rack-aware preferred read replicas, diverging-epoch detection (one leader epoch, 0).
  */
@@ -179,6 +182,7 @@ interface ReadResult {
 async function readAll(broker: Broker, targets: Target[], maxBytes: number): Promise<ReadResult[]> {
   let budget = maxBytes;
   let first = true;
+  const remoteDeadline = Date.now() + (broker.tier?.config.remoteFetchMaxWaitMs ?? 0);
   const out: ReadResult[] = [];
   for (const t of targets) out.push(await readOne(t));
   return out;
@@ -208,7 +212,7 @@ async function readAll(broker: Broker, targets: Target[], maxBytes: number): Pro
     // KIP-74: the first partition with data may exceed the limits so a large batch can always make progress.
     const limit = first ? Math.max(1, Math.min(entry.maxBytes, budget)) : Math.min(entry.maxBytes, budget);
     const read = log.read(entry.fetchOffset, limit);
-    if (read.remote === true) await readRemote(broker, log, entry.fetchOffset, limit, read);
+    if (read.remote === true) await readRemote(broker, log, entry.fetchOffset, limit, read, remoteDeadline);
     if (read.errorCode !== ErrorCode.NONE) {
       base.errorCode = read.errorCode;
       return { entry, response: base };
@@ -224,18 +228,32 @@ async function readAll(broker: Broker, targets: Target[], maxBytes: number): Pro
   }
 }
 
-/** Fills `read` from the remote tier; a store failure becomes KAFKA_STORAGE_ERROR for this partition. */
-async function readRemote(broker: Broker, log: PartitionLog, offset: number, maxBytes: number, read: LogRead): Promise<void> {
+const REMOTE_TIMED_OUT = Symbol("remote read still running");
+
+/**
+ * Fills `read` from the remote tier, waiting until `deadline` at most (then: no records, no error);
+ * a store failure becomes KAFKA_STORAGE_ERROR for this partition.
+ */
+async function readRemote(broker: Broker, log: PartitionLog, offset: number, maxBytes: number, read: LogRead, deadline: number): Promise<void> {
   if (broker.tier === null) {
     read.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
     return;
   }
+  const pending = broker.tier.read(log, offset, maxBytes, log.highWatermark);
+  pending.catch(() => {}); // a read abandoned at the deadline may still fail later
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<typeof REMOTE_TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(REMOTE_TIMED_OUT), Math.max(0, deadline - Date.now()));
+  });
   try {
-    read.records = await broker.tier.read(log, offset, maxBytes, log.highWatermark);
+    const result = await Promise.race([pending, timeout]);
+    read.records = result === REMOTE_TIMED_OUT ? new Uint8Array(0) : result;
   } catch (e) {
     broker.log(`remote read of ${log.topic}-${log.partition} at ${offset} failed: ${(e as Error).message}`);
     read.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
     read.records = null;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

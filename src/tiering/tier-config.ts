@@ -4,6 +4,7 @@
  *
  *   remote.log.storage.system.enable   tiering on this broker (default true; topics opt in)
  *   remote.log.manager.task.interval.ms  upload / remote-retention pass period (default 2000)
+ *   remote.fetch.max.wait.ms           longest a Fetch waits for remote reads (default 500)
  *   bunka.tier.store                   fs | s3 (default: s3 when an endpoint is set, else fs)
  *   bunka.tier.fs.dir                  default <data>/__bunka_internal/tier
  *   bunka.tier.s3.endpoint   / BUNKA_TIER_S3_ENDPOINT
@@ -29,6 +30,8 @@ export interface TierConfig {
   /** null: the cluster id. */
   prefix: string | null;
   taskIntervalMs: number;
+  /** remote.fetch.max.wait.ms: a Fetch waits this long at most for remote reads. */
+  remoteFetchMaxWaitMs: number;
   opTimeoutMs: number;
   chunkBytes: number;
   chunkCacheBytes: number;
@@ -67,6 +70,7 @@ export function tierConfig(config: BrokerConfig, env: Record<string, string | un
     s3,
     prefix: str("bunka.tier.prefix"),
     taskIntervalMs: value("remote.log.manager.task.interval.ms") as number,
+    remoteFetchMaxWaitMs: value("remote.fetch.max.wait.ms") as number,
     opTimeoutMs: value("bunka.tier.op.timeout.ms") as number,
     chunkBytes: value("bunka.tier.chunk.bytes") as number,
     chunkCacheBytes: value("bunka.tier.chunk.cache.bytes") as number,

@@ -13,7 +13,7 @@ const TOPIC = "tiered";
 const produced: Uint8Array[] = [];
 
 beforeAll(async () => {
-  b = await openInProcessBroker({ "bunka.hot.cache.bytes": "0" });
+  b = await openInProcessBroker({ "bunka.hot.cache.bytes": "0", "remote.fetch.max.wait.ms": "300" });
   const configs = [
     ["remote.storage.enable", "true"], ["segment.bytes", "8192"], ["local.retention.bytes", "0"], ["retention.ms", "-1"],
     ["file.delete.delay.ms", "0"], ["index.interval.bytes", "1024"],
@@ -99,6 +99,26 @@ describe("broker with the embedded fs tier store", () => {
     expect((await listOffset(-5)).offset).toBe(local.offset);
     expect(await listOffset(1_700_000_000_123)).toEqual({ offset: 123, errorCode: 0 });
     expect((await listOffset(-3)).offset).toBe(799);
+  });
+
+  test("a slow remote read is given up after remote.fetch.max.wait.ms: empty records, no error, other partitions unaffected", async () => {
+    const tier = b.broker.tier!;
+    const original = tier.read.bind(tier);
+    tier.read = async (...args: Parameters<typeof original>) => {
+      await Bun.sleep(1500);
+      return original(...args);
+    };
+    try {
+      const started = Date.now();
+      const res = await b.call(C.Fetch, 12, fetchReq(0));
+      expect(Date.now() - started).toBeLessThan(1200);
+      const p = res.responses[0]!.partitions[0]!;
+      expect(p.errorCode).toBe(0);
+      expect(p.records?.length ?? 0).toBe(0);
+      expect(p.highWatermark).toBe(800);
+    } finally {
+      tier.read = original;
+    }
   });
 
   test("DeleteRecords into the remote part, then deleting the topic removes its objects", async () => {

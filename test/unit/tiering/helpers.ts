@@ -31,6 +31,7 @@ export function tierConfigFor(root: string, overrides: Partial<TierConfig> = {})
     s3: null,
     prefix: "cluster",
     taskIntervalMs: 50,
+    remoteFetchMaxWaitMs: 500,
     opTimeoutMs: 5000,
     chunkBytes: 4096,
     chunkCacheBytes: 1 << 20,
