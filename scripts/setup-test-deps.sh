@@ -8,6 +8,7 @@
 #                            Maven Central, listed in scripts/kafka/pom.xml
 #   .cache/java-classes/     test/clients/java/*.java compiled against those jars
 #   .cache/bin/franz-client  test/clients/franz built with go
+#   .cache/bin/franz-group   test/clients/franz-group built with go
 #   .cache/bin/minio         MinIO server for the tiering tests, built with go (scripts/minio.sh)
 #
 # Env: BUNKA_SKIP_KCAT=1 skips the kcat step (for machines without apt); BUNKA_SKIP_MINIO=1 the
@@ -112,6 +113,23 @@ else
   mv "$FRANZ_BIN.tmp" "$FRANZ_BIN"
   echo "$franz_hash" >"$FRANZ_BIN.stamp"
   say "franz client: built .cache/bin/franz-client"
+fi
+
+# ---------------------------------------------------------------- franz-go group member
+# test/clients/franz-group: a kgo consumer-group member (cooperative-sticky, autocommit) for the
+# group integration tests; built and cached like the franz client above.
+FRANZ_GROUP_SRC="$ROOT/test/clients/franz-group"
+FRANZ_GROUP_BIN="$CACHE/bin/franz-group"
+franz_group_hash="$(hash_files "$FRANZ_GROUP_SRC/go.mod" "$FRANZ_GROUP_SRC/go.sum" "$FRANZ_GROUP_SRC"/*.go)"
+if [ -x "$FRANZ_GROUP_BIN" ] && [ -f "$FRANZ_GROUP_BIN.stamp" ] && [ "$(cat "$FRANZ_GROUP_BIN.stamp")" = "$franz_group_hash" ]; then
+  say "franz group member: cached (.cache/bin/franz-group)"
+else
+  say "franz group member: go build"
+  mkdir -p "$CACHE/bin"
+  (cd "$FRANZ_GROUP_SRC" && go build -o "$FRANZ_GROUP_BIN.tmp" .) || die "go build of test/clients/franz-group failed"
+  mv "$FRANZ_GROUP_BIN.tmp" "$FRANZ_GROUP_BIN"
+  echo "$franz_group_hash" >"$FRANZ_GROUP_BIN.stamp"
+  say "franz group member: built .cache/bin/franz-group"
 fi
 
 # ---------------------------------------------------------------- MinIO (tiering tests)

@@ -201,6 +201,7 @@ export class ConsumerGroupService {
       member = group.staticMember(p.instanceId) ?? fail(GroupError.UNKNOWN_MEMBER_ID, `Instance id ${p.instanceId} is unknown.`);
       if (member.memberId !== p.memberId) fail(GroupError.FENCED_INSTANCE_ID, `Static member ${p.memberId} with instance id ${p.instanceId} was fenced by member ${member.memberId}.`);
     }
+    this.host.log(`consumer group ${group.groupId}: member ${member.memberId} left${p.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH ? " (static, may come back)" : ""}`);
     if (p.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
       // Temporary leave: keeps its partitions (nobody else gets them) until the session expires.
       member.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
@@ -269,13 +270,17 @@ export class ConsumerGroupService {
     member.clientId = p.clientId;
     member.clientHost = p.clientHost;
     if (isNew) group.putMember(member);
-    let bump = isNew || subscriptionOf(member) !== before;
+    let why = isNew ? `member ${memberId} joined` : subscriptionOf(member) !== before ? `member ${memberId} changed its subscription` : null;
     const fingerprint = this.fingerprint(group);
     if (fingerprint !== group.subscriptionFingerprint) {
       group.subscriptionFingerprint = fingerprint;
-      bump = true;
+      why ??= "subscribed topics changed";
     }
-    if (bump) group.groupEpoch++;
+    const bump = why !== null;
+    if (bump) {
+      group.groupEpoch++;
+      this.host.log(`consumer group ${group.groupId}: epoch ${group.groupEpoch} (${why})`);
+    }
 
     // 4. Target assignment.
     let groupChanged = bump;

@@ -131,6 +131,9 @@ public class GroupConsume {
     p.putAll(extra);
     long consumed = 0;
     long start = System.currentTimeMillis();
+    // Offsets whose commit failed (e.g. RebalanceInProgressException while a cooperative rebalance
+    // runs); retried with the next commit for the partitions this member still owns.
+    Map<TopicPartition, OffsetAndMetadata> carry = new TreeMap<>((a, b) -> a.partition() - b.partition());
     if (stopOnStdin) {
       Thread t = new Thread(() -> {
         try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in))) {
@@ -180,10 +183,15 @@ public class GroupConsume {
           b.append('[').append(e.getKey()).append(',').append(r[0]).append(',').append(r[1]).append(',').append(r[2]).append(']');
         }
         emit(b.append("]}").toString());
+        for (Map.Entry<TopicPartition, OffsetAndMetadata> e : carry.entrySet()) {
+          if (!commit.containsKey(e.getKey()) && consumer.assignment().contains(e.getKey())) commit.put(e.getKey(), e.getValue());
+        }
+        carry.clear();
         try {
           consumer.commitSync(commit);
         } catch (Exception e) {
           // A rebalance took the partitions meanwhile: their next owner starts from the last commit.
+          carry.putAll(commit);
           emit("{\"event\":\"commit-failed\",\"error\":" + Json.str(e.toString()) + "}");
           continue;
         }

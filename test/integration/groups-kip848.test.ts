@@ -1,0 +1,170 @@
+// The Java consumer with group.protocol=consumer (KIP-848) against the broker's consumer-group
+// coordinator: the scenario of groups-java.test.ts — three members consume 100,000 records of a
+// 12-partition topic, one is killed (SIGKILL, no leave) mid-stream and a fourth joins — with the
+// server-side uniform assignor. Every record must be consumed, and a record may be consumed twice
+// only if one of its consumers never got a commit covering it. Kafka's consumer-groups tool must
+// describe the group through ConsumerGroupDescribe.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Subprocess } from "bun";
+import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
+import { CLIENT_LOG4J, createTopic, java, javaClasspath, kcat } from "../support/tools.ts";
+
+const TOPIC = `groups-kip848-${Date.now()}`;
+const GROUP = `gk-${Date.now()}`;
+const PARTITIONS = 12;
+const RECORDS = 100_000;
+
+let broker: BrokerHandle;
+
+beforeAll(async () => {
+  // Short session timeout so the killed member's partitions move within the test (Kafka's own
+  // broker would clamp this to group.consumer.min.session.timeout.ms; Bunka takes it as given).
+  broker = await startTestBroker({
+    overrides: { "group.consumer.session.timeout.ms": "6000", "group.consumer.heartbeat.interval.ms": "1000", ...(process.env.BUNKA_TEST_LOG_IO ? { "bunka.log.io": process.env.BUNKA_TEST_LOG_IO } : {}) },
+    name: "groups-kip848",
+  });
+  await createTopic(broker.bootstrap, TOPIC, PARTITIONS);
+  const lines = Array.from({ length: RECORDS }, (_, i) => `v${i}`).join("\n") + "\n";
+  await kcat(broker.bootstrap, ["-P", "-t", TOPIC, "-X", "linger.ms=20"], { stdin: lines, timeoutMs: 60_000 });
+}, 90_000);
+
+afterAll(async () => {
+  await broker?.stop();
+}, 30_000);
+
+interface Member {
+  name: string;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  lines: Record<string, any>[];
+  consumed: number;
+  exited: Promise<number>;
+  stderr: Promise<string>;
+  drained: Promise<void>;
+}
+
+function startMember(name: string): Member {
+  const proc = Bun.spawn(
+    [
+      "java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", `-Dlog4j2.configurationFile=${CLIENT_LOG4J}`, "-cp", javaClasspath(), "GroupConsume",
+      "--bootstrap", broker.bootstrap, "--topic", TOPIC, "--group", GROUP, "--label", name, "--group-protocol", "consumer",
+      "--idle-exit-ms", "9000", "--max-ms", "100000", "--poll-sleep-ms", "100", "--max-poll-records", "200",
+    ],
+    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  );
+  const m: Member = { name, proc, lines: [], consumed: 0, exited: proc.exited, stderr: new Response(proc.stderr).text(), drained: Promise.resolve() };
+  m.drained = (async () => {
+    const decoder = new TextDecoder();
+    let buf = "";
+    for await (const chunk of proc.stdout) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith("{")) continue;
+        const obj = JSON.parse(line);
+        m.lines.push(obj);
+        if (obj.event === "records") for (const r of obj.ranges) m.consumed += r[3];
+      }
+    }
+  })();
+  return m;
+}
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
+
+test("group.protocol=consumer: 3 members, one killed mid-stream, one joins; every record consumed, duplicates only from uncommitted windows", async () => {
+  const members = ["a", "b", "c"].map((n) => startMember(n));
+  const consumedSoFar = () => members.reduce((n, m) => n + m.consumed, 0);
+  try {
+    await until(() => consumedSoFar() >= 20_000 && members.every((m) => m.consumed > 0), 60_000, "all three members to consume");
+  } catch (e) {
+    for (const m of members) m.proc.kill("SIGKILL");
+    await Promise.all(members.map((m) => m.exited));
+    const events = members.map((m) => `${m.name}: ${m.lines.filter((l) => l.event !== "records" && l.event !== "commit").map((l) => JSON.stringify(l)).join(" ")}`).join("\n");
+    throw new Error(`${(e as Error).message} (consumed ${members.map((m) => `${m.name}=${m.consumed}/${m.lines.length} lines`).join(", ")})\n${events}\n${(await Promise.all(members.map((m) => m.stderr))).join("\n---\n").slice(0, 6000)}\nbroker log: ${broker.logFile}`);
+  }
+  // Kafka's tool describes the group through ConsumerGroupDescribe (a classic describe would say Dead).
+  const describe = java("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", ["--bootstrap-server", broker.bootstrap, "--describe", "--group", GROUP, "--state"], {
+    jvmArgs: ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"],
+    timeoutMs: 60_000,
+  });
+  // The busiest member dies without leaving: its partitions move only after its session times out.
+  const victim = members.reduce((a, b) => (b.consumed > a.consumed ? b : a));
+  victim.proc.kill("SIGKILL");
+  await victim.exited;
+  const joiner = startMember("d");
+  const all = [...members, joiner];
+  const codes = await Promise.all(all.filter((m) => m !== victim).map((m) => m.exited));
+  const stderrs = await Promise.all(all.map((m) => m.stderr));
+  await Promise.all(all.map((m) => m.drained));
+  for (let i = 0; i < codes.length; i++) expect({ code: codes[i], stderr: codes[i] === 0 ? "" : stderrs[i] }).toEqual({ code: 0, stderr: "" });
+  const state = (await describe).stdout;
+  expect(state).toMatch(/uniform/);
+  expect(state).toMatch(/\b3\s*$/m); // #MEMBERS
+
+  const { total, duplicates, unexplained } = coverage(all);
+  expect(total).toBe(RECORDS);
+  expect(unexplained).toBe(0);
+  // The joiner got partitions (the group rebalanced onto it).
+  expect(joiner.lines.some((l) => l.event === "assigned" && l.partitions.length > 0)).toBe(true);
+  console.log(`groups-kip848: ${RECORDS} records, ${duplicates} duplicates (all in uncommitted windows), victim consumed ${victim.consumed}`);
+}, 150_000);
+
+/** Per partition and offset: every offset consumed; duplicates only where a consumer had no covering commit. */
+function coverage(all: Member[]): { total: number; duplicates: number; unexplained: number } {
+  const seen = new Map<number, Uint16Array>();
+  const uncommitted = new Map<number, Uint16Array>();
+  const arr = (m: Map<number, Uint16Array>, p: number) => {
+    let a = m.get(p);
+    if (!a) m.set(p, (a = new Uint16Array(RECORDS)));
+    return a;
+  };
+  for (const m of all) {
+    const pending = new Map<number, number[][]>();
+    for (const line of m.lines) {
+      if (line.event === "records") {
+        for (const [p, first, last, count] of line.ranges as number[][]) {
+          expect(count).toBe(last! - first! + 1);
+          const s = arr(seen, p!);
+          for (let o = first!; o <= last!; o++) s[o]!++;
+          const list = pending.get(p!) ?? [];
+          list.push([first!, last!]);
+          pending.set(p!, list);
+        }
+      } else if (line.event === "commit") {
+        for (const [p, next] of Object.entries(line.offsets as Record<string, number>)) {
+          pending.set(Number(p), (pending.get(Number(p)) ?? []).filter(([, last]) => last! >= next));
+        }
+      }
+    }
+    for (const [p, ranges] of pending) {
+      const u = arr(uncommitted, p);
+      for (const [first, last] of ranges) for (let o = first!; o <= last!; o++) u[o]!++;
+    }
+  }
+  let total = 0;
+  let duplicates = 0;
+  let unexplained = 0;
+  for (let p = 0; p < PARTITIONS; p++) {
+    const s = seen.get(p);
+    if (s === undefined) continue; // a partition that got no records
+    let end = RECORDS;
+    while (end > 0 && s![end - 1] === 0) end--;
+    for (let o = 0; o < end; o++) {
+      if (s![o] === 0) throw new Error(`partition ${p} offset ${o} was never consumed`);
+      if (s![o]! > 1) {
+        duplicates += s![o]! - 1;
+        if (s![o]! - 1 > (uncommitted.get(p)?.[o] ?? 0)) unexplained++;
+      }
+    }
+    total += end;
+  }
+  return { total, duplicates, unexplained };
+}
