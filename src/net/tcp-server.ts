@@ -20,6 +20,9 @@ export interface TcpServerOptions {
   tls?: TlsMaterial;
 }
 
+// Connection ids are unique across every listener of the process (logs, per-connection state).
+let nextConnectionId = 1;
+
 interface SocketData {
   conn: Connection | null;
 }
@@ -27,7 +30,6 @@ interface SocketData {
 export class TcpServer {
   private listener: TCPSocketListener<SocketData> | null = null;
   private readonly connections = new Set<Connection>();
-  private nextId = 1;
 
   constructor(private readonly opts: TcpServerOptions) {}
 
@@ -43,7 +45,7 @@ export class TcpServer {
         open: (socket: Socket<SocketData>) => {
           socket.setNoDelay(true);
           if (idleSeconds > 0) socket.timeout(idleSeconds);
-          const conn = new Connection(this.nextId++, socket as Socket<unknown>, opts.dispatcher, opts.maxFrameBytes, opts.log, (c) =>
+          const conn = new Connection(nextConnectionId++, socket as Socket<unknown>, opts.dispatcher, opts.maxFrameBytes, opts.log, (c) =>
             this.connections.delete(c), opts.listener,
           );
           socket.data = { conn };
