@@ -34,6 +34,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   {"event":"revoked","partitions":[..]}
  *   {"event":"records","ranges":[[p,first,last,count],..]}  per poll, before its commit
  *   {"event":"commit","offsets":{"p":next,..}}     after commitSync returned
+ *   {"event":"subscribed"}                         right after subscribe() (rebalance timing)
  *   every event line also carries "ts" (epoch ms) for rebalance timing
  *   {"ok":true,"consumed":N}                       at exit (idle-exit-ms without records or
  *                                                  assignment since the first assignment, or max-ms)
@@ -157,6 +158,7 @@ public class GroupConsume {
           emit("{\"event\":\"assigned\",\"partitions\":" + partitions(parts) + "}");
         }
       });
+      emit("{\"event\":\"subscribed\"}");
       while (System.currentTimeMillis() - start < maxMs && !stopRequested) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
         if (records.isEmpty()) {
