@@ -1,8 +1,8 @@
 /**
  * FindCoordinator (key 10), v0-6. Kafka 4 removed v0, but librdkafka up to 2.x only enables its
  * group coordinator feature when the broker advertises v0 (its feature table wants FindCoordinator
- * 0..0), so v0 stays served, as Kafka did for Produce v0 (KAFKA-18659). This broker coordinates every group, so a
- * GROUP key (key_type 0) always names it; batched keys from v4. TRANSACTION keys (1) get
+ * 0..0), so v0 stays served, as Kafka did for Produce v0 (KAFKA-18659).
+ * This broker coordinates every group, so a GROUP key (key_type 0) always names it; batched keys from v4. TRANSACTION keys (1) get
  * COORDINATOR_NOT_AVAILABLE (transactions are not served yet); other key types INVALID_REQUEST.
  */
 import { readFindCoordinatorRequest } from "../protocol/generated/find-coordinator-request.ts";
@@ -14,12 +14,13 @@ import { defineHandler } from "./handler.ts";
 const GROUP_KEY = 0;
 const TRANSACTION_KEY = 1;
 
-function answer(broker: Broker, key: string, keyType: number): Coordinator {
+/** `endpoint` is the advertised address of the listener the client came through. */
+function answer(broker: Broker, endpoint: { host: string; port: number }, key: string, keyType: number): Coordinator {
   const fail = (errorCode: number, errorMessage: string): Coordinator => ({ key, nodeId: -1, host: "", port: -1, errorCode, errorMessage });
   if (keyType === TRANSACTION_KEY) return fail(GroupError.COORDINATOR_NOT_AVAILABLE, "Transactions are not supported by this broker yet");
   if (keyType !== GROUP_KEY) return fail(GroupError.INVALID_REQUEST, `Unsupported key type ${keyType}`);
   if (key === "") return fail(GroupError.INVALID_REQUEST, "The group id must not be empty");
-  return { key, nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, errorCode: GroupError.NONE, errorMessage: null };
+  return { key, nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, errorCode: GroupError.NONE, errorMessage: null };
 }
 
 export const findCoordinatorHandler = defineHandler({
@@ -29,12 +30,13 @@ export const findCoordinatorHandler = defineHandler({
   maxVersion: 6,
   readRequest: readFindCoordinatorRequest,
   writeResponse: writeFindCoordinatorResponse,
-  handle({ broker, apiVersion }, req): FindCoordinatorResponse {
+  handle({ broker, apiVersion, conn }, req): FindCoordinatorResponse {
     const keyType = req.keyType ?? GROUP_KEY;
+    const endpoint = conn.listener?.advertised ?? broker.advertised;
     if (apiVersion >= 4) {
-      return { throttleTimeMs: 0, coordinators: (req.coordinatorKeys ?? []).map((k) => answer(broker, k, keyType)) };
+      return { throttleTimeMs: 0, coordinators: (req.coordinatorKeys ?? []).map((k) => answer(broker, endpoint, k, keyType)) };
     }
-    const c = answer(broker, req.key ?? "", keyType);
+    const c = answer(broker, endpoint, req.key ?? "", keyType);
     return { throttleTimeMs: 0, errorCode: c.errorCode, errorMessage: c.errorMessage, nodeId: c.nodeId, host: c.host, port: c.port };
   },
 });
