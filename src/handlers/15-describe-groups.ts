@@ -1,7 +1,8 @@
 /**
  * DescribeGroups (key 15), v0-5. Members with their metadata and assignment, which (like Kafka)
  * are filled in only for a Stable group. An unknown group is reported as Dead with no error (the
- * v0-5 behaviour). authorized_operations: not computed (no ACLs yet), reported as Kafka's
+ * v0-5 behaviour); so is a KIP-848 consumer group, as Kafka answers v0-5 (ConsumerGroupDescribe
+ * describes those). authorized_operations: not computed (no ACLs yet), reported as Kafka's
  * "not requested" value.
  */
 import { readDescribeGroupsRequest } from "../protocol/generated/describe-groups-request.ts";

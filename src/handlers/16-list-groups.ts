@@ -1,6 +1,6 @@
 /**
  * ListGroups (key 16), v0-5. States filter from v4 (case-insensitive, as Kafka), types filter from
- * v5 ("classic"; "consumer" once KIP-848 groups exist). Groups that only hold offsets are listed
+ * v5 ("classic", or "consumer" for KIP-848 groups). Groups that only hold offsets are listed
  * with an empty protocol type, as Kafka lists them.
  */
 import { readListGroupsRequest } from "../protocol/generated/list-groups-request.ts";
