@@ -36,6 +36,14 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "ssl.keystore.key", type: "password", defaultValue: null, doc: "Private key in PEM, inline (instead of ssl.keystore.location)." },
   { name: "ssl.key.password", type: "password", defaultValue: null, doc: "Password of an encrypted private key." },
   { name: "ssl.client.auth", type: "string", defaultValue: "none", oneOf: ["none"], doc: "Client certificates: not requested (none is the only value served)." },
+  // Authorization (src/acl, docs/DECISIONS.md "ACLs").
+  {
+    name: "authorizer.class.name", type: "string", defaultValue: "",
+    oneOf: ["", "bunka", "org.apache.kafka.metadata.authorizer.StandardAuthorizer", "kafka.security.authorizer.AclAuthorizer"],
+    doc: "ACL enforcement: empty (default) allows everything; bunka or Kafka's StandardAuthorizer/AclAuthorizer names turn on Bunka's ACL authorizer.",
+  },
+  { name: "super.users", type: "string", defaultValue: null, doc: "Principals (User:name, ;-separated) allowed everything when an authorizer is on." },
+  { name: "allow.everyone.if.no.acl.found", type: "boolean", defaultValue: "false", doc: "With an authorizer on: allow a resource that has no ACL at all." },
   { name: "log.dirs", type: "list", defaultValue: null, doc: "Data directory (one)." },
   { name: "log.dir", type: "string", defaultValue: "./data", doc: "Data directory when log.dirs is unset." },
   { name: "num.partitions", type: "int", defaultValue: "1", min: 1, doc: "Partitions of auto-created topics." },
@@ -78,6 +86,15 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "bunka.tier.chunk.cache.bytes", type: "long", defaultValue: "134217728", min: 0, doc: "Memory of the remote-read chunk cache (LRU)." },
   { name: "bunka.log.io", type: "string", defaultValue: "auto", oneOf: ["auto", "io_uring", "pwrite", "js"], doc: "Segment I/O: auto (io_uring on a native thread, else pwrite there), io_uring (refuse to start without it), pwrite, js (JS thread + libuv threadpool fdatasync)." },
   { name: "bunka.hot.cache.bytes", type: "long", defaultValue: "67108864", min: 0, doc: "Memory tier: newest batches of all partitions, shared fairly (0: off)." },
+  // Quotas (src/quota/quota-config.ts; client quotas themselves are set with AlterClientQuotas).
+  { name: "quota.window.num", type: "int", defaultValue: "11", min: 1, doc: "Samples kept by the client-quota rate windows." },
+  { name: "quota.window.size.seconds", type: "int", defaultValue: "1", min: 1, doc: "Length of one client-quota sample." },
+  { name: "max.connections", type: "int", defaultValue: "2147483647", min: 0, doc: "Most open connections on the broker (all listeners)." },
+  { name: "max.connections.per.ip", type: "int", defaultValue: "2147483647", min: 0, doc: "Most open connections from one IP address." },
+  { name: "max.connection.creation.rate", type: "int", defaultValue: "2147483647", min: 0, doc: "Most new connections per second on the broker; faster arrivals are held (muted) until the rate allows them." },
+  { name: "bunka.broker.capacity.ingress.bytes.per.sec", type: "long", defaultValue: "0", min: 0, doc: "Produce bytes/s the broker can take; past bunka.broker.capacity.threshold of it every tenant's produce quota shrinks to its share (0: unlimited, no backpressure)." },
+  { name: "bunka.broker.capacity.egress.bytes.per.sec", type: "long", defaultValue: "0", min: 0, doc: "Fetch bytes/s the broker can serve; same backpressure for fetch (0: unlimited)." },
+  { name: "bunka.broker.capacity.threshold", type: "double", defaultValue: "0.8", min: 0, max: 1, doc: "Fraction of a broker capacity at which backpressure starts." },
   {
     name: "log.message.deep.validation.enable", type: "boolean", defaultValue: "false",
     doc: "Bunka: decompress every produced batch and check its records against the header (count, structure).",

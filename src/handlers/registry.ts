@@ -37,6 +37,9 @@ import { saslHandshakeHandler } from "./17-sasl-handshake.ts";
 import { saslAuthenticateHandler } from "./36-sasl-authenticate.ts";
 import { describeUserScramCredentialsHandler } from "./50-describe-user-scram-credentials.ts";
 import { alterUserScramCredentialsHandler } from "./51-alter-user-scram-credentials.ts";
+import { describeAclsHandler } from "./29-describe-acls.ts";
+import { createAclsHandler } from "./30-create-acls.ts";
+import { deleteAclsHandler } from "./31-delete-acls.ts";
 
 // Built on first use, not at import: 18-api-versions imports this module back (a cycle that must
 // not touch the handler bindings before every handler module has run).
@@ -75,6 +78,9 @@ const all = (): ApiHandler<any, any>[] => [
   saslAuthenticateHandler,
   describeUserScramCredentialsHandler,
   alterUserScramCredentialsHandler,
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
 ];
 
 let byKey: (ApiHandler<any, any> | undefined)[] | null = null;

@@ -1,0 +1,43 @@
+/**
+ * The one-line checks handlers call: `authorize(ctx, op, type, name)` is true when the connection's
+ * principal may do `op` on the resource (always true without an authorizer), and helpers for the
+ * cluster resource. Kafka's error codes for a denial are in AuthzError.
+ */
+import type { RequestContext } from "../handlers/handler.ts";
+import { aclServiceFor } from "./acl-service.ts";
+import { normalizeHost } from "./authorizer.ts";
+import { CLUSTER_NAME, ResourceType } from "./types.ts";
+
+export const AuthzError = {
+  TOPIC_AUTHORIZATION_FAILED: 29,
+  GROUP_AUTHORIZATION_FAILED: 30,
+  CLUSTER_AUTHORIZATION_FAILED: 31,
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
+  SECURITY_DISABLED: 54,
+  INVALID_REQUEST: 42,
+} as const;
+
+const ANONYMOUS = "User:ANONYMOUS";
+
+export function authorize(ctx: RequestContext, operation: number, resourceType: number, resourceName: string): boolean {
+  const authorizer = aclServiceFor(ctx.broker).authorizer;
+  if (authorizer === null) return true;
+  return authorizer.authorize(ctx.conn.principal ?? ANONYMOUS, normalizeHost(ctx.conn.remoteAddress), operation, resourceType, resourceName);
+}
+
+export function authorizeCluster(ctx: RequestContext, operation: number): boolean {
+  return authorize(ctx, operation, ResourceType.CLUSTER, CLUSTER_NAME);
+}
+
+export function authorizeTopic(ctx: RequestContext, operation: number, topic: string): boolean {
+  return authorize(ctx, operation, ResourceType.TOPIC, topic);
+}
+
+export function authorizeGroup(ctx: RequestContext, operation: number, group: string): boolean {
+  return authorize(ctx, operation, ResourceType.GROUP, group);
+}
+
+/** Whether an authorizer is configured (checks are on). */
+export function authorizationEnabled(ctx: RequestContext): boolean {
+  return aclServiceFor(ctx.broker).authorizer !== null;
+}
