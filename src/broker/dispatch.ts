@@ -22,6 +22,7 @@ import { Writer } from "../protocol/writer.ts";
 import { CLOSE_CONNECTION, NO_RESPONSE, type ApiHandler, type RequestContext } from "../handlers/handler.ts";
 import { apiVersionRanges, handlerFor } from "../handlers/registry.ts";
 import type { Broker } from "./broker.ts";
+import { applyQuotas } from "../quota/request-hook.ts";
 
 const API_VERSIONS_KEY = 18;
 
@@ -59,9 +60,11 @@ export function dispatchFrame(broker: Broker, frame: Uint8Array, conn: Connectio
     return "close";
   }
   const ctx: RequestContext = { broker, apiVersion, correlationId, clientId: header.clientId ?? null, conn };
+  const started = performance.now();
   const result = handler.handle(ctx, request);
-  if (result instanceof Promise) return result.then((res) => frameResponse(handler, ctx, res));
-  return frameResponse(handler, ctx, result);
+  const handlerMs = performance.now() - started; // the synchronous part: event-loop time this request took
+  if (result instanceof Promise) return result.then((res) => frameResponse(handler, ctx, applyQuotas(ctx, apiKey, request, res, handlerMs)));
+  return frameResponse(handler, ctx, applyQuotas(ctx, apiKey, request, result, handlerMs));
 }
 
 function frameResponse(handler: ApiHandler, ctx: RequestContext, res: unknown): DispatchResult {

@@ -37,6 +37,8 @@ import { saslHandshakeHandler } from "./17-sasl-handshake.ts";
 import { saslAuthenticateHandler } from "./36-sasl-authenticate.ts";
 import { describeUserScramCredentialsHandler } from "./50-describe-user-scram-credentials.ts";
 import { alterUserScramCredentialsHandler } from "./51-alter-user-scram-credentials.ts";
+import { describeClientQuotasHandler } from "./48-describe-client-quotas.ts";
+import { alterClientQuotasHandler } from "./49-alter-client-quotas.ts";
 import { describeAclsHandler } from "./29-describe-acls.ts";
 import { createAclsHandler } from "./30-create-acls.ts";
 import { deleteAclsHandler } from "./31-delete-acls.ts";
@@ -78,6 +80,8 @@ const all = (): ApiHandler<any, any>[] => [
   saslAuthenticateHandler,
   describeUserScramCredentialsHandler,
   alterUserScramCredentialsHandler,
+  describeClientQuotasHandler,
+  alterClientQuotasHandler,
   describeAclsHandler,
   createAclsHandler,
   deleteAclsHandler,

@@ -22,6 +22,8 @@ export interface ConnectionContext {
   readonly principal?: string;
   /** Close the connection once every response queued so far has been written (failed authentication). */
   closeAfterResponses?(): void;
+  /** Quotas (KIP-219): stop reading from the client for `ms` (the response already carries throttle_time_ms). */
+  throttle?(ms: number): void;
 }
 
 export interface FrameDispatcher {
@@ -47,6 +49,9 @@ export class Connection implements ConnectionContext {
   private paused = false;
   private closed = false;
   private closeWhenFlushed = false;
+  /** Quota mute: no reads before this time (epoch ms). */
+  private throttledUntil = 0;
+  private throttleTimer: ReturnType<typeof setTimeout> | null = null;
   readonly auth: AuthSession;
 
   constructor(
@@ -65,6 +70,19 @@ export class Connection implements ConnectionContext {
 
   get principal(): string {
     return this.auth.principal;
+  }
+
+  throttle(ms: number): void {
+    if (this.closed || ms <= 0) return;
+    const until = Date.now() + ms;
+    if (until <= this.throttledUntil) return;
+    this.throttledUntil = until;
+    if (this.throttleTimer) clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = null;
+      this.updateReadPause();
+    }, ms);
+    this.updateReadPause();
   }
 
   closeAfterResponses(): void {
@@ -183,8 +201,9 @@ export class Connection implements ConnectionContext {
 
   private updateReadPause(): void {
     if (this.closed) return;
-    const overloaded = this.slots.length >= MAX_IN_FLIGHT || this.outQueuedBytes >= MAX_QUEUED_OUT_BYTES;
-    const relaxed = this.slots.length < MAX_IN_FLIGHT / 2 && this.outQueuedBytes < MAX_QUEUED_OUT_BYTES / 2;
+    const muted = this.throttledUntil > Date.now();
+    const overloaded = muted || this.slots.length >= MAX_IN_FLIGHT || this.outQueuedBytes >= MAX_QUEUED_OUT_BYTES;
+    const relaxed = !muted && this.slots.length < MAX_IN_FLIGHT / 2 && this.outQueuedBytes < MAX_QUEUED_OUT_BYTES / 2;
     if (overloaded && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -211,6 +230,7 @@ export class Connection implements ConnectionContext {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.throttleTimer) clearTimeout(this.throttleTimer);
     this.dispatcher.onConnectionClosed?.(this);
     this.onFinished(this);
   }

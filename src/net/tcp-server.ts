@@ -6,6 +6,7 @@ import type { Socket, TCPSocketListener } from "bun";
 import { Connection, type FrameDispatcher } from "./connection.ts";
 import type { ListenerBinding } from "../auth/listener-binding.ts";
 import type { TlsMaterial } from "../auth/tls-config.ts";
+import { connectionQuotasOf } from "../quota/registry.ts";
 
 export interface TcpServerOptions {
   host: string;
@@ -35,6 +36,7 @@ export class TcpServer {
 
   start(): { host: string; port: number } {
     const { opts } = this;
+    const limits = connectionQuotasOf(opts.dispatcher);
     const idleSeconds = opts.idleTimeoutMs > 0 ? Math.max(1, Math.ceil(opts.idleTimeoutMs / 1000)) : 0;
     this.listener = Bun.listen<SocketData>({
       hostname: opts.host,
@@ -43,11 +45,20 @@ export class TcpServer {
       ...(opts.tls ? { tls: opts.tls } : {}),
       socket: {
         open: (socket: Socket<SocketData>) => {
+          const ip = socket.remoteAddress;
+          const admission = limits?.admit(ip, Date.now()) ?? { admit: true, delayMs: 0 };
+          if (!admission.admit) {
+            opts.log(`connection from ${ip} refused: ${admission.reason}`);
+            socket.end();
+            return;
+          }
           socket.setNoDelay(true);
           if (idleSeconds > 0) socket.timeout(idleSeconds);
-          const conn = new Connection(nextConnectionId++, socket as Socket<unknown>, opts.dispatcher, opts.maxFrameBytes, opts.log, (c) =>
-            this.connections.delete(c), opts.listener,
-          );
+          const conn = new Connection(nextConnectionId++, socket as Socket<unknown>, opts.dispatcher, opts.maxFrameBytes, opts.log, (c) => {
+            this.connections.delete(c);
+            limits?.release(ip);
+          }, opts.listener);
+          if (admission.delayMs > 0) conn.throttle(admission.delayMs); // max.connection.creation.rate
           socket.data = { conn };
           this.connections.add(conn);
         },
