@@ -41,3 +41,17 @@ export function authorizeGroup(ctx: RequestContext, operation: number, group: st
 export function authorizationEnabled(ctx: RequestContext): boolean {
   return aclServiceFor(ctx.broker).authorizer !== null;
 }
+
+/** The operations Kafka reports in authorized-operations bitfields, per resource type. */
+const REPORTED_OPERATIONS: ReadonlyMap<number, readonly number[]> = new Map([
+  [ResourceType.TOPIC, [3, 4, 5, 6, 7, 8, 10, 11]],
+  [ResourceType.GROUP, [3, 6, 8]],
+  [ResourceType.CLUSTER, [5, 7, 8, 9, 10, 11, 12]],
+]);
+
+/** Kafka's authorized-operations bitfield (bit n set: operation code n allowed); every reported op without an authorizer. */
+export function authorizedOperations(ctx: RequestContext, resourceType: number, resourceName: string): number {
+  let bits = 0;
+  for (const op of REPORTED_OPERATIONS.get(resourceType) ?? []) if (authorize(ctx, op, resourceType, resourceName)) bits |= 1 << op;
+  return bits;
+}

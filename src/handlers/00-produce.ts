@@ -14,6 +14,8 @@ import { writeProduceResponse, type ProduceResponse } from "../protocol/generate
 import { ErrorCode } from "../protocol/error-codes.ts";
 import type { AppendResult } from "../log/partition-log.ts";
 import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from "./handler.ts";
+import { AuthzError, authorizeTopic } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 type PartitionResponse = ProduceResponse["responses"][number]["partitionResponses"][number];
 
@@ -26,13 +28,15 @@ export const produceHandler = defineHandler({
   maxVersion: 11,
   readRequest: readProduceRequest,
   writeResponse: writeProduceResponse,
-  async handle({ broker, apiVersion }, req) {
+  async handle(ctx, req) {
+    const { broker, apiVersion } = ctx;
     const acks = req.acks;
     const now = Date.now();
     const pending: { response: PartitionResponse; durable: Promise<void> }[] = [];
     let anyError = false;
     const responses: ProduceResponse["responses"] = req.topicData.map((topic) => {
       const state = broker.topics.get(topic.name);
+      const writable = authorizeTopic(ctx, AclOperation.WRITE, topic.name);
       return {
         name: topic.name,
         partitionResponses: topic.partitionData.map((p): PartitionResponse => {
@@ -42,6 +46,7 @@ export const produceHandler = defineHandler({
           };
           if (apiVersion < FIRST_SUPPORTED_VERSION) return fail(ErrorCode.UNSUPPORTED_VERSION, "Produce v0-v2 (message format v0/v1) is not supported");
           if (acks !== 0 && acks !== 1 && acks !== -1) return fail(ErrorCode.INVALID_REQUIRED_ACKS);
+          if (!writable) return fail(AuthzError.TOPIC_AUTHORIZATION_FAILED, "Not authorized to access topics: [" + topic.name + "]");
           const log = state?.logs[p.index];
           if (!log) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
           if (req.transactionalId !== null && req.transactionalId !== undefined) {

@@ -20,6 +20,8 @@ import type { PartitionLog, ReadResult as LogRead } from "../log/partition-log.t
 import type { Broker } from "../broker/broker.ts";
 import { sessionKey, type FetchSession, type SessionPartition } from "../broker/fetch-sessions.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeTopic } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 type TopicResponse = FetchResponse["responses"][number];
 type PartitionResponse = TopicResponse["partitions"][number];
@@ -41,7 +43,8 @@ export const fetchHandler = defineHandler({
   maxVersion: 17,
   readRequest: readFetchRequest,
   writeResponse: writeFetchResponse,
-  async handle({ broker, apiVersion }, req) {
+  async handle(ctx, req) {
+    const { broker, apiVersion } = ctx;
     const now = Date.now();
     const useIds = apiVersion >= FIRST_TOPIC_ID_VERSION;
     const sessionId = apiVersion >= 7 ? req.sessionId ?? 0 : 0;
@@ -84,6 +87,7 @@ export const fetchHandler = defineHandler({
     }
 
     const targets = entries.map((entry) => resolveTarget(broker, entry, useIds));
+    for (const t of targets) if (t.entry.topic !== "" && !authorizeTopic(ctx, AclOperation.READ, t.entry.topic)) t.resolveError = AuthzError.TOPIC_AUTHORIZATION_FAILED;
     const maxBytes = req.maxBytes ?? 0x7fffffff;
     let responsePartitions = await readAll(broker, targets, maxBytes);
     let bytes = responsePartitions.reduce((n, r) => n + (r.response.records?.length ?? 0), 0);

@@ -9,6 +9,8 @@ import { ErrorCode } from "../protocol/error-codes.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import { effectiveTopicConfig } from "../config/topic-config.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeCluster, authorizeTopic } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 type Result = CreateTopicsResponse["topics"][number];
 
@@ -19,7 +21,9 @@ export const createTopicsHandler = defineHandler({
   maxVersion: 7,
   readRequest: readCreateTopicsRequest,
   writeResponse: writeCreateTopicsResponse,
-  async handle({ broker }, req) {
+  async handle(ctx, req) {
+    const { broker } = ctx;
+    const clusterCreate = authorizeCluster(ctx, AclOperation.CREATE);
     const seen = new Map<string, number>();
     for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
     const results: Result[] = [];
@@ -27,6 +31,10 @@ export const createTopicsHandler = defineHandler({
       const fail = (errorCode: number, errorMessage: string): Result => ({
         name: t.name, topicId: ZERO_UUID, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: null,
       });
+      if (!clusterCreate && !authorizeTopic(ctx, AclOperation.CREATE, t.name)) {
+        results.push(fail(AuthzError.TOPIC_AUTHORIZATION_FAILED, "Authorization failed."));
+        continue;
+      }
       if ((seen.get(t.name) ?? 0) > 1) {
         results.push(fail(ErrorCode.INVALID_REQUEST, `Create topics request from client contains the topic ${t.name} more than once.`));
         continue;

@@ -7,6 +7,8 @@ import { writeDeleteTopicsResponse, type DeleteTopicsResponse } from "../protoco
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { ZERO_UUID } from "../protocol/reader.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeTopic } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 const TOPIC_DELETION_DISABLED = 73;
 
@@ -17,7 +19,8 @@ export const deleteTopicsHandler = defineHandler({
   maxVersion: 6,
   readRequest: readDeleteTopicsRequest,
   writeResponse: writeDeleteTopicsResponse,
-  async handle({ broker, apiVersion }, req) {
+  async handle(ctx, req) {
+    const { broker, apiVersion } = ctx;
     const wanted: { name: string | null; topicId: string }[] =
       apiVersion >= 6 ? (req.topics ?? []).map((t) => ({ name: t.name ?? null, topicId: t.topicId })) : (req.topicNames ?? []).map((n) => ({ name: n, topicId: ZERO_UUID }));
     const responses: DeleteTopicsResponse["responses"] = [];
@@ -25,6 +28,10 @@ export const deleteTopicsHandler = defineHandler({
       const state = w.name !== null ? broker.topics.get(w.name) : broker.topics.getById(w.topicId);
       const name = state?.record.name ?? w.name;
       const topicId = state?.record.id ?? w.topicId;
+      if (name !== null && !authorizeTopic(ctx, AclOperation.DELETE, name)) {
+        responses.push({ name: w.name, topicId: w.topicId, errorCode: state || w.name !== null ? AuthzError.TOPIC_AUTHORIZATION_FAILED : ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: "Authorization failed." });
+        continue;
+      }
       if (!broker.config.deleteTopicEnable) {
         responses.push({ name, topicId, errorCode: TOPIC_DELETION_DISABLED, errorMessage: "Topic deletion is disabled." });
         continue;
