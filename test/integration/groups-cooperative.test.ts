@@ -20,7 +20,7 @@ let broker: BrokerHandle;
 
 beforeAll(async () => {
   broker = await startTestBroker({
-    overrides: { "group.initial.rebalance.delay.ms": "0", ...(process.env.BUNKA_TEST_LOG_IO ? { "bunka.log.io": process.env.BUNKA_TEST_LOG_IO } : {}) },
+    overrides: { "group.initial.rebalance.delay.ms": "0" },
     name: "groups-cooperative",
   });
   await createTopic(broker.bootstrap, TOPIC, PARTITIONS);

@@ -17,7 +17,7 @@ let broker: BrokerHandle;
 
 beforeAll(async () => {
   broker = await startTestBroker({
-    overrides: { "group.initial.rebalance.delay.ms": "0", ...(process.env.BUNKA_TEST_LOG_IO ? { "bunka.log.io": process.env.BUNKA_TEST_LOG_IO } : {}) },
+    overrides: { "group.initial.rebalance.delay.ms": "0" },
     name: "groups-franz",
   });
   const r = await run([FRANZ_GROUP_BIN, "--bootstrap", broker.bootstrap, "--topic", TOPIC, "--produce", String(RECORDS), "--partitions", String(PARTITIONS)], { timeoutMs: 60_000 });
