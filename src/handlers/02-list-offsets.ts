@@ -14,6 +14,8 @@ import type { PartitionLog } from "../log/partition-log.ts";
 import { writeListOffsetsResponse, type ListOffsetsResponse } from "../protocol/generated/list-offsets-response.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeTopic } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -32,11 +34,16 @@ export const listOffsetsHandler = defineHandler({
   maxVersion: 10,
   readRequest: readListOffsetsRequest,
   writeResponse: writeListOffsetsResponse,
-  async handle({ broker }, req): Promise<ListOffsetsResponse> {
+  async handle(ctx, req): Promise<ListOffsetsResponse> {
+    const { broker } = ctx;
     const topics: ListOffsetsResponse["topics"] = [];
     for (const t of req.topics) {
       const partitions: PartitionResult[] = [];
-      for (const p of t.partitions) partitions.push(await answerPartition(t.name, p));
+      const describable = authorizeTopic(ctx, AclOperation.DESCRIBE, t.name);
+      for (const p of t.partitions) {
+        if (!describable) partitions.push({ partitionIndex: p.partitionIndex, errorCode: AuthzError.TOPIC_AUTHORIZATION_FAILED, timestamp: -1, offset: -1, leaderEpoch: -1 });
+        else partitions.push(await answerPartition(t.name, p));
+      }
       topics.push({ name: t.name, partitions });
     }
     return { throttleTimeMs: 0, topics };

@@ -8,6 +8,8 @@ import { readInitProducerIdRequest } from "../protocol/generated/init-producer-i
 import { writeInitProducerIdResponse, type InitProducerIdResponse } from "../protocol/generated/init-producer-id-response.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeCluster, authorizeTopic } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 export const initProducerIdHandler = defineHandler({
   apiKey: 22,
@@ -16,7 +18,12 @@ export const initProducerIdHandler = defineHandler({
   maxVersion: 5,
   readRequest: readInitProducerIdRequest,
   writeResponse: writeInitProducerIdResponse,
-  async handle({ broker }, req): Promise<InitProducerIdResponse> {
+  async handle(ctx, req): Promise<InitProducerIdResponse> {
+    const { broker } = ctx;
+    // KIP-679: an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic.
+    if (req.transactionalId === null && !authorizeCluster(ctx, AclOperation.IDEMPOTENT_WRITE) && ![...broker.topics.all()].some((t) => authorizeTopic(ctx, AclOperation.WRITE, t.record.name))) {
+      return { throttleTimeMs: 0, errorCode: AuthzError.CLUSTER_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+    }
     if (req.transactionalId !== null) {
       broker.log(`InitProducerId for transactional id ${req.transactionalId}: transactions are not supported`);
       return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, producerId: -1, producerEpoch: -1 };

@@ -14,6 +14,8 @@ import type { CredentialStore } from "../auth/credential-store.ts";
 import { AuthError } from "../auth/errors.ts";
 import { SCRAM_PARAMS } from "../auth/mechanisms.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeCluster } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 type Result = DescribeUserScramCredentialsResponse["results"][number];
 
@@ -34,7 +36,11 @@ export const describeUserScramCredentialsHandler = defineHandler({
   maxVersion: 0,
   readRequest: readDescribeUserScramCredentialsRequest,
   writeResponse: writeDescribeUserScramCredentialsResponse,
-  handle({ broker }, req): DescribeUserScramCredentialsResponse {
+  handle(ctx, req): DescribeUserScramCredentialsResponse {
+    const { broker } = ctx;
+    if (!authorizeCluster(ctx, AclOperation.DESCRIBE)) {
+      return { throttleTimeMs: 0, errorCode: AuthzError.CLUSTER_AUTHORIZATION_FAILED, errorMessage: "Cluster authorization failed.", results: [] };
+    }
     const store = authServiceFor(broker).credentials;
     const base = { throttleTimeMs: 0, errorCode: AuthError.NONE, errorMessage: null };
     if (req.users === null || req.users.length === 0) {

@@ -13,6 +13,8 @@ import { authServiceFor } from "../auth/auth-service.ts";
 import { applyCredentialChanges } from "../auth/credential-changes.ts";
 import { AuthError } from "../auth/errors.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeCluster } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 export const alterUserScramCredentialsHandler = defineHandler({
   apiKey: 51,
@@ -21,7 +23,12 @@ export const alterUserScramCredentialsHandler = defineHandler({
   maxVersion: 0,
   readRequest: readAlterUserScramCredentialsRequest,
   writeResponse: writeAlterUserScramCredentialsResponse,
-  async handle({ broker }, req): Promise<AlterUserScramCredentialsResponse> {
+  async handle(ctx, req): Promise<AlterUserScramCredentialsResponse> {
+    const { broker } = ctx;
+    if (!authorizeCluster(ctx, AclOperation.ALTER)) {
+      const denied = (user: string) => ({ user, errorCode: AuthzError.CLUSTER_AUTHORIZATION_FAILED, errorMessage: "Cluster authorization failed." });
+      return { throttleTimeMs: 0, results: [...req.deletions, ...req.upsertions].map((x) => denied(x.name)) };
+    }
     const store = authServiceFor(broker).credentials;
     const results = applyCredentialChanges(store, req.deletions, req.upsertions);
     if (results.some((r) => r.errorCode === AuthError.NONE)) await store.save();

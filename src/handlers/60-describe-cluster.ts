@@ -7,6 +7,8 @@ import { readDescribeClusterRequest } from "../protocol/generated/describe-clust
 import { writeDescribeClusterResponse, type DescribeClusterResponse } from "../protocol/generated/describe-cluster-response.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeCluster } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 const ENDPOINT_BROKERS = 1;
 const UNSUPPORTED_ENDPOINT_TYPE = 120;
@@ -18,7 +20,14 @@ export const describeClusterHandler = defineHandler({
   maxVersion: 1,
   readRequest: readDescribeClusterRequest,
   writeResponse: writeDescribeClusterResponse,
-  handle({ broker, conn }, req): DescribeClusterResponse {
+  handle(ctx, req): DescribeClusterResponse {
+    const { broker, conn } = ctx;
+    if (!authorizeCluster(ctx, AclOperation.DESCRIBE)) {
+      return {
+        throttleTimeMs: 0, errorCode: AuthzError.CLUSTER_AUTHORIZATION_FAILED, errorMessage: "Cluster authorization failed.",
+        endpointType: req.endpointType ?? ENDPOINT_BROKERS, clusterId: broker.clusterId, controllerId: -1, brokers: [], clusterAuthorizedOperations: -2147483648,
+      };
+    }
     const endpointType = req.endpointType ?? ENDPOINT_BROKERS;
     if (endpointType !== ENDPOINT_BROKERS) {
       return {
