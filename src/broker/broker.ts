@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { GroupCoordinator } from "../groups/coordinator.ts";
+import { consumerGroupsOf } from "../groups/broker-wiring.ts";
 import { typedTopicConfig } from "../config/topic-config.ts";
 import { HotCache } from "../log/hot-cache.ts";
 import type { PartitionLog } from "../log/partition-log.ts";
@@ -83,6 +84,7 @@ export class Broker implements FrameDispatcher {
       (topic, partition) => partition >= 0 && partition < (topics.get(topic)?.logs.length ?? 0),
       log,
     );
+    consumerGroupsOf(broker); // hand the KIP-848 settings and topic view to the coordinator now, not on first use
     return broker;
   }
 
