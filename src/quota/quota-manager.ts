@@ -16,12 +16,14 @@ import { ConnectionQuotas } from "./connection-quotas.ts";
 import type { QuotaConfig } from "./quota-config.ts";
 import type { QuotaStore } from "./quota-store.ts";
 import { resolveQuota, type ResolvedQuota } from "./resolution.ts";
-import { SampledRate, throttleTimeMs } from "./sampled-rate.ts";
+import { SampledRate, burstThrottleMs, throttleTimeMs } from "./sampled-rate.ts";
 
 export type QuotaType = "produce" | "fetch" | "request";
 
 const KEY_OF: Record<QuotaType, string> = { produce: PRODUCER_BYTE_RATE, fetch: CONSUMER_BYTE_RATE, request: REQUEST_PERCENTAGE };
 const SWEEP_EVERY_MS = 60_000;
+/** Byte quotas: one window may take at most this many windows' worth of quota (see burstThrottleMs). */
+const BURST_WINDOWS = 1;
 
 export class QuotaManager {
   private readonly sensors: Record<QuotaType, Map<string, SampledRate>> = { produce: new Map(), fetch: new Map(), request: new Map() };
@@ -73,6 +75,7 @@ export class QuotaManager {
       }
       rate.record(value, nowMs);
       throttle = throttleTimeMs(rate, q.limit, nowMs, this.maxThrottleMs);
+      if (type !== "request") throttle = Math.max(throttle, burstThrottleMs(rate, q.limit, BURST_WINDOWS, nowMs));
     }
     if (type !== "request") {
       const bp = this.backpressure[type];

@@ -34,6 +34,13 @@ export class SampledRate {
     this.record(-value, nowMs);
   }
 
+  /** What the current window holds so far. */
+  current(nowMs: number): number {
+    const slot = Math.floor(nowMs / this.windowMs);
+    const i = slot % this.numWindows;
+    return this.slots[i] === slot ? this.values[i]! : 0;
+  }
+
   /** Sum of the samples still inside the window span. */
   total(nowMs: number): number {
     const current = Math.floor(nowMs / this.windowMs);
@@ -81,4 +88,16 @@ export function throttleTimeMs(rate: SampledRate, quotaPerSec: number, nowMs: nu
   if (quotaPerSec <= 0) return maxMs;
   const ms = Math.round(((r - quotaPerSec) / quotaPerSec) * rate.spanMs(nowMs));
   return Math.min(ms, maxMs);
+}
+
+/**
+ * Bunka's burst cap (not in Kafka): one window may hold at most `burst` windows' worth of quota;
+ * past that the client is muted until the window ends. It stops the windowed rate from letting a
+ * flooder take ten seconds of quota in its first second (and again whenever that window expires),
+ * which would hurt the other tenants' latency and makes the achieved rate a sawtooth.
+ */
+export function burstThrottleMs(rate: SampledRate, quotaPerSec: number, burst: number, nowMs: number): number {
+  if (!Number.isFinite(quotaPerSec)) return 0;
+  if (rate.current(nowMs) <= (quotaPerSec * rate.windowMs * burst) / 1000) return 0;
+  return rate.windowMs - (nowMs % rate.windowMs);
 }

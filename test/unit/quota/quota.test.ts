@@ -151,7 +151,8 @@ describe("QuotaManager", () => {
     const s = QuotaStore.open(tmp());
     s.apply({ clientId: "slow" }, { producer_byte_rate: 1000 });
     const m = new QuotaManager(s, DEFAULT_QUOTA_CONFIG);
-    expect(m.record("produce", "ANONYMOUS", "slow", 5000, 100_000)).toBe(0); // 500/s over 10 s
+    expect(m.record("produce", "ANONYMOUS", "slow", 5000, 100_000)).toBe(1000); // window cap: 5000 B > 1 s of quota -> rest of the window
+    expect(m.record("produce", "ANONYMOUS", "other", 900, 100_000)).toBe(0);
     expect(m.record("produce", "ANONYMOUS", "slow", 10_000, 100_100)).toBe(5000); // 1500/s: (1500-1000)/1000 * 10 s
     expect(m.record("produce", "ANONYMOUS", "fast", 10_000_000, 100_100)).toBe(0);
   });
