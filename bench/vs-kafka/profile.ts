@@ -14,7 +14,38 @@ import { REPO_ROOT } from "../../test/support/broker.ts";
 import { createTopic } from "../../test/support/tools.ts";
 import { processCpuMs } from "../lib/env.ts";
 import { createBroker, type BrokerKind, type Durability } from "./brokers.ts";
-import { openLoop } from "./js-load.ts";
+import { openLoop, percentiles, RECORD_BYTES, type OpenLoopResult } from "./js-load.ts";
+import { BenchClient } from "./client.ts";
+import { Produce } from "../../src/client/codecs.ts";
+import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
+
+async function unthrottledWrite(host: string, port: number, topic: string, partitions: number, ms: number): Promise<OpenLoopResult> {
+  const c = await BenchClient.connect(host, port, "vs-kafka-prof");
+  const value = new Uint8Array(RECORD_BYTES).fill(7);
+  const batch = buildRecordBatch(Array.from({ length: 256 }, () => ({ value })));
+  const lat: number[] = [];
+  const t0 = performance.now();
+  let sent = 0;
+  let acked = 0;
+  const inflight = new Set<Promise<void>>();
+  while (performance.now() - t0 < ms) {
+    const r0 = performance.now();
+    const p = c
+      .send(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: sent++ % partitions, records: batch }] }] })
+      .then(() => {
+        acked += 256;
+        lat.push(performance.now() - r0);
+      });
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+    if (inflight.size >= 8) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  c.close();
+  const s = percentiles(lat);
+  const mbps = (acked * RECORD_BYTES) / 1048576 / ((performance.now() - t0) / 1000);
+  return { produce: s, e2e: s, achievedMBps: mbps, unacked: 0, unconsumed: 0, requests: lat.length, recordsPerRequest: 256 };
+}
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string) => {
@@ -27,6 +58,8 @@ const P = Number(opt("--partitions", "1"));
 const rate = Number(opt("--rate", "10"));
 const seconds = Number(opt("--seconds", "8"));
 const cpuProf = argv.includes("--cpu-prof");
+/** --unthrottled: 256-record batches, 8 in flight, round-robin, for --seconds (instead of the open loop). */
+const unthrottled = argv.includes("--unthrottled");
 const overrides: Record<string, string> = {};
 argv.forEach((a, i) => {
   if (a === "--override") {
@@ -65,7 +98,9 @@ try {
     { stdout: "pipe", stderr: "pipe" },
   );
   const cpu0 = processCpuMs(pid);
-  const res = await openLoop({ host: b.host, port: b.port, topic: "prof", partitions: P, targetMBps: rate, warmupMs: 0, durationMs: seconds * 1000 });
+  const res = unthrottled
+    ? await unthrottledWrite(b.host, b.port, "prof", P, seconds * 1000)
+    : await openLoop({ host: b.host, port: b.port, topic: "prof", partitions: P, targetMBps: rate, warmupMs: 0, durationMs: seconds * 1000 });
   const cpuMs = processCpuMs(pid) - cpu0;
   const perfErr = await new Response(perf.stderr).text();
   await perf.exited;
