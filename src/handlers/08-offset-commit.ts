@@ -11,6 +11,8 @@ import { readOffsetCommitRequest } from "../protocol/generated/offset-commit-req
 import { writeOffsetCommitResponse, type OffsetCommitResponse } from "../protocol/generated/offset-commit-response.ts";
 import { consumerGroupsOf } from "../groups/broker-wiring.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeGroup, authorizeTopic } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 export const offsetCommitHandler = defineHandler({
   apiKey: 8,
@@ -19,8 +21,15 @@ export const offsetCommitHandler = defineHandler({
   maxVersion: 9,
   readRequest: readOffsetCommitRequest,
   writeResponse: writeOffsetCommitResponse,
-  async handle({ broker, apiVersion }, req): Promise<OffsetCommitResponse> {
-    const partitions = req.topics.flatMap((t) =>
+  async handle(ctx, req): Promise<OffsetCommitResponse> {
+    const { broker, apiVersion } = ctx;
+    // Kafka: without READ on the group every partition fails; without READ on a topic its partitions do.
+    const groupDenied = !authorizeGroup(ctx, AclOperation.READ, req.groupId);
+    const topicDenied = new Set(groupDenied ? [] : req.topics.filter((t) => !authorizeTopic(ctx, AclOperation.READ, t.name)).map((t) => t.name));
+    const deniedCode = (topic: string): number | null =>
+      groupDenied ? AuthzError.GROUP_AUTHORIZATION_FAILED : topicDenied.has(topic) ? AuthzError.TOPIC_AUTHORIZATION_FAILED : null;
+    const allowed = req.topics.filter((t) => deniedCode(t.name) === null);
+    const partitions = allowed.flatMap((t) =>
       t.partitions.map((p) => ({
         topic: t.name,
         partition: p.partitionIndex,
@@ -29,7 +38,7 @@ export const offsetCommitHandler = defineHandler({
         metadata: p.committedMetadata,
       })),
     );
-    const codes = await consumerGroupsOf(broker).commitOffsets({
+    const codes = groupDenied || (allowed.length === 0 && req.topics.length > 0) ? [] : await consumerGroupsOf(broker).commitOffsets({
       groupId: req.groupId,
       memberId: req.memberId ?? "",
       groupInstanceId: req.groupInstanceId ?? null,
@@ -43,7 +52,7 @@ export const offsetCommitHandler = defineHandler({
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++]! })),
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: deniedCode(t.name) ?? codes[i++]! })),
       })),
     };
   },

@@ -10,13 +10,21 @@ import { writeFindCoordinatorResponse, type Coordinator, type FindCoordinatorRes
 import { GroupError } from "../groups/errors.ts";
 import type { Broker } from "../broker/broker.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorize } from "../acl/check.ts";
+import { AclOperation, ResourceType } from "../acl/types.ts";
+import type { RequestContext } from "./handler.ts";
 
 const GROUP_KEY = 0;
 const TRANSACTION_KEY = 1;
 
 /** `endpoint` is the advertised address of the listener the client came through. */
-function answer(broker: Broker, endpoint: { host: string; port: number }, key: string, keyType: number): Coordinator {
+function answer(ctx: RequestContext, broker: Broker, endpoint: { host: string; port: number }, key: string, keyType: number): Coordinator {
   const fail = (errorCode: number, errorMessage: string): Coordinator => ({ key, nodeId: -1, host: "", port: -1, errorCode, errorMessage });
+  // Kafka: DESCRIBE on the group / transactional id, checked per key before anything else.
+  if (keyType === GROUP_KEY && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key)) return fail(AuthzError.GROUP_AUTHORIZATION_FAILED, "Group authorization failed.");
+  if (keyType === TRANSACTION_KEY && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) {
+    return fail(AuthzError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactional Id authorization failed.");
+  }
   if (keyType === TRANSACTION_KEY) return fail(GroupError.COORDINATOR_NOT_AVAILABLE, "Transactions are not supported by this broker yet");
   if (keyType !== GROUP_KEY) return fail(GroupError.INVALID_REQUEST, `Unsupported key type ${keyType}`);
   if (key === "") return fail(GroupError.INVALID_REQUEST, "The group id must not be empty");
@@ -30,13 +38,14 @@ export const findCoordinatorHandler = defineHandler({
   maxVersion: 6,
   readRequest: readFindCoordinatorRequest,
   writeResponse: writeFindCoordinatorResponse,
-  handle({ broker, apiVersion, conn }, req): FindCoordinatorResponse {
+  handle(ctx, req): FindCoordinatorResponse {
+    const { broker, apiVersion, conn } = ctx;
     const keyType = req.keyType ?? GROUP_KEY;
     const endpoint = conn.listener?.advertised ?? broker.advertised;
     if (apiVersion >= 4) {
-      return { throttleTimeMs: 0, coordinators: (req.coordinatorKeys ?? []).map((k) => answer(broker, endpoint, k, keyType)) };
+      return { throttleTimeMs: 0, coordinators: (req.coordinatorKeys ?? []).map((k) => answer(ctx, broker, endpoint, k, keyType)) };
     }
-    const c = answer(broker, endpoint, req.key ?? "", keyType);
+    const c = answer(ctx, broker, endpoint, req.key ?? "", keyType);
     return { throttleTimeMs: 0, errorCode: c.errorCode, errorMessage: c.errorMessage, nodeId: c.nodeId, host: c.host, port: c.port };
   },
 });

@@ -9,6 +9,8 @@
 import { readJoinGroupRequest } from "../protocol/generated/join-group-request.ts";
 import { writeJoinGroupResponse, type JoinGroupResponse } from "../protocol/generated/join-group-response.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeGroup } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 export const joinGroupHandler = defineHandler({
   apiKey: 11,
@@ -17,7 +19,14 @@ export const joinGroupHandler = defineHandler({
   maxVersion: 9,
   readRequest: readJoinGroupRequest,
   writeResponse: writeJoinGroupResponse,
-  async handle({ broker, apiVersion, clientId, conn }, req): Promise<JoinGroupResponse> {
+  async handle(ctx, req): Promise<JoinGroupResponse> {
+    const { broker, apiVersion, clientId, conn } = ctx;
+    if (!authorizeGroup(ctx, AclOperation.READ, req.groupId)) {
+      return {
+        throttleTimeMs: 0, errorCode: AuthzError.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null,
+        protocolName: apiVersion >= 7 ? null : "", leader: "", skipAssignment: false, memberId: req.memberId, members: [],
+      };
+    }
     const rebalanceTimeoutMs = req.rebalanceTimeoutMs === undefined || req.rebalanceTimeoutMs < 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs;
     const r = await broker.groups.joinGroup(req.groupId, {
       memberId: req.memberId,

@@ -6,6 +6,8 @@ import { readLeaveGroupRequest } from "../protocol/generated/leave-group-request
 import { writeLeaveGroupResponse, type LeaveGroupResponse } from "../protocol/generated/leave-group-response.ts";
 import { GroupError } from "../groups/errors.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeGroup } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 export const leaveGroupHandler = defineHandler({
   apiKey: 13,
@@ -14,7 +16,10 @@ export const leaveGroupHandler = defineHandler({
   maxVersion: 5,
   readRequest: readLeaveGroupRequest,
   writeResponse: writeLeaveGroupResponse,
-  handle({ broker, apiVersion }, req): LeaveGroupResponse {
+  handle(ctx, req): LeaveGroupResponse {
+    const { broker, apiVersion } = ctx;
+    // Kafka answers a denied LeaveGroup with the top-level error only (no per-member results).
+    if (!authorizeGroup(ctx, AclOperation.READ, req.groupId)) return { throttleTimeMs: 0, errorCode: AuthzError.GROUP_AUTHORIZATION_FAILED, members: [] };
     if (apiVersion < 3) {
       const r = broker.groups.leaveGroup(req.groupId, [{ memberId: req.memberId ?? "", groupInstanceId: null }]);
       return { throttleTimeMs: 0, errorCode: r.errorCode !== GroupError.NONE ? r.errorCode : (r.members[0] ?? GroupError.NONE), members: [] };

@@ -5,6 +5,8 @@
 import { readSyncGroupRequest } from "../protocol/generated/sync-group-request.ts";
 import { writeSyncGroupResponse, type SyncGroupResponse } from "../protocol/generated/sync-group-response.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeGroup } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 export const syncGroupHandler = defineHandler({
   apiKey: 14,
@@ -13,7 +15,11 @@ export const syncGroupHandler = defineHandler({
   maxVersion: 5,
   readRequest: readSyncGroupRequest,
   writeResponse: writeSyncGroupResponse,
-  async handle({ broker }, req): Promise<SyncGroupResponse> {
+  async handle(ctx, req): Promise<SyncGroupResponse> {
+    const { broker } = ctx;
+    if (!authorizeGroup(ctx, AclOperation.READ, req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: AuthzError.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: new Uint8Array(0) };
+    }
     const r = await broker.groups.syncGroup(req.groupId, {
       memberId: req.memberId,
       groupInstanceId: req.groupInstanceId ?? null,
