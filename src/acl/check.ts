@@ -55,3 +55,30 @@ export function authorizedOperations(ctx: RequestContext, resourceType: number, 
   for (const op of REPORTED_OPERATIONS.get(resourceType) ?? []) if (authorize(ctx, op, resourceType, resourceName)) bits |= 1 << op;
   return bits;
 }
+
+/** DescribeConfigs / AlterConfigs resource types (ConfigResource.Type). */
+const CONFIG_TOPIC = 2;
+const CONFIG_BROKER = 4;
+const CONFIG_BROKER_LOGGER = 8;
+const CONFIG_CLIENT_METRICS = 16;
+const CONFIG_GROUP = 32;
+
+/**
+ * Kafka's check for one config resource (`op` DESCRIBE_CONFIGS or ALTER_CONFIGS): a topic needs it on
+ * the topic, a group on the group, broker / broker-logger / client-metrics resources on the cluster.
+ * The denial as Kafka answers it per resource, or null when allowed (or of a type left to the handler).
+ */
+export function configResourceDenial(ctx: RequestContext, op: number, resourceType: number, resourceName: string): { errorCode: number; errorMessage: string } | null {
+  switch (resourceType) {
+    case CONFIG_TOPIC:
+      return authorizeTopic(ctx, op, resourceName) ? null : { errorCode: AuthzError.TOPIC_AUTHORIZATION_FAILED, errorMessage: "Topic authorization failed." };
+    case CONFIG_GROUP:
+      return authorizeGroup(ctx, op, resourceName) ? null : { errorCode: AuthzError.GROUP_AUTHORIZATION_FAILED, errorMessage: "Group authorization failed." };
+    case CONFIG_BROKER:
+    case CONFIG_BROKER_LOGGER:
+    case CONFIG_CLIENT_METRICS:
+      return authorizeCluster(ctx, op) ? null : { errorCode: AuthzError.CLUSTER_AUTHORIZATION_FAILED, errorMessage: "Cluster authorization failed." };
+    default:
+      return null;
+  }
+}

@@ -2,6 +2,8 @@
  * DescribeConfigs (key 32), v1-4 (Kafka 4 removed v0). Topic resources list every topic config with
  * its effective value, source and (when asked) synonyms in Kafka's order: topic override, static
  * broker settings, default. Broker resources (name "" or this node's id) list the static config.
+ * DESCRIBE_CONFIGS is required per resource: on the topic (else TOPIC_AUTHORIZATION_FAILED) or
+ * the cluster for broker resources (else CLUSTER_AUTHORIZATION_FAILED).
  * Skipped: BROKER_LOGGER resources (answered with an error), dynamic broker configs.
  */
 import { readDescribeConfigsRequest } from "../protocol/generated/describe-configs-request.ts";
@@ -12,6 +14,8 @@ import { ConfigSource } from "../config/topic-config.ts";
 import { describeBrokerConfig } from "../config/broker-config.ts";
 import { RESOURCE_BROKER, RESOURCE_TOPIC } from "../broker/config-changes.ts";
 import { defineHandler } from "./handler.ts";
+import { configResourceDenial } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 type Result = DescribeConfigsResponse["results"][number];
 type Entry = Result["configs"][number];
@@ -24,11 +28,14 @@ export const describeConfigsHandler = defineHandler({
   maxVersion: 4,
   readRequest: readDescribeConfigsRequest,
   writeResponse: writeDescribeConfigsResponse,
-  handle({ broker }, req) {
+  handle(ctx, req) {
+    const { broker } = ctx;
     const results: Result[] = req.resources.map((res): Result => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       const wanted = res.configurationKeys ? new Set(res.configurationKeys) : null;
       const keep = (name: string) => wanted === null || wanted.has(name);
+      const denial = configResourceDenial(ctx, AclOperation.DESCRIBE_CONFIGS, res.resourceType, res.resourceName);
+      if (denial) return { ...base, ...denial, configs: [] };
       if (res.resourceType === RESOURCE_TOPIC) {
         const state = broker.topics.get(res.resourceName);
         if (!state) {

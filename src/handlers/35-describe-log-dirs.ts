@@ -1,6 +1,8 @@
 /**
  * DescribeLogDirs (key 35), v1-4 (Kafka 4 removed v0). One log dir, with per-partition sizes and,
  * from v4, the file system's total and usable bytes. offset_lag is 0 (no future replicas).
+ * DESCRIBE on the cluster is required: without it the results are empty and, v3+, the top-level
+ * error is CLUSTER_AUTHORIZATION_FAILED, as Kafka.
  */
 import { statfsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -8,6 +10,8 @@ import { readDescribeLogDirsRequest } from "../protocol/generated/describe-log-d
 import { writeDescribeLogDirsResponse, type DescribeLogDirsResponse } from "../protocol/generated/describe-log-dirs-response.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeCluster } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 export const describeLogDirsHandler = defineHandler({
   apiKey: 35,
@@ -16,7 +20,9 @@ export const describeLogDirsHandler = defineHandler({
   maxVersion: 4,
   readRequest: readDescribeLogDirsRequest,
   writeResponse: writeDescribeLogDirsResponse,
-  handle({ broker }, req): DescribeLogDirsResponse {
+  handle(ctx, req): DescribeLogDirsResponse {
+    const { broker } = ctx;
+    if (!authorizeCluster(ctx, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: AuthzError.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const topics: DescribeLogDirsResponse["results"][number]["topics"] = [];
     const describe = (name: string, partitionIds: number[] | null) => {
       const state = broker.topics.get(name);

@@ -1,12 +1,15 @@
 /**
  * CreatePartitions (key 37), v0-3. Grows a topic's partition count; manual assignments may only
- * name this broker. validate_only checks without changing anything.
+ * name this broker. validate_only checks without changing anything. ALTER on the topic is required
+ * (else TOPIC_AUTHORIZATION_FAILED, before the existence check, as Kafka).
  */
 import { readCreatePartitionsRequest } from "../protocol/generated/create-partitions-request.ts";
 import { writeCreatePartitionsResponse, type CreatePartitionsResponse } from "../protocol/generated/create-partitions-response.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { MAX_PARTITIONS_PER_TOPIC } from "../broker/topic-manager.ts";
 import { defineHandler } from "./handler.ts";
+import { AuthzError, authorizeTopic } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 export const createPartitionsHandler = defineHandler({
   apiKey: 37,
@@ -15,11 +18,16 @@ export const createPartitionsHandler = defineHandler({
   maxVersion: 3,
   readRequest: readCreatePartitionsRequest,
   writeResponse: writeCreatePartitionsResponse,
-  async handle({ broker }, req) {
+  async handle(ctx, req) {
+    const { broker } = ctx;
     const results: CreatePartitionsResponse["results"] = [];
     for (const t of req.topics) {
       const state = broker.topics.get(t.name);
       const result = (errorCode: number, errorMessage: string | null = null) => results.push({ name: t.name, errorCode, errorMessage });
+      if (!authorizeTopic(ctx, AclOperation.ALTER, t.name)) {
+        result(AuthzError.TOPIC_AUTHORIZATION_FAILED, "Topic authorization failed.");
+        continue;
+      }
       if (!state) {
         result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic.");
         continue;

@@ -1,11 +1,14 @@
 /**
  * IncrementalAlterConfigs (key 44), v0-1. Operations per config: SET (0), DELETE (1), APPEND (2) and
  * SUBTRACT (3), the last two only for list configs, as in Kafka. Broker resources are refused.
+ * ALTER_CONFIGS on the topic / cluster is checked first, per resource, as in AlterConfigs.
  */
 import { readIncrementalAlterConfigsRequest } from "../protocol/generated/incremental-alter-configs-request.ts";
 import { writeIncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponse } from "../protocol/generated/incremental-alter-configs-response.ts";
 import { changeTopicConfig, isListConfig } from "../broker/config-changes.ts";
 import { defineHandler } from "./handler.ts";
+import { configResourceDenial } from "../acl/check.ts";
+import { AclOperation } from "../acl/types.ts";
 
 const SET = 0;
 const DELETE = 1;
@@ -19,9 +22,15 @@ export const incrementalAlterConfigsHandler = defineHandler({
   maxVersion: 1,
   readRequest: readIncrementalAlterConfigsRequest,
   writeResponse: writeIncrementalAlterConfigsResponse,
-  async handle({ broker }, req) {
+  async handle(ctx, req) {
+    const { broker } = ctx;
     const responses: IncrementalAlterConfigsResponse["responses"] = [];
     for (const res of req.resources) {
+      const denial = configResourceDenial(ctx, AclOperation.ALTER_CONFIGS, res.resourceType, res.resourceName);
+      if (denial) {
+        responses.push({ ...denial, resourceType: res.resourceType, resourceName: res.resourceName });
+        continue;
+      }
       responses.push(
         await changeTopicConfig(broker, res.resourceType, res.resourceName, req.validateOnly, (current) => {
           const next: Record<string, string> = { ...current };
