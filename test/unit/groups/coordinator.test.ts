@@ -332,3 +332,30 @@ describe("offsets", () => {
     expect(groups.groups.map((g) => g.groupId).sort()).toEqual(["c0", "c1"]);
   });
 });
+
+describe("offset expiry (offsets.retention.minutes)", () => {
+  test("offsets of an empty group expire after the retention, durably; a live group's offsets stay", async () => {
+    const b = await broker({ "offsets.retention.minutes": "1" });
+    expect(await commit(b, "idle", [[0, 5, "m"]])).toEqual([0]);
+    const live = await joinNew(b, "live");
+    await sync(b, "live", live.memberId, live.generationId, [{ memberId: live.memberId, assignment: new Uint8Array(0) }]);
+    expect(await commit(b, "live", [[1, 7, null]], live.generationId, live.memberId)).toEqual([0]);
+
+    const coordinator = b.broker.groups;
+    await coordinator.expireOffsets();
+    expect((await fetchOffsets(b, "idle", [0])).offsets[0]!.offset).toBe(5); // not due yet
+
+    const realNow = coordinator.now;
+    Object.defineProperty(coordinator, "now", { value: () => realNow() + 2 * 60_000 });
+    await heartbeat(b, "live", live.memberId, live.generationId);
+    await coordinator.expireOffsets();
+    expect((await fetchOffsets(b, "idle", [0])).offsets[0]!.offset).toBe(-1);
+    expect((await fetchOffsets(b, "live", [1])).offsets[0]!.offset).toBe(7);
+
+    // The expiry was written as tombstones: a reopened broker does not bring the offsets back.
+    const reopened = await b.reopen();
+    open.push(reopened);
+    expect((await fetchOffsets(reopened, "idle", [0])).offsets[0]!.offset).toBe(-1);
+    expect((await fetchOffsets(reopened, "live", [1])).offsets[0]!.offset).toBe(7);
+  });
+});
