@@ -9,6 +9,8 @@ import { join } from "node:path";
 import type { BrokerConfig } from "../config/broker-config.ts";
 import { LONG_MAX, type ConfigValue } from "../config/config-def.ts";
 import { effectiveTopicConfig, typedTopicConfig, validateTopicConfig, type EffectiveConfigEntry } from "../config/topic-config.ts";
+import { fdSegmentFileFactory } from "../log/segment-file.ts";
+import { isDurableMode } from "../log/log-config.ts";
 import { PartitionLog, type LogConfig } from "../log/partition-log.ts";
 import { LOG_IO_SETTINGS, segmentIoFor, type LogIoSetting, type SegmentIo } from "../log/native-segment-file.ts";
 import type { TopicCompressionType } from "../log/log-config.ts";
@@ -214,7 +216,12 @@ export class TopicManager {
 
   private async openLog(record: TopicRecord, partition: number): Promise<PartitionLog> {
     const dir = join(this.config.dataDir, `${record.name}-${partition}`);
-    const log = await PartitionLog.open(dir, record.name, partition, this.logConfig(record), { files: this.segmentIo().files });
+    const logConfig = this.logConfig(record);
+    // Flush-interval logs write on the JS thread so an acknowledged write is in the kernel before the
+    // ack (as Kafka's page-cache writes are); durable logs use the configured engine (acks wait for
+    // fsync anyway). A log switched to flush-interval later keeps its engine and stays durable.
+    const files = isDurableMode(logConfig) ? this.segmentIo().files : fdSegmentFileFactory;
+    const log = await PartitionLog.open(dir, record.name, partition, logConfig, { files });
     this.onLogOpened(log);
     return log;
   }

@@ -209,8 +209,18 @@ export class PartitionLog {
     return this.active.nextOffset;
   }
 
+  /**
+   * Whether acknowledgements (and the high watermark) wait for fdatasync. Always in durable mode;
+   * in flush-interval mode only when the file backend queues writes asynchronously (the native
+   * engine): there an acknowledged write could still sit in this process's queue and die with it
+   * on kill -9, so such a log stays durable rather than lose acknowledged records.
+   */
+  private get acksWaitForSync(): boolean {
+    return isDurableMode(this.config) || this.files.writesReachKernelOnReturn !== true;
+  }
+
   get highWatermark(): number {
-    if (!isDurableMode(this.config)) return this.logEndOffset;
+    if (!this.acksWaitForSync) return this.logEndOffset;
     return Math.max(this.committed, this.hwFloor);
   }
 
@@ -324,7 +334,7 @@ export class PartitionLog {
       logStartOffset: this.startOffset,
       durable: RESOLVED,
     };
-    if (isDurableMode(this.config)) {
+    if (this.acksWaitForSync) {
       result.durable = handled(this.groupCommit.request());
     } else {
       this.afterFlushIntervalAppend(batches);
@@ -561,7 +571,7 @@ export class PartitionLog {
   /** A retried batch: answered with its original offsets once they are durable. */
   private duplicate(firstOffset: number, lastOffset: number): AppendResult {
     const durable =
-      isDurableMode(this.config) && lastOffset >= this.committed ? handled(this.groupCommit.request()) : RESOLVED;
+      this.acksWaitForSync && lastOffset >= this.committed ? handled(this.groupCommit.request()) : RESOLVED;
     return {
       errorCode: ErrorCode.NONE,
       baseOffset: firstOffset,

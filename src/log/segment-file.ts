@@ -29,6 +29,12 @@ export interface SegmentFile {
 export interface SegmentFileFactory {
   /** Opens (creating when missing) the file for reading and appending. */
   open(path: string): SegmentFile;
+  /**
+   * True when `write` has handed the bytes to the kernel by the time it returns (they survive a
+   * crash of this process). Flush-interval mode acknowledges on that alone; a backend without it
+   * gets acknowledgements only after fdatasync (see PartitionLog.acksWaitForSync).
+   */
+  readonly writesReachKernelOnReturn?: boolean;
 }
 
 /** Calls made by the js backend (benchmarks compare them with the native engine's counters). */
@@ -87,4 +93,5 @@ class FdSegmentFile implements SegmentFile {
 
 export const fdSegmentFileFactory: SegmentFileFactory = {
   open: (path) => new FdSegmentFile(path),
+  writesReachKernelOnReturn: true,
 };

@@ -10,6 +10,8 @@ const T0 = 1_700_000_000_000;
 
 /** Wraps the real files, counting fsyncs and injecting faults on `.log` files. */
 class FaultyFiles implements SegmentFileFactory {
+  /** It wraps the js backend's synchronous writes. */
+  readonly writesReachKernelOnReturn = true;
   datasyncs = 0;
   failWrites = false;
   /** Bytes a failing write manages to write before erroring (a torn write). */

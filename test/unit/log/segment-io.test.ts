@@ -52,22 +52,21 @@ for (const mode of MODES) {
       await log.close();
     });
 
-    test("flush-interval mode: appends readable at once; flush every N messages", async () => {
+    test("flush-interval mode on this engine stays durable: acks and high watermark wait for fdatasync", async () => {
+      // Its writes are queued to a native thread: an ack before the write reached the kernel could
+      // die with the process (kill -9), so the log keeps durable acknowledgements here.
       const log = await open(tempDir(), config({ flushIntervalMessages: 10 }));
       const before = ioEngine(mode).stats().fdatasyncs;
       for (let i = 0; i < 25; i++) {
-        const batch = buildBatch(sampleRecords(1));
-        log.append(batch, T0);
+        const r = log.append(buildBatch(sampleRecords(1)), T0);
+        expect(log.highWatermark).toBe(i);
+        await r.durable;
+        expect(log.highWatermark).toBe(i + 1);
         const got = log.read(i, 1 << 20);
         expect(got.errorCode).toBe(0);
         expect(splitBatches(got.records!)[0]!.baseOffset).toBe(i);
       }
-      await log.flush();
-      const fsyncs = ioEngine(mode).stats().fdatasyncs - before;
-      // the two background flushes and this flush were requested in one turn: one group commit
-      expect(fsyncs).toBeGreaterThanOrEqual(1);
-      expect(fsyncs).toBeLessThanOrEqual(3);
-      expect(log.highWatermark).toBe(25);
+      expect(ioEngine(mode).stats().fdatasyncs - before).toBeGreaterThanOrEqual(25);
       await log.close();
     });
 
