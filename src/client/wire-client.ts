@@ -40,6 +40,7 @@ export class WireClient {
       port,
       socket: {
         data: (_s, data) => client.onData(data),
+        drain: () => client.flushQueue(),
         close: () => client.fail(new Error("connection closed by broker")),
         error: (_s, e) => client.fail(e),
       },
@@ -72,7 +73,8 @@ export class WireClient {
 
   /** Sends raw bytes (already framed or not): for hostile-input tests. */
   sendRaw(bytes: Uint8Array): void {
-    this.socket?.write(bytes);
+    this.outQueue.push(bytes);
+    this.flushQueue();
   }
 
   get isClosed(): boolean {
@@ -92,10 +94,26 @@ export class WireClient {
     return encodeRequest(codec, version, correlationId, this.clientId, req);
   }
 
+  private readonly outQueue: Uint8Array[] = [];
+
+  /** Bun's socket.write takes what the kernel accepts now and returns that count; the rest waits for drain. */
   private writeAll(w: Writer): void {
     if (!this.socket) throw new Error("not connected");
-    // Bun buffers what the kernel does not take at once; a test client needs no finer backpressure.
-    this.socket.write(w.toBytes());
+    this.outQueue.push(w.toBytes());
+    this.flushQueue();
+  }
+
+  private flushQueue(): void {
+    while (this.socket && this.outQueue.length > 0) {
+      const head = this.outQueue[0]!;
+      const written = this.socket.write(head);
+      if (written === head.length) {
+        this.outQueue.shift();
+        continue;
+      }
+      if (written > 0) this.outQueue[0] = head.subarray(written);
+      return;
+    }
   }
 
   private onData(data: Uint8Array): void {
