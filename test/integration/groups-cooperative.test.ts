@@ -3,12 +3,12 @@
 // gives up only the partitions that move), and the broker selected the "cooperative-sticky"
 // protocol (DescribeGroups).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
 import { codec, WireClient } from "../../src/client/wire-client.ts";
 import { writeDescribeGroupsRequest } from "../../src/protocol/generated/describe-groups-request.ts";
 import { readDescribeGroupsResponse } from "../../src/protocol/generated/describe-groups-response.ts";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
-import { CLIENT_LOG4J, createTopic, javaClasspath, kcat } from "../support/tools.ts";
+import { createTopic, kcat } from "../support/tools.ts";
+import { javaGroupMember, stopMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
 const DescribeGroups = codec(15, writeDescribeGroupsRequest, readDescribeGroupsResponse);
 const TOPIC = `groups-coop-${Date.now()}`;
@@ -33,52 +33,18 @@ afterAll(async () => {
   await broker?.stop();
 }, 30_000);
 
-interface Member {
-  name: string;
-  proc: Subprocess<"pipe", "pipe", "pipe">;
-  lines: Record<string, any>[];
-  consumed: number;
-  exited: Promise<number>;
-  stderr: Promise<string>;
-  drained: Promise<void>;
-}
 
 function startMember(name: string): Member {
-  const proc = Bun.spawn(
+  return javaGroupMember(
+    name,
     [
-      "java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", `-Dlog4j2.configurationFile=${CLIENT_LOG4J}`, "-cp", javaClasspath(), "GroupConsume",
-      "--bootstrap", broker.bootstrap, "--topic", TOPIC, "--group", GROUP, "--label", name, "--assignor", "cooperative-sticky", "--stop-on-stdin",
+      "--bootstrap", broker.bootstrap, "--topic", TOPIC, "--group", GROUP, "--assignor", "cooperative-sticky", "--stop-on-stdin",
       "--idle-exit-ms", "5000", "--max-ms", "90000", "--poll-sleep-ms", "100", "--max-poll-records", "80", "--session-timeout-ms", "6000",
     ],
-    { stdin: "pipe", stdout: "pipe", stderr: "pipe" },
+    "pipe",
   );
-  const m: Member = { name, proc, lines: [], consumed: 0, exited: proc.exited, stderr: new Response(proc.stderr).text(), drained: Promise.resolve() };
-  m.drained = (async () => {
-    const decoder = new TextDecoder();
-    let buf = "";
-    for await (const chunk of proc.stdout) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith("{")) continue;
-        const obj = JSON.parse(line);
-        m.lines.push(obj);
-        if (obj.event === "records") for (const r of obj.ranges) m.consumed += r[3];
-      }
-    }
-  })();
-  return m;
 }
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 const holds = (m: Member) => m.lines.some((l) => l.event === "assigned" && l.partitions.length > 0);
 
@@ -103,9 +69,7 @@ test("cooperative-sticky: three members join one by one, one leaves; incremental
     // b leaves cleanly (LeaveGroup); a and c take its partitions.
     const b = members[1]!;
     leftAt = Date.now();
-    b.proc.stdin.write("stop\n");
-    await b.proc.stdin.flush();
-    b.proc.stdin.end();
+    await stopMember(b);
     const codes = await Promise.all(members.map((m) => m.exited));
     const stderrs = await Promise.all(members.map((m) => m.stderr));
     await Promise.all(members.map((m) => m.drained));

@@ -2,10 +2,10 @@
 // autocommit) sharing a topic: two members split it, one leaves, the other takes over its
 // partitions, and every record is consumed (autocommit may repeat a few after the hand-over).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
 import { join } from "node:path";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
 import { CACHE_DIR, lastJson, run } from "../support/tools.ts";
+import { spawnGroupMember, stopMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
 const FRANZ_GROUP_BIN = join(CACHE_DIR, "bin", "franz-group");
 const TOPIC = `groups-franz-${Date.now()}`;
@@ -28,48 +28,15 @@ afterAll(async () => {
   await broker?.stop();
 }, 30_000);
 
-interface Member {
-  name: string;
-  proc: Subprocess<"pipe", "pipe", "pipe">;
-  lines: Record<string, any>[];
-  consumed: number;
-  exited: Promise<number>;
-  stderr: Promise<string>;
-  drained: Promise<void>;
-}
 
 function startMember(name: string): Member {
-  const proc = Bun.spawn(
+  return spawnGroupMember(
+    name,
     [FRANZ_GROUP_BIN, "--bootstrap", broker.bootstrap, "--topic", TOPIC, "--group", GROUP, "--stop-on-stdin", "--idle-exit", "5s", "--max", "90s", "--poll-sleep", "100ms", "--max-poll", "100"],
-    { stdin: "pipe", stdout: "pipe", stderr: "pipe" },
+    "pipe",
   );
-  const m: Member = { name, proc, lines: [], consumed: 0, exited: proc.exited, stderr: new Response(proc.stderr).text(), drained: Promise.resolve() };
-  m.drained = (async () => {
-    const decoder = new TextDecoder();
-    let buf = "";
-    for await (const chunk of proc.stdout) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith("{")) continue;
-        const obj = JSON.parse(line);
-        m.lines.push(obj);
-        if (obj.event === "records") for (const r of obj.ranges) m.consumed += r[3];
-      }
-    }
-  })();
-  return m;
 }
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 test("two franz-go members share a topic; one leaves, the other takes over; every record consumed", async () => {
   const a = startMember("a");
@@ -88,9 +55,7 @@ test("two franz-go members share a topic; one leaves, the other takes over; ever
     expect(owned(a).size + owned(b).size).toBe(PARTITIONS);
     const aHeld = [...owned(a)];
     const leftAt = Date.now();
-    a.proc.stdin.write("stop\n");
-    await a.proc.stdin.flush();
-    a.proc.stdin.end();
+    await stopMember(a);
     const codes = await Promise.all(members.map((m) => m.exited));
     await Promise.all(members.map((m) => m.drained));
     const stderrs = await Promise.all(members.map((m) => m.stderr));

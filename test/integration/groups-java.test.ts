@@ -4,9 +4,9 @@
 // consumed twice only if one of its consumers never got a commit covering it (the uncommitted
 // window of the killed member, or a commit lost to a rebalance).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
-import { CLIENT_LOG4J, createTopic, javaClasspath, kcat } from "../support/tools.ts";
+import { createTopic, kcat } from "../support/tools.ts";
+import { javaGroupMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
 const TOPIC = `groups-java-${Date.now()}`;
 const GROUP = `gj-${Date.now()}`;
@@ -26,53 +26,14 @@ afterAll(async () => {
   await broker?.stop();
 }, 30_000);
 
-interface Member {
-  name: string;
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  lines: Record<string, any>[];
-  consumed: number;
-  exited: Promise<number>;
-  stderr: Promise<string>;
-  /** Resolves once stdout is fully read (the exit can be seen before the last lines). */
-  drained: Promise<void>;
-}
 
 function startMember(name: string, extra: string[] = []): Member {
-  const proc = Bun.spawn(
-    [
-      "java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", `-Dlog4j2.configurationFile=${CLIENT_LOG4J}`, "-cp", javaClasspath(), "GroupConsume",
-      "--bootstrap", broker.bootstrap, "--topic", TOPIC, "--group", GROUP, "--label", name,
-      "--idle-exit-ms", "9000", "--max-ms", "100000", "--poll-sleep-ms", "100", "--max-poll-records", "200", ...extra,
-    ],
-    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
-  );
-  const m: Member = { name, proc, lines: [], consumed: 0, exited: proc.exited, stderr: new Response(proc.stderr).text(), drained: Promise.resolve() };
-  m.drained = (async () => {
-    const decoder = new TextDecoder();
-    let buf = "";
-    for await (const chunk of proc.stdout) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith("{")) continue;
-        const obj = JSON.parse(line);
-        m.lines.push(obj);
-        if (obj.event === "records") for (const r of obj.ranges) m.consumed += r[3];
-      }
-    }
-  })();
-  return m;
+  return javaGroupMember(name, [
+    "--bootstrap", broker.bootstrap, "--topic", TOPIC, "--group", GROUP,
+    "--idle-exit-ms", "9000", "--max-ms", "100000", "--poll-sleep-ms", "100", "--max-poll-records", "200", ...extra,
+  ]);
 }
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 test("3 members, one killed mid-stream, one joins: every record consumed, duplicates only from uncommitted windows", async () => {
   const members = ["a", "b", "c"].map((n) => startMember(n));

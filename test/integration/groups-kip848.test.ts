@@ -5,9 +5,9 @@
 // only if one of its consumers never got a commit covering it. Kafka's consumer-groups tool must
 // describe the group through ConsumerGroupDescribe.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
-import { CLIENT_LOG4J, createTopic, java, javaClasspath, kcat } from "../support/tools.ts";
+import { createTopic, java, kcat } from "../support/tools.ts";
+import { javaGroupMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
 const TOPIC = `groups-kip848-${Date.now()}`;
 const GROUP = `gk-${Date.now()}`;
@@ -32,52 +32,14 @@ afterAll(async () => {
   await broker?.stop();
 }, 30_000);
 
-interface Member {
-  name: string;
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  lines: Record<string, any>[];
-  consumed: number;
-  exited: Promise<number>;
-  stderr: Promise<string>;
-  drained: Promise<void>;
-}
 
 function startMember(name: string): Member {
-  const proc = Bun.spawn(
-    [
-      "java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", `-Dlog4j2.configurationFile=${CLIENT_LOG4J}`, "-cp", javaClasspath(), "GroupConsume",
-      "--bootstrap", broker.bootstrap, "--topic", TOPIC, "--group", GROUP, "--label", name, "--group-protocol", "consumer",
-      "--idle-exit-ms", "9000", "--max-ms", "100000", "--poll-sleep-ms", "100", "--max-poll-records", "200",
-    ],
-    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
-  );
-  const m: Member = { name, proc, lines: [], consumed: 0, exited: proc.exited, stderr: new Response(proc.stderr).text(), drained: Promise.resolve() };
-  m.drained = (async () => {
-    const decoder = new TextDecoder();
-    let buf = "";
-    for await (const chunk of proc.stdout) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith("{")) continue;
-        const obj = JSON.parse(line);
-        m.lines.push(obj);
-        if (obj.event === "records") for (const r of obj.ranges) m.consumed += r[3];
-      }
-    }
-  })();
-  return m;
+  return javaGroupMember(name, [
+    "--bootstrap", broker.bootstrap, "--topic", TOPIC, "--group", GROUP, "--group-protocol", "consumer",
+    "--idle-exit-ms", "9000", "--max-ms", "100000", "--poll-sleep-ms", "100", "--max-poll-records", "200",
+  ]);
 }
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
 
 test("group.protocol=consumer: 3 members, one killed mid-stream, one joins; every record consumed, duplicates only from uncommitted windows", async () => {
   const members = ["a", "b", "c"].map((n) => startMember(n));
@@ -106,9 +68,10 @@ test("group.protocol=consumer: 3 members, one killed mid-stream, one joins; ever
   await Promise.all(all.map((m) => m.drained));
   for (let i = 0; i < codes.length; i++) expect({ code: codes[i], stderr: codes[i] === 0 ? "" : stderrs[i] }).toEqual({ code: 0, stderr: "" });
   const state = (await describe).stdout;
-  // ASSIGNMENT-STRATEGY, STATE, #MEMBERS (3, or 4 when the tool ran after the joiner came and
-  // before the victim's session expired).
-  expect(state).toMatch(/uniform\s+(Stable|Reconciling|Assigning)\s+[34]\s*$/m);
+  // ASSIGNMENT-STRATEGY, STATE, #MEMBERS: 3 or 4 while everyone is in (4 when the tool ran after
+  // the joiner came and before the victim's session expired); 2 when the tool's JVM answered only
+  // after the victim was expired and before the joiner's first heartbeat (seen once in a full-suite run).
+  expect(state).toMatch(/uniform\s+(Stable|Reconciling|Assigning)\s+[234]\s*$/m);
 
   const { total, duplicates, unexplained } = coverage(all);
   expect(total).toBe(RECORDS);

@@ -1,0 +1,65 @@
+/**
+ * Group-consumer processes for integration tests: a client program (GroupConsume.java or the
+ * franz-go group member) that prints JSON lines, whose `records` events (ranges of
+ * [topic, partition, firstOffset, count]) are counted as they arrive.
+ */
+import type { Subprocess } from "bun";
+import { CLIENT_LOG4J, javaClasspath } from "./tools.ts";
+
+export interface GroupMember {
+  name: string;
+  proc: Subprocess<"ignore" | "pipe", "pipe", "pipe">;
+  lines: Record<string, any>[];
+  consumed: number;
+  exited: Promise<number>;
+  stderr: Promise<string>;
+  /** Resolves once stdout is fully read (the exit can be seen before the last lines). */
+  drained: Promise<void>;
+}
+
+/** Spawns `cmd` and follows its JSON-line output. */
+export function spawnGroupMember(name: string, cmd: string[], stdin: "ignore" | "pipe" = "ignore"): GroupMember {
+  const proc = Bun.spawn(cmd, { stdin, stdout: "pipe", stderr: "pipe" });
+  const m: GroupMember = { name, proc, lines: [], consumed: 0, exited: proc.exited, stderr: new Response(proc.stderr).text(), drained: Promise.resolve() };
+  m.drained = (async () => {
+    const decoder = new TextDecoder();
+    let buf = "";
+    for await (const chunk of proc.stdout) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith("{")) continue;
+        const obj = JSON.parse(line);
+        m.lines.push(obj);
+        if (obj.event === "records") for (const r of obj.ranges) m.consumed += r[3];
+      }
+    }
+  })();
+  return m;
+}
+
+/** The Java GroupConsume program with the JVM flags the tests use (fast start on 2 cores). */
+export function javaGroupMember(name: string, args: string[], stdin: "ignore" | "pipe" = "ignore"): GroupMember {
+  const jvm = ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", `-Dlog4j2.configurationFile=${CLIENT_LOG4J}`, "-cp", javaClasspath(), "GroupConsume"];
+  return spawnGroupMember(name, [...jvm, "--label", name, ...args], stdin);
+}
+
+/** Polls `cond` until it holds or `ms` pass. */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string, stepMs = 50): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(stepMs);
+  }
+}
+
+/** Asks a member started with stdin "pipe" (and --stop-on-stdin) to leave the group cleanly. */
+export async function stopMember(m: GroupMember): Promise<void> {
+  const stdin = m.proc.stdin;
+  if (typeof stdin !== "object" || stdin === null) throw new Error(`member ${m.name} was not started with a stdin pipe`);
+  stdin.write("stop\n");
+  await stdin.flush();
+  stdin.end();
+}
