@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { ListOffsets, Metadata } from "../../src/client/codecs.ts";
-import { BenchClient } from "./client.ts";
+import { WireClient } from "../../src/client/wire-client.ts";
 import { freePort, REPO_ROOT } from "../../test/support/broker.ts";
 
 export type BrokerKind = "kafka" | "bunka";
@@ -68,9 +68,9 @@ export async function waitReady(host: string, port: number, timeoutMs: number, a
   const deadline = performance.now() + timeoutMs;
   while (true) {
     if (!alive()) throw new Error(`broker on ${host}:${port} exited before it was ready`);
-    let c: BenchClient | null = null;
+    let c: WireClient | null = null;
     try {
-      c = await BenchClient.connect(host, port, "vs-kafka-ready");
+      c = await WireClient.connect(host, port, "vs-kafka-ready");
       const md = await Promise.race([
         c.send(Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }),
         Bun.sleep(2000).then(() => null),
@@ -265,7 +265,7 @@ export function createBroker(spec: BrokerSpec, opts: { fresh: boolean }): Promis
 }
 
 /** Latest offsets of every partition of a topic (ListOffsets v7, timestamp -1). */
-export async function endOffsets(client: BenchClient, topic: string, partitions: number): Promise<number[]> {
+export async function endOffsets(client: WireClient, topic: string, partitions: number): Promise<number[]> {
   const res = await client.send(ListOffsets, 7, {
     replicaId: -1,
     isolationLevel: 0,

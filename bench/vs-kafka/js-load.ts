@@ -22,7 +22,7 @@
 import { Bench } from "tinybench";
 import { Fetch, Produce } from "../../src/client/codecs.ts";
 import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
-import { BenchClient } from "./client.ts";
+import { WireClient } from "../../src/client/wire-client.ts";
 import type { FetchRequest } from "../../src/protocol/generated/fetch-request.ts";
 import type { ProduceRequest } from "../../src/protocol/generated/produce-request.ts";
 import { readRecordValues, readStamp, stampValue } from "../lib/records.ts";
@@ -123,8 +123,8 @@ const TEMPLATE = (() => {
 
 export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   const maxInFlight = o.maxInFlight ?? 5;
-  const prod = await BenchClient.connect(o.host, o.port, "vs-kafka-producer");
-  const cons = await BenchClient.connect(o.host, o.port, "vs-kafka-consumer");
+  const prod = await WireClient.connect(o.host, o.port, "vs-kafka-producer");
+  const cons = await WireClient.connect(o.host, o.port, "vs-kafka-consumer");
   try {
     const offsets = await endOffsets(cons, o.topic, o.partitions);
     const ratePerMs = (o.targetMBps * MiB) / RECORD_BYTES / 1000;
@@ -281,7 +281,7 @@ export interface SequentialResult {
 
 /** tinybench: one record at a time on partition 0 of `topic`. */
 export async function sequential(host: string, port: number, topic: string, timeMs: number): Promise<SequentialResult> {
-  const c = await BenchClient.connect(host, port, "vs-kafka-seq");
+  const c = await WireClient.connect(host, port, "vs-kafka-seq");
   try {
     let seq = 0;
     const mk = () => {

@@ -15,12 +15,12 @@ import { createTopic } from "../../test/support/tools.ts";
 import { processCpuMs } from "../lib/env.ts";
 import { createBroker, type BrokerKind, type Durability } from "./brokers.ts";
 import { openLoop, percentiles, RECORD_BYTES, type OpenLoopResult } from "./js-load.ts";
-import { BenchClient } from "./client.ts";
+import { WireClient } from "../../src/client/wire-client.ts";
 import { Produce } from "../../src/client/codecs.ts";
 import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
 
 async function unthrottledWrite(host: string, port: number, topic: string, partitions: number, ms: number): Promise<OpenLoopResult> {
-  const c = await BenchClient.connect(host, port, "vs-kafka-prof");
+  const c = await WireClient.connect(host, port, "vs-kafka-prof");
   const value = new Uint8Array(RECORD_BYTES).fill(7);
   const batch = buildRecordBatch(Array.from({ length: 256 }, () => ({ value })));
   const lat: number[] = [];

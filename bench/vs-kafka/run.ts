@@ -20,7 +20,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Produce } from "../../src/client/codecs.ts";
 import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
-import { BenchClient } from "./client.ts";
+import { WireClient } from "../../src/client/wire-client.ts";
 import { REPO_ROOT } from "../../test/support/broker.ts";
 import { createTopic } from "../../test/support/tools.ts";
 import { describeEnvironment } from "../lib/env.ts";
@@ -91,7 +91,7 @@ async function fill(b: Broker, topic: string, partitions: number, mib: number): 
 async function fillTimed(b: Broker, topic: string, partitions: number, mib: number): Promise<{ acked: number; seconds: number; latencies: number[] }> {
   const latencies: number[] = [];
   const t0 = performance.now();
-  const c = await BenchClient.connect(b.host, b.port, "vs-kafka-fill");
+  const c = await WireClient.connect(b.host, b.port, "vs-kafka-fill");
   try {
     const perBatch = 256;
     const total = Math.ceil((mib * 1024 * 1024) / RECORD_BYTES / perBatch);
@@ -253,7 +253,7 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
     const r0 = performance.now();
     const readyMs = await b.start();
     // served: every acknowledged record listed again
-    const c = await BenchClient.connect(b.host, b.port, "vs-kafka-recovery");
+    const c = await WireClient.connect(b.host, b.port, "vs-kafka-recovery");
     try {
       while (true) {
         try {
