@@ -20,7 +20,7 @@ import {
   setLogAppendTime,
   validateBatches,
 } from "../protocol/record-batch.ts";
-import type { BatchInfo } from "../protocol/record-batch.ts";
+import type { BatchHeader, BatchInfo } from "../protocol/record-batch.ts";
 import { fsyncDirectory } from "./atomic-file.ts";
 import { DELETED_SUFFIX, TMP_SUFFIX, parseLogFileName } from "./file-names.ts";
 import { GroupCommit } from "./group-commit.ts";
@@ -29,6 +29,8 @@ import type { LogConfig } from "./log-config.ts";
 import { readPartitionMeta, writePartitionMeta } from "./partition-meta.ts";
 import { needsRewrite, rewriteBatches, rewriteSettings } from "./recompress.ts";
 import { ProducerStateManager } from "./producer-state.ts";
+import { encodeProducerSnapshot, decodeProducerSnapshot } from "./producer-snapshot.ts";
+import { ProducerSnapshotFiles } from "./producer-snapshot-files.ts";
 import type { ActiveProducer, ProducerBatch } from "./producer-state.ts";
 import { Segment, SegmentCorruptedError } from "./segment.ts";
 import type { AppendedBatch } from "./segment.ts";
@@ -84,6 +86,14 @@ export interface OpenOptions {
   random?: () => number;
 }
 
+/** How the producer state was rebuilt when the log was opened (tests, benchmarks). */
+export interface ProducerStateLoad {
+  /** Offset of the snapshot the state started from; null: from the first local batch. */
+  snapshotOffset: number | null;
+  /** Batch headers replayed into the state after the snapshot. */
+  replayedBatches: number;
+}
+
 export class LogStorageError extends Error {
   constructor(message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
@@ -121,6 +131,8 @@ export class PartitionLog {
   private remote: RemoteLogView | null = null;
   /** Memory tier: the newest batches of this partition. */
   private hot: PartitionHotCache | null = null;
+  /** Offset of the newest producer snapshot written or loaded (close skips rewriting it). */
+  private lastSnapshotOffset: number | null;
 
   private constructor(
     readonly dir: string,
@@ -131,8 +143,11 @@ export class PartitionLog {
     private readonly random: () => number,
     segments: Segment[],
     startOffset: number,
-    private readonly producers: ProducerStateManager,
+    private producers: ProducerStateManager,
+    private readonly snapshots: ProducerSnapshotFiles,
+    readonly producerStateLoad: ProducerStateLoad,
   ) {
+    this.lastSnapshotOffset = producerStateLoad.snapshotOffset;
     this.segments = segments;
     this.startOffset = startOffset;
     this.committed = this.logEndOffset;
@@ -155,8 +170,11 @@ export class PartitionLog {
     const files = options.files ?? fdSegmentFileFactory;
     fs.mkdirSync(dir, { recursive: true });
     const producers = new ProducerStateManager();
-    const { segments, startOffset } = await recover(dir, config, files, producers);
-    return new PartitionLog(dir, topic, partition, config, files, options.random ?? Math.random, segments, startOffset, producers);
+    const snapshots = new ProducerSnapshotFiles(dir);
+    const { segments, startOffset, load } = await recover(dir, config, files, producers, snapshots);
+    return new PartitionLog(
+      dir, topic, partition, config, files, options.random ?? Math.random, segments, startOffset, producers, snapshots, load,
+    );
   }
 
   get logStartOffset(): number {
@@ -525,6 +543,43 @@ export class PartitionLog {
     return this.producers.active();
   }
 
+  /**
+   * The first local offset when the producer state was rebuilt from local batches alone while the
+   * log starts after offset 0: older batches (remote, or deleted) may have held producer state that
+   * a remote snapshot can restore. Null when the state is complete as far as this log knows.
+   */
+  get producerStateGap(): number | null {
+    const base = (this.segments[0] as Segment).baseOffset;
+    return this.producerStateLoad.snapshotOffset === null && base > 0 ? base : null;
+  }
+
+  /** Path of the producer snapshot at `offset` (a sealed segment's end) once written; null when none exists. */
+  async producerSnapshotFile(offset: number): Promise<string | null> {
+    await this.snapshots.settled();
+    const path = this.snapshots.path(offset);
+    return fs.existsSync(path) ? path : null;
+  }
+
+  /**
+   * Restores producer state from a snapshot taken at an offset inside the local log (from the
+   * remote tier): its state, then every local batch at or after it. False when it does not fit.
+   */
+  restoreProducerState(bytes: Uint8Array): boolean {
+    const snap = decodeProducerSnapshot(bytes);
+    const base = (this.segments[0] as Segment).baseOffset;
+    if (snap.offset < base || snap.offset > this.logEndOffset) return false;
+    const restored = new ProducerStateManager();
+    restored.load(snap.producers);
+    const replayed = replayFrom(this.segments, snap.offset, restored);
+    if (replayed < 0) return false;
+    this.producers = restored;
+    this.producerStateLoad.snapshotOffset = snap.offset;
+    this.producerStateLoad.replayedBatches = replayed;
+    if (this.lastSnapshotOffset === null || snap.offset > this.lastSnapshotOffset) this.lastSnapshotOffset = snap.offset;
+    void this.snapshots.write(snap.offset, bytes);
+    return true;
+  }
+
   /** fsyncs everything written so far; rejects when the log has failed. */
   flush(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
@@ -542,6 +597,8 @@ export class PartitionLog {
       }
     }
     while (this.groupCommit.busy) await this.groupCommit.request().catch(() => {});
+    if (this.failure === null && this.lastSnapshotOffset !== this.logEndOffset) this.writeProducerSnapshot(this.logEndOffset);
+    await this.snapshots.settled();
     if (this.failure === null) this.failure = new LogStorageError("log closed");
     this.hot?.release();
     this.hot = null;
@@ -621,7 +678,15 @@ export class PartitionLog {
     this.unsynced.push(old);
     this.dirDirty = true;
     this.activeJitterMs = this.pickJitter();
+    // The state before this append's batches is committed: exactly the state as of next.baseOffset.
+    this.writeProducerSnapshot(next.baseOffset);
     this.backgroundFlush();
+  }
+
+  /** Writes the producer state as of `offset` (= logEndOffset now) in the background. */
+  private writeProducerSnapshot(offset: number): void {
+    this.lastSnapshotOffset = offset;
+    void this.snapshots.write(offset, encodeProducerSnapshot(offset, this.producers.entries()));
   }
 
   /**
@@ -708,10 +773,43 @@ export class PartitionLog {
     }
     // With a remote tier, local deletions do not move the log start while remote data precedes.
     const localBase = (this.segments[0] as Segment).baseOffset;
+    this.snapshots.deleteBelow(localBase);
     const remoteStart = this.remote?.remoteStartOffset ?? null;
     const remoteCovers = remoteStart !== null && remoteStart < localBase && (this.remote?.remoteEndOffset ?? 0) >= localBase;
     this.startOffset = Math.max(this.startOffset, remoteCovers ? remoteStart : localBase);
   }
+}
+
+function headerToProducerBatch(header: BatchHeader): ProducerBatch {
+  return {
+    producerId: header.producerId,
+    producerEpoch: header.producerEpoch,
+    baseSequence: header.baseSequence,
+    lastOffsetDelta: header.lastOffsetDelta,
+    maxTimestamp: header.maxTimestamp,
+    isTransactional: (header.attributes & 0x10) !== 0,
+    isControl: (header.attributes & 0x20) !== 0,
+  };
+}
+
+/**
+ * Replays every batch at or after `from` into `producers` (headers only); the number replayed,
+ * or -1 when a batch straddles `from` (a snapshot taken inside a batch cannot be right).
+ */
+function replayFrom(segments: readonly Segment[], from: number, producers: ProducerStateManager): number {
+  let replayed = 0;
+  let straddled = false;
+  for (const s of segments) {
+    if (s.nextOffset <= from) continue;
+    s.scanHeaders(({ header }) => {
+      const last = header.baseOffset + header.lastOffsetDelta;
+      if (header.baseOffset >= from) {
+        producers.replay(headerToProducerBatch(header), header.baseOffset, last);
+        replayed++;
+      } else if (last >= from) straddled = true;
+    });
+  }
+  return straddled ? -1 : replayed;
 }
 
 function toProducerBatch(b: BatchInfo): ProducerBatch {
@@ -735,7 +833,10 @@ function toProducerBatch(b: BatchInfo): ProducerBatch {
  *     the indexes checked exactly against the batches found and rebuilt when they differ;
  *  3. a segment cut short, or not contiguous with the next, ends the log: later segments follow a
  *     hole and were never acknowledged in durable mode, so they are deleted;
- *  4. producer state is rebuilt from the headers of every kept batch;
+ *  4. producer state: the newest snapshot file that decodes is loaded first and only the batches
+ *     at or after its offset are replayed; when it turns out not to fit what survived (past the
+ *     log end, below the first segment, inside a batch) the newest older one that fits is used
+ *     and the batches after it are read again, else every kept batch is replayed;
  *  5. the last two segments are fsynced (bytes written before a process crash may sit only in
  *     the page cache), so everything found counts as committed.
  * Cost: one 61-byte read per batch of the whole log, plus reading the tail segments fully.
@@ -745,7 +846,8 @@ async function recover(
   config: LogConfig,
   files: SegmentFileFactory,
   producers: ProducerStateManager,
-): Promise<{ segments: Segment[]; startOffset: number }> {
+  snapshots: ProducerSnapshotFiles,
+): Promise<{ segments: Segment[]; startOffset: number; load: ProducerStateLoad }> {
   const names = fs.readdirSync(dir);
   for (const name of names) {
     if (name.endsWith(DELETED_SUFFIX) || name.endsWith(TMP_SUFFIX)) fs.rmSync(`${dir}/${name}`, { force: true });
@@ -761,6 +863,12 @@ async function recover(
     created = true;
   }
 
+  const candidate = snapshots.newest(0, Number.MAX_SAFE_INTEGER);
+  if (candidate !== null) producers.load(candidate.producers);
+  const replayAbove = candidate?.offset ?? 0;
+  let replayed = 0;
+  let straddled = false;
+
   const segments: Segment[] = [];
   const touched = new Set<Segment>();
   for (let i = 0; i < bases.length; i++) {
@@ -768,19 +876,11 @@ async function recover(
     const segment = Segment.open(dir, base, files, config.indexIntervalBytes);
     const verifyCrc = i >= bases.length - 2;
     const result = segment.recover(verifyCrc, ({ header }) => {
-      producers.replay(
-        {
-          producerId: header.producerId,
-          producerEpoch: header.producerEpoch,
-          baseSequence: header.baseSequence,
-          lastOffsetDelta: header.lastOffsetDelta,
-          maxTimestamp: header.maxTimestamp,
-          isTransactional: (header.attributes & 0x10) !== 0,
-          isControl: (header.attributes & 0x20) !== 0,
-        },
-        header.baseOffset,
-        header.baseOffset + header.lastOffsetDelta,
-      );
+      const last = header.baseOffset + header.lastOffsetDelta;
+      if (header.baseOffset >= replayAbove) {
+        producers.replay(headerToProducerBatch(header), header.baseOffset, last);
+        replayed++;
+      } else if (last >= replayAbove) straddled = true;
     });
     segments.push(segment);
     if (result.truncatedBytes > 0 || result.indexRebuilt) touched.add(segment);
@@ -804,10 +904,29 @@ async function recover(
     const fresh = Segment.open(dir, startOffset, files, config.indexIntervalBytes);
     fresh.recover(false, () => {});
     segments.push(fresh);
-    producers.clear();
     created = true;
   }
   startOffset = Math.max(startOffset, (segments[0] as Segment).baseOffset);
+
+  const firstBase = (segments[0] as Segment).baseOffset;
+  const logEnd = (segments[segments.length - 1] as Segment).nextOffset;
+  let snapshotOffset = candidate?.offset ?? null;
+  if (candidate !== null && (straddled || candidate.offset < firstBase || candidate.offset > logEnd || created)) {
+    const older = snapshots.newest(firstBase, straddled ? Math.min(logEnd, candidate.offset - 1) : logEnd);
+    if (older === null) producers.clear();
+    else producers.load(older.producers);
+    snapshotOffset = older?.offset ?? null;
+    replayed = replayFrom(segments, older?.offset ?? firstBase, producers);
+    if (replayed < 0) {
+      producers.clear();
+      snapshotOffset = null;
+      replayed = replayFrom(segments, firstBase, producers);
+    }
+  } else if (candidate === null && created) {
+    producers.clear();
+  }
+  // Snapshots past the end describe lost batches; below the first segment they cannot be resumed.
+  snapshots.retainSync(firstBase, logEnd);
 
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i] as Segment;
@@ -817,5 +936,5 @@ async function recover(
     s.synced = true;
   }
   if (created || touched.size > 0) await fsyncDirectory(dir);
-  return { segments, startOffset };
+  return { segments, startOffset, load: { snapshotOffset, replayedBatches: replayed } };
 }

@@ -19,8 +19,9 @@
  *    else OUT_OF_ORDER_SEQUENCE_NUMBER (45). With no batches remembered, lastSeq is -1.
  *  - control batches (transaction markers, written by the broker) only check the epoch and close
  *    the producer's open transaction.
- * The state is rebuilt on open by scanning every batch header of the log (one 61-byte read per
- * batch, O(batches)); persisting snapshots like Kafka's `.snapshot` files would bound that cost.
+ * On open the state comes from the newest valid snapshot file (producer-snapshot.ts, written at
+ * every segment roll and on close, like Kafka's `.snapshot` files) plus the batch headers after it;
+ * without one, from every batch header of the local log.
  */
 import { ErrorCode } from "../protocol/record-batch.ts";
 
@@ -37,7 +38,7 @@ export interface ProducerBatch {
   isControl: boolean;
 }
 
-interface BatchMetadata {
+export interface BatchMetadata {
   firstSeq: number;
   lastSeq: number;
   firstOffset: number;
@@ -45,7 +46,7 @@ interface BatchMetadata {
   timestamp: number;
 }
 
-interface ProducerEntry {
+export interface ProducerEntry {
   producerId: number;
   producerEpoch: number;
   batches: BatchMetadata[];
@@ -198,6 +199,21 @@ export class ProducerStateManager {
 
   clear(): void {
     this.producers.clear();
+  }
+
+  get size(): number {
+    return this.producers.size;
+  }
+
+  /** Copies of every entry (what a snapshot stores). */
+  entries(): ProducerEntry[] {
+    return [...this.producers.values()].map(cloneEntry);
+  }
+
+  /** Replaces the whole state (loading a snapshot). */
+  load(entries: readonly ProducerEntry[]): void {
+    this.producers.clear();
+    for (const e of entries) this.producers.set(e.producerId, cloneEntry(e));
   }
 
   active(): ActiveProducer[] {
