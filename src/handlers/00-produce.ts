@@ -16,6 +16,7 @@ import type { AppendResult } from "../log/partition-log.ts";
 import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from "./handler.ts";
 import { AuthzError, authorizeTopic } from "../acl/check.ts";
 import { AclOperation } from "../acl/types.ts";
+import { framePool } from "../net/frame-pool.ts";
 
 type PartitionResponse = ProduceResponse["responses"][number]["partitionResponses"][number];
 
@@ -61,6 +62,11 @@ export const produceHandler = defineHandler({
             broker.log(`append to ${topic.name}-${p.index} failed: ${(e as Error).message}`);
             return fail(ErrorCode.KAFKA_STORAGE_ERROR, "Storage error");
           }
+          // The request frame may be a reused pooled buffer (src/net/frame-pool.ts). An asynchronous
+          // segment backend reads the appended bytes until its write completes, which is before the
+          // append's `durable` settles; hold the frame until then (acks=0/1 answer earlier).
+          const release = framePool.hold(p.records);
+          if (release !== null) result.durable.then(release, release);
           if (result.errorCode !== ErrorCode.NONE) {
             result.durable.catch(() => {});
             anyError = true;

@@ -5,6 +5,7 @@
  */
 import type { Socket } from "bun";
 import { FrameReader } from "./frame-reader.ts";
+import { POOL_MIN_FRAME, framePool } from "./frame-pool.ts";
 import { AuthSession } from "../auth/auth-session.ts";
 import type { ListenerBinding } from "../auth/listener-binding.ts";
 
@@ -40,6 +41,14 @@ interface Slot {
 const MAX_IN_FLIGHT = 64;
 const MAX_QUEUED_OUT_BYTES = 32 * 1024 * 1024;
 const COALESCE_LIMIT = 64 * 1024;
+/**
+ * Requests whose large frames are assembled in pooled buffers: Produce only. Its handler and the
+ * log copy what they keep or hold the frame until the covering write completed (00-produce.ts);
+ * other handlers may keep views of their request (group metadata, assignments), so their frames
+ * are never reused.
+ */
+const PRODUCE_API_KEY = 0;
+const poolIf = (apiKey: number): boolean => apiKey === PRODUCE_API_KEY;
 
 export class Connection implements ConnectionContext {
   private readonly frames: FrameReader;
@@ -63,7 +72,7 @@ export class Connection implements ConnectionContext {
     private readonly onFinished: (conn: Connection) => void,
     readonly listener?: ListenerBinding,
   ) {
-    this.frames = new FrameReader(maxFrameBytes);
+    this.frames = new FrameReader(maxFrameBytes, { pool: framePool, poolIf });
     const sasl = listener?.securityProtocol === "SASL_PLAINTEXT" || listener?.securityProtocol === "SASL_SSL";
     this.auth = new AuthSession(sasl, listener?.saslMechanisms ?? []);
   }
@@ -110,6 +119,8 @@ export class Connection implements ConnectionContext {
   private dispatchFrame(frame: Uint8Array): void {
     const slot: Slot = { done: false, result: null };
     this.slots.push(slot);
+    // A pooled frame is given back once the request was handled (holders past that hold it themselves).
+    const pooled = frame.length >= POOL_MIN_FRAME && framePool.owns(frame);
     let outcome: DispatchResult | Promise<DispatchResult>;
     try {
       outcome = this.dispatcher.dispatch(frame, this);
@@ -119,13 +130,18 @@ export class Connection implements ConnectionContext {
     }
     if (outcome instanceof Promise) {
       outcome.then(
-        (r) => this.complete(slot, r),
+        (r) => {
+          if (pooled) framePool.release(frame);
+          this.complete(slot, r);
+        },
         (e) => {
+          if (pooled) framePool.release(frame);
           this.log(`connection ${this.id}: request failed: ${(e as Error)?.stack ?? e}`);
           this.complete(slot, "close");
         },
       );
     } else {
+      if (pooled) framePool.release(frame);
       this.complete(slot, outcome);
     }
     this.updateReadPause();
