@@ -6,6 +6,7 @@
  *   <root>/<topic>-<topicId>/<partition>/00000000000000001234.log        segment data, as on disk
  *   <root>/<topic>-<topicId>/<partition>/00000000000000001234.index      its offset index
  *   <root>/<topic>-<topicId>/<partition>/00000000000000001234.timeindex  its time index
+ *   <root>/<topic>-<topicId>/<partition>/00000000000000001234.snapshot   producer state at its end
  *   <root>/<topic>-<topicId>/<partition>/manifest                        copy of the manifest
  *
  * Segment names are deterministic (base offset), so a retried upload rewrites the same objects.
@@ -31,6 +32,11 @@ export function partitionPrefix(root: string, topic: string, topicId: string, pa
 
 export function segmentKey(prefix: string, baseOffset: number, kind: SegmentFileKind): string {
   return `${prefix}${offsetFileStem(baseOffset)}.${kind}`;
+}
+
+/** The producer-state snapshot uploaded with a segment: the state as of the segment's end offset. */
+export function snapshotKey(prefix: string, baseOffset: number): string {
+  return `${prefix}${offsetFileStem(baseOffset)}.snapshot`;
 }
 
 export function manifestKey(prefix: string): string {

@@ -3,15 +3,16 @@
  *
  *   { v: 1, topic, topicId, partition, revision,
  *     segments: [{ baseOffset, endOffset, size, indexSize, timeIndexSize,
- *                  maxTimestamp, offsetOfMaxTimestamp, uploadedAtMs }, ...] }
+ *                  maxTimestamp, offsetOfMaxTimestamp, uploadedAtMs, producerSnapshot? }, ...] }
  *
- * `endOffset` is one past the segment's last offset; segments are sorted and do not overlap
+ * `endOffset` is one past the segment's last offset; `producerSnapshot` (absent in older manifests)
+ * says that the producer-state snapshot as of `endOffset` was uploaded with the segment; segments are sorted and do not overlap
  * (normally each starts where the previous ends; a gap appears only when local data was deleted
  * while tiering was off for the topic). `revision` grows by one with every write.
  *
  * The local copy `<partition dir>/remote-log.manifest` is the truth; it is written crash-safely
  * (temp + fsync + rename + fsync dir). Invariant, kept by the writers (partition-tier.ts): a
- * segment is added only after its three objects are uploaded, and its objects are deleted only
+ * segment is added only after its objects (three, plus its snapshot) are uploaded, and its objects are deleted only
  * after a manifest without it is written. So after any crash the manifest names only objects that
  * exist; objects it does not name are orphans, removed at the next start.
  * A copy is uploaded as `<prefix>/manifest` after each local write (for inspection and disaster
@@ -33,6 +34,8 @@ export interface RemoteSegment {
   maxTimestamp: number;
   offsetOfMaxTimestamp: number;
   uploadedAtMs: number;
+  /** The `.snapshot` object (producer state as of endOffset) was uploaded with the segment. */
+  producerSnapshot?: boolean;
 }
 
 export interface TierManifest {
@@ -71,6 +74,7 @@ export function decodeManifest(bytes: Uint8Array): TierManifest {
     const r = s as Record<string, unknown>;
     for (const f of SEGMENT_FIELDS) if (!isInt(r[f])) throw new Error(`manifest: segment field ${f} missing`);
     const seg = Object.fromEntries(SEGMENT_FIELDS.map((f) => [f, r[f] as number])) as unknown as RemoteSegment;
+    if (r.producerSnapshot === true) seg.producerSnapshot = true;
     if (seg.endOffset <= seg.baseOffset) throw new Error(`manifest: empty segment ${seg.baseOffset}`);
     if (seg.baseOffset < prevEnd) throw new Error(`manifest: segments overlap at ${seg.baseOffset}`);
     prevEnd = seg.endOffset;

@@ -3,7 +3,8 @@
  * and remote reads. Implements RemoteLogView for the partition log.
  *
  * Ordering (what makes it crash-safe; see manifest.ts for the invariant):
- *   upload:  put .log, .index, .timeindex of up to 4 segments (in parallel)  →  write the local
+ *   upload:  put .log, .index, .timeindex (and the producer snapshot as of the segment's end, when
+ *            the log has one) of up to 4 segments (in parallel)  →  write the local
  *            manifest naming those that made it  →  put the manifest copy. Only then may the log
  *            delete the local segments (it asks `remoteEndOffset`, from the committed manifest).
  *   delete:  persist the new log start (partition.meta, via the log)  →  write a local manifest
@@ -18,7 +19,7 @@ import type { PartitionLog, SealedSegmentInfo } from "../log/partition-log.ts";
 import type { RemoteLogView } from "../log/remote-view.ts";
 import { BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, RECORD_BATCH_HEADER_SIZE } from "../protocol/record-batch.ts";
 import type { ChunkCache } from "./chunk-cache.ts";
-import { SEGMENT_FILE_KINDS, manifestKey, segmentKey, type SegmentFileKind } from "./keys.ts";
+import { SEGMENT_FILE_KINDS, manifestKey, segmentKey, snapshotKey, type SegmentFileKind } from "./keys.ts";
 import { emptyManifest, encodeManifest, readLocalManifest, writeLocalManifest, type RemoteSegment, type TierManifest } from "./manifest.ts";
 import type { ObjectStore } from "./object-store.ts";
 import { readRemoteBatches } from "./remote-reader.ts";
@@ -62,6 +63,8 @@ export class PartitionTier implements RemoteLogView {
   private readonly pendingDeletes = new Set<string>();
   /** Where recent remote reads ended (a read starting at one of these is sequential), bounded. */
   private readonly readEnds = new Set<number>();
+  /** The producer-state restore from the remote tier has been done (or was not needed). */
+  private producerStateChecked = false;
   detached = false;
 
   constructor(
@@ -167,16 +170,20 @@ export class PartitionTier implements RemoteLogView {
     };
     let indexSize: number;
     let timeIndexSize: number;
+    let snapshot: string | null;
     try {
       indexSize = fs.statSync(files.index).size;
       timeIndexSize = fs.statSync(files.timeindex).size;
-      await Promise.all(SEGMENT_FILE_KINDS.map((kind) => this.store.putFile(segmentKey(this.prefix, seg.baseOffset, kind), files[kind])));
+      snapshot = await this.log.producerSnapshotFile(seg.endOffset);
+      const puts = SEGMENT_FILE_KINDS.map((kind) => this.store.putFile(segmentKey(this.prefix, seg.baseOffset, kind), files[kind]));
+      if (snapshot !== null) puts.push(this.store.putFile(snapshotKey(this.prefix, seg.baseOffset), snapshot));
+      await Promise.all(puts);
     } catch (e) {
       // Deleted under us (DeleteRecords moved the start past it, or the topic went): nothing to do.
       if ((e as NodeJS.ErrnoException).code === "ENOENT" && (this.detached || seg.endOffset <= this.log.logStartOffset)) return null;
       throw e;
     }
-    return {
+    const entry: RemoteSegment = {
       baseOffset: seg.baseOffset,
       endOffset: seg.endOffset,
       size: seg.size,
@@ -186,6 +193,43 @@ export class PartitionTier implements RemoteLogView {
       offsetOfMaxTimestamp: seg.offsetOfMaxTimestamp,
       uploadedAtMs: now,
     };
+    if (snapshot !== null) entry.producerSnapshot = true;
+    return entry;
+  }
+
+  // --- producer state ------------------------------------------------------------------------------
+
+  /**
+   * Once per attach: when the log rebuilt its producer state from local batches alone while older
+   * batches exist (no local snapshot fitted, see PartitionLog.producerStateGap), loads the newest
+   * remote snapshot that lies inside the local log, so that producers whose batches are all remote
+   * keep their idempotence state. Store errors throw (the next pass retries); a corrupt snapshot
+   * is skipped for an older one.
+   */
+  async restoreProducerState(log: (msg: string) => void): Promise<void> {
+    if (this.producerStateChecked || this.detached) return;
+    const gap = this.log.producerStateGap;
+    if (gap !== null) {
+      const end = this.log.logEndOffset;
+      const candidates = this.manifest.segments.filter((s) => s.producerSnapshot === true && s.endOffset >= gap && s.endOffset <= end);
+      for (let i = candidates.length - 1; i >= 0; i--) {
+        const seg = candidates[i] as RemoteSegment;
+        const key = snapshotKey(this.prefix, seg.baseOffset);
+        const bytes = await this.store.get(key);
+        if (bytes === null) continue;
+        let restored = false;
+        try {
+          restored = this.log.restoreProducerState(bytes);
+        } catch (e) {
+          log(`tiering: remote producer snapshot ${key} is unusable: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        if (restored) {
+          log(`tiering: restored producer state of ${this.name} from the remote snapshot at offset ${seg.endOffset}`);
+          break;
+        }
+      }
+    }
+    this.producerStateChecked = true;
   }
 
   // --- remote retention --------------------------------------------------------------------------
@@ -224,6 +268,7 @@ export class PartitionTier implements RemoteLogView {
     await this.commit({ ...this.manifest, revision: this.manifest.revision + 1, segments: kept });
     for (const seg of doomed) {
       for (const kind of SEGMENT_FILE_KINDS) this.pendingDeletes.add(segmentKey(this.prefix, seg.baseOffset, kind));
+      if (seg.producerSnapshot === true) this.pendingDeletes.add(snapshotKey(this.prefix, seg.baseOffset));
     }
     await this.retryDeletes();
   }
@@ -249,6 +294,7 @@ export class PartitionTier implements RemoteLogView {
     const keys = new Set<string>([manifestKey(this.prefix)]);
     for (const seg of this.manifest.segments) {
       for (const kind of SEGMENT_FILE_KINDS) keys.add(segmentKey(this.prefix, seg.baseOffset, kind));
+      if (seg.producerSnapshot === true) keys.add(snapshotKey(this.prefix, seg.baseOffset));
     }
     return keys;
   }

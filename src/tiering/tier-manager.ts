@@ -26,7 +26,7 @@ const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
 const LOG_EVERY_MS = 10_000;
 /** An object of ours under the root: `<topic>-<id>/<partition>/<file>`. */
-const OUR_KEY = /^[^/]+\/\d+\/(\d{20}\.(log|index|timeindex)|manifest)$/;
+const OUR_KEY = /^[^/]+\/\d+\/(\d{20}\.(log|index|timeindex|snapshot)|manifest)$/;
 
 export interface TierStats {
   lag: TierLag;
@@ -155,8 +155,10 @@ export class TierManager {
    * Public for tests, which drive it without the timer.
    */
   async runOnce(now = Date.now()): Promise<boolean> {
+    if (!this.swept) await this.store.init();
+    // Before the sweep (it lists the whole prefix): producers whose state is only remote.
+    for (const tier of [...this.tiers.values()]) await tier.restoreProducerState(this.log);
     if (!this.swept) {
-      await this.store.init();
       await this.sweep();
       this.swept = true;
     }
@@ -173,9 +175,9 @@ export class TierManager {
       if (tier.detached || !tier.active) continue;
       await tier.syncManifestCopy();
       await tier.retryDeletes();
-      const before = tier.segments.length;
+      const before = tier.segments;
       await tier.enforceRetention(now, this.log);
-      if (tier.segments.length < before) this.remoteDeletes += (before - tier.segments.length) * 3;
+      for (const seg of before.slice(0, before.length - tier.segments.length)) this.remoteDeletes += seg.producerSnapshot === true ? 4 : 3;
       try {
         for (const seg of await tier.uploadPending(Date.now(), UPLOADS_PER_PARTITION_PER_PASS)) {
           this.uploads++;
