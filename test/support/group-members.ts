@@ -42,7 +42,10 @@ export function spawnGroupMember(name: string, cmd: string[], stdin: "ignore" | 
 
 /** The Java GroupConsume program with the JVM flags the tests use (fast start on 2 cores). */
 export function javaGroupMember(name: string, args: string[], stdin: "ignore" | "pipe" = "ignore"): GroupMember {
-  const jvm = ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", `-Dlog4j2.configurationFile=${CLIENT_LOG4J}`, "-cp", javaClasspath(), "GroupConsume"];
+  // BUNKA_TEST_CLIENT_LOG4J swaps in another log4j2 config (e.g. DEBUG to a file per member, named
+  // by ${sys:bunka.member}) when chasing a group bug.
+  const log4j = process.env.BUNKA_TEST_CLIENT_LOG4J || CLIENT_LOG4J;
+  const jvm = ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", `-Dlog4j2.configurationFile=${log4j}`, `-Dbunka.member=${name}`, "-cp", javaClasspath(), "GroupConsume"];
   return spawnGroupMember(name, [...jvm, "--label", name, ...args], stdin);
 }
 

@@ -244,3 +244,22 @@ export async function createTopic(
     await admin.disconnect();
   }
 }
+
+/**
+ * Fails unless every partition of `topic` holds at least one record (end offset > 0). Group tests
+ * need it: a member whose partitions are all empty consumes nothing, which is not a group bug.
+ */
+export async function expectEveryPartitionHoldsData(bootstrap: string, topic: string, numPartitions: number): Promise<void> {
+  const { Kafka, logLevel } = await import("kafkajs");
+  const admin = new Kafka({ clientId: "bunka-test-check", brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const empty = offsets.filter((o) => Number(o.high) === 0).map((o) => o.partition);
+    if (offsets.length !== numPartitions || empty.length > 0) {
+      throw new Error(`topic ${topic}: expected data in all ${numPartitions} partitions, empty: [${empty.join(",")}] of ${offsets.length}`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
