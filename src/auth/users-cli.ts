@@ -4,7 +4,7 @@
  * A running broker is managed over the wire instead (AlterUserScramCredentials, e.g. Kafka's
  * kafka-configs.sh --alter --add-config 'SCRAM-SHA-256=[password=...]' --entity-type users).
  *
- *   add <user> (--password <pw> | env BUNKA_USER_PASSWORD) [--mechanism M]... [--iterations N]
+ *   add <user> (--password <pw> | env BUNKA_USER_PASSWORD) [--mechanism M]... [--iterations N] [--tenant T]
  *   delete <user> [--mechanism M]...
  *   list
  * with --data-dir <dir> or --config <server.properties> (its log.dirs / log.dir).
@@ -13,6 +13,7 @@
 import { mkdirSync } from "node:fs";
 import { loadBrokerConfig } from "../config/broker-config.ts";
 import { CredentialStore } from "./credential-store.ts";
+import { TenantStore } from "../tenant/tenant-store.ts";
 import { SCRAM_PARAMS, isScramMechanism, type ScramMechanismName } from "./mechanisms.ts";
 import { keysFromSaltedPassword, randomSalt, saltedPasswordSync } from "./scram-crypto.ts";
 
@@ -25,9 +26,11 @@ interface Args {
   mechanisms: ScramMechanismName[];
   iterations: number;
   dataDir: string;
+  /** add: also make the user a member of this tenant (src/tenant). */
+  tenant: string | null;
 }
 
-const USAGE = `usage: bun run users -- add <user> --password <pw> [--mechanism SCRAM-SHA-256|SCRAM-SHA-512]... [--iterations N] (--data-dir DIR | --config FILE)
+const USAGE = `usage: bun run users -- add <user> --password <pw> [--mechanism SCRAM-SHA-256|SCRAM-SHA-512]... [--iterations N] [--tenant T] (--data-dir DIR | --config FILE)
        bun run users -- delete <user> [--mechanism ...] (--data-dir DIR | --config FILE)
        bun run users -- list (--data-dir DIR | --config FILE)
 Edit the data directory only while the broker is stopped.`;
@@ -41,6 +44,7 @@ export function parseUsersArgs(argv: readonly string[], env: Record<string, stri
   let iterations = DEFAULT_ITERATIONS;
   let dataDir: string | null = null;
   let configFile: string | null = null;
+  let tenant: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -55,6 +59,7 @@ export function parseUsersArgs(argv: readonly string[], env: Record<string, stri
       mechanisms.push(m);
     } else if (a === "--iterations") iterations = Number(value());
     else if (a === "--data-dir") dataDir = value();
+    else if (a === "--tenant") tenant = value();
     else if (a === "--config") configFile = value();
     else if (a === "-h" || a === "--help") throw new UsageError(USAGE);
     else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}\n${USAGE}`);
@@ -64,7 +69,7 @@ export function parseUsersArgs(argv: readonly string[], env: Record<string, stri
   if (dataDir === null) throw new UsageError(`--data-dir or --config is required\n${USAGE}`);
   const [command, user] = positional;
   if (!command) throw new UsageError(USAGE);
-  return { command, user: user ?? null, password, mechanisms, iterations, dataDir };
+  return { command, user: user ?? null, password, mechanisms, iterations, dataDir, tenant };
 }
 
 /** Runs one command; returns the lines to print. */
@@ -78,6 +83,8 @@ export function runUsersCommand(args: Args): string[] {
       if (!args.user) throw new UsageError("add: a user name is required");
       if (!args.password) throw new UsageError("add: --password (or env BUNKA_USER_PASSWORD) is required");
       mkdirSync(args.dataDir, { recursive: true }); // like kafka-storage format, before the first start
+      const tenants = args.tenant === null ? null : TenantStore.open(args.dataDir);
+      if (tenants && !tenants.get(args.tenant!)) throw new UsageError(`no tenant ${args.tenant} (create it with bun run tenants -- add)`);
       for (const m of mechs) {
         const p = SCRAM_PARAMS[m];
         if (!Number.isInteger(args.iterations) || args.iterations < p.minIterations || args.iterations > p.maxIterations) {
@@ -88,7 +95,12 @@ export function runUsersCommand(args: Args): string[] {
         store.put(args.user, m, { salt, iterations: args.iterations, ...keys });
       }
       store.saveSync();
-      return [`${args.user}: set ${mechs.join(", ")} (${args.iterations} iterations)`];
+      if (tenants) {
+        tenants.assign(args.user, args.tenant!);
+        tenants.saveSync();
+      }
+      const member = tenants ? `, tenant ${args.tenant}` : "";
+      return [`${args.user}: set ${mechs.join(", ")} (${args.iterations} iterations${member})`];
     }
     case "delete": {
       if (!args.user) throw new UsageError("delete: a user name is required");

@@ -11,6 +11,10 @@
  * - On a SASL listener, until authentication succeeds only ApiVersions and SaslHandshake (before
  *   the handshake) and SaslAuthenticate (after it) are handled; anything else closes the
  *   connection, as Kafka's SASL server authenticator does.
+ *
+ * Tenants (src/tenant): a request from a tenant's principal has its topic, group and transactional
+ * names moved into the tenant's namespace before the handler runs, and the response moved back
+ * (and filtered to the tenant's resources) before quotas and framing. Handlers never know.
  */
 import type { ConnectionContext, DispatchResult } from "../net/connection.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
@@ -23,6 +27,8 @@ import { CLOSE_CONNECTION, NO_RESPONSE, type ApiHandler, type RequestContext } f
 import { apiVersionRanges, handlerFor } from "../handlers/registry.ts";
 import type { Broker } from "./broker.ts";
 import { applyQuotas } from "../quota/request-hook.ts";
+import { tenantOf } from "../tenant/tenant-context.ts";
+import { translateRequest, translateResponse } from "../tenant/translate.ts";
 
 const API_VERSIONS_KEY = 18;
 
@@ -61,6 +67,14 @@ export function dispatchFrame(broker: Broker, frame: Uint8Array, conn: Connectio
   }
   const ctx: RequestContext = { broker, apiVersion, correlationId, clientId: header.clientId ?? null, conn };
   const started = performance.now();
+  const tenant = tenantOf(broker, conn);
+  if (tenant !== null) {
+    const fix = translateRequest(tenant, apiKey, apiVersion, request, ctx);
+    const result = handler.handle(ctx, request);
+    const handlerMs = performance.now() - started;
+    const finish = (res: unknown) => frameResponse(handler, ctx, applyQuotas(ctx, apiKey, request, translateResponse(fix, res), handlerMs, tenant.quota));
+    return result instanceof Promise ? result.then(finish) : finish(result);
+  }
   const result = handler.handle(ctx, request);
   const handlerMs = performance.now() - started; // the synchronous part: event-loop time this request took
   if (result instanceof Promise) return result.then((res) => frameResponse(handler, ctx, applyQuotas(ctx, apiKey, request, res, handlerMs)));

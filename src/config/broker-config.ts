@@ -95,6 +95,13 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "bunka.broker.capacity.ingress.bytes.per.sec", type: "long", defaultValue: "0", min: 0, doc: "Produce bytes/s the broker can take; past bunka.broker.capacity.threshold of it every tenant's produce quota shrinks to its share (0: unlimited, no backpressure)." },
   { name: "bunka.broker.capacity.egress.bytes.per.sec", type: "long", defaultValue: "0", min: 0, doc: "Fetch bytes/s the broker can serve; same backpressure for fetch (0: unlimited)." },
   { name: "bunka.broker.capacity.threshold", type: "double", defaultValue: "0.8", min: 0, max: 1, doc: "Fraction of a broker capacity at which backpressure starts." },
+  // Tenants (src/tenant/unit.ts): one capacity unit; a tenant's limits are its units x these.
+  { name: "bunka.tenant.unit.ingress.bytes.per.sec", type: "long", defaultValue: "1048576", min: 1, doc: "Produce bytes/s of one tenant capacity unit." },
+  { name: "bunka.tenant.unit.egress.bytes.per.sec", type: "long", defaultValue: "3145728", min: 1, doc: "Fetch bytes/s of one tenant capacity unit." },
+  { name: "bunka.tenant.unit.requests.per.sec", type: "int", defaultValue: "1000", min: 1, doc: "Requests/s of one tenant capacity unit." },
+  { name: "bunka.tenant.unit.connections", type: "int", defaultValue: "100", min: 1, doc: "Open connections of one tenant capacity unit." },
+  { name: "bunka.tenant.unit.partitions", type: "int", defaultValue: "100", min: 1, doc: "Partitions (all topics) of one tenant capacity unit." },
+  { name: "bunka.tenant.unit.controller.mutation.rate", type: "double", defaultValue: "10", min: 0, doc: "Partitions created per second by one tenant capacity unit (KIP-599)." },
   {
     name: "log.message.deep.validation.enable", type: "boolean", defaultValue: "false",
     doc: "Bunka: decompress every produced batch and check its records against the header (count, structure).",

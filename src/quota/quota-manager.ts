@@ -17,6 +17,7 @@ import type { QuotaConfig } from "./quota-config.ts";
 import type { QuotaStore } from "./quota-store.ts";
 import { resolveQuota, type ResolvedQuota } from "./resolution.ts";
 import { SampledRate, burstThrottleMs, throttleTimeMs } from "./sampled-rate.ts";
+import { TenantQuotas } from "./tenant-quotas.ts";
 
 export type QuotaType = "produce" | "fetch" | "request";
 
@@ -33,6 +34,8 @@ export class QuotaManager {
   readonly maxThrottleMs: number;
   readonly backpressure: { produce: Backpressure; fetch: Backpressure };
   readonly connections: ConnectionQuotas;
+  /** Per-tenant limits from capacity units (src/tenant). */
+  readonly tenants: TenantQuotas;
 
   constructor(
     readonly store: QuotaStore,
@@ -43,6 +46,7 @@ export class QuotaManager {
     const bp = (capacity: number) => new Backpressure(capacity, config.threshold, config.numWindows, config.windowMs, this.maxThrottleMs);
     this.backpressure = { produce: bp(config.ingressCapacity), fetch: bp(config.egressCapacity) };
     this.connections = new ConnectionQuotas(config, (ip) => this.lookupIp(ip));
+    this.tenants = new TenantQuotas(config);
   }
 
   /** The quota (and sensor) that applies to a user and client-id for one quota type. */

@@ -8,6 +8,7 @@
 import type { RequestContext } from "../handlers/handler.ts";
 import { userOfPrincipal } from "./entity.ts";
 import { quotaManagerFor } from "./registry.ts";
+import type { TenantQuotaLimits } from "./tenant-quotas.ts";
 
 const PRODUCE = 0;
 const FETCH = 1;
@@ -33,17 +34,30 @@ export function fetchBytes(res: unknown): number {
   return n;
 }
 
-/** Records the request's usage; returns `res` with throttleTimeMs set, and mutes the connection. */
-export function applyQuotas(ctx: RequestContext, apiKey: number, req: unknown, res: unknown, handlerMs: number): unknown {
+/**
+ * Records the request's usage; returns `res` with throttleTimeMs set, and mutes the connection.
+ * `tenant`: the limits of the connection's tenant, enforced on top of its client quotas.
+ */
+export function applyQuotas(ctx: RequestContext, apiKey: number, req: unknown, res: unknown, handlerMs: number, tenant: TenantQuotaLimits | null = null): unknown {
   const quotas = quotaManagerFor(ctx.broker);
   const now = Date.now();
   const user = userOfPrincipal(ctx.conn.principal);
   const clientId = ctx.clientId ?? "";
   let throttle = 0;
   const isObject = typeof res === "object" && res !== null;
-  if (apiKey === PRODUCE) throttle = quotas.record("produce", user, clientId, produceBytes(req), now);
-  else if (apiKey === FETCH && isObject) throttle = quotas.record("fetch", user, clientId, fetchBytes(res), now);
-  if (!REQUEST_QUOTA_EXEMPT.has(apiKey)) throttle = Math.max(throttle, quotas.record("request", user, clientId, handlerMs / 10, now));
+  if (apiKey === PRODUCE) {
+    const bytes = produceBytes(req);
+    throttle = quotas.record("produce", user, clientId, bytes, now);
+    if (tenant) throttle = Math.max(throttle, quotas.tenants.record("produce", tenant, bytes, now));
+  } else if (apiKey === FETCH && isObject) {
+    const bytes = fetchBytes(res);
+    throttle = quotas.record("fetch", user, clientId, bytes, now);
+    if (tenant) throttle = Math.max(throttle, quotas.tenants.record("fetch", tenant, bytes, now));
+  }
+  if (!REQUEST_QUOTA_EXEMPT.has(apiKey)) {
+    throttle = Math.max(throttle, quotas.record("request", user, clientId, handlerMs / 10, now));
+    if (tenant) throttle = Math.max(throttle, quotas.tenants.record("requests", tenant, 1, now));
+  }
   if (throttle <= 0) return res;
   if (isObject && "throttleTimeMs" in res) {
     const r = res as { throttleTimeMs: number };

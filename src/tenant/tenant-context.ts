@@ -1,0 +1,98 @@
+/**
+ * Which tenant a connection acts for. One TenantService per broker (opened on first use, like the
+ * quota manager): the tenant file, the unit definition and, per tenant, a context with its namespace,
+ * limits and partition-creation rate. Principals with no tenant, super users and unauthenticated
+ * connections get null: the global, untranslated namespace.
+ */
+import type { Broker } from "../broker/broker.ts";
+import { brokerConfigValue } from "../config/broker-config.ts";
+import type { ConnectionContext } from "../net/connection.ts";
+import { SampledRate } from "../quota/sampled-rate.ts";
+import type { TenantQuotaLimits } from "../quota/tenant-quotas.ts";
+import { TenantNamespace } from "./namespace.ts";
+import { TenantStore, type Tenant } from "./tenant-store.ts";
+import { scaleUnit, unitDefinition, type UnitDefinition } from "./unit.ts";
+
+export interface TenantContext {
+  readonly tenant: Tenant;
+  readonly ns: TenantNamespace;
+  /** One unit, and this tenant's limits (units x unit). */
+  readonly unit: UnitDefinition;
+  readonly limits: UnitDefinition;
+  /** Partitions created per second (KIP-599). */
+  readonly mutationRate: SampledRate;
+  /** Byte and request rates enforced by the quota hook. */
+  readonly quota: TenantQuotaLimits;
+  /** Partitions of an auto-created topic (num.partitions). */
+  readonly defaultPartitions: number;
+}
+
+const USER_PREFIX = "User:";
+
+export class TenantService {
+  private readonly byTenant = new Map<string, TenantContext>();
+  private readonly byPrincipal = new Map<string, TenantContext | null>();
+  private readonly superUsers: ReadonlySet<string>;
+  private readonly unit: UnitDefinition;
+
+  constructor(
+    readonly store: TenantStore,
+    private readonly broker: Pick<Broker, "config" | "store">,
+  ) {
+    this.unit = unitDefinition(broker.config);
+    this.active = store.list().length > 0;
+    const su = (brokerConfigValue(broker.config, "super.users") as string | null) ?? "";
+    this.superUsers = new Set(su.split(";").map((s) => s.trim()).filter((s) => s !== ""));
+  }
+
+  /** Whether any tenant exists (no tenants: dispatch skips translation entirely). */
+  readonly active: boolean;
+
+  forPrincipal(principal: string | undefined): TenantContext | null {
+    if (principal === undefined) return null;
+    let ctx = this.byPrincipal.get(principal);
+    if (ctx !== undefined) return ctx;
+    ctx = null;
+    if (principal.startsWith(USER_PREFIX) && !this.superUsers.has(principal)) {
+      const tenant = this.store.tenantOfUser(principal.slice(USER_PREFIX.length));
+      if (tenant) ctx = this.forTenant(tenant);
+    }
+    this.byPrincipal.set(principal, ctx);
+    return ctx;
+  }
+
+  forTenant(tenant: Tenant): TenantContext {
+    let ctx = this.byTenant.get(tenant.name);
+    if (!ctx) {
+      const limits = scaleUnit(this.unit, tenant.units);
+      ctx = {
+        tenant,
+        ns: new TenantNamespace(tenant, this.broker.store),
+        unit: this.unit,
+        limits,
+        quota: { id: tenant.id, produceBytesPerSec: limits.ingressBytesPerSec, fetchBytesPerSec: limits.egressBytesPerSec, requestsPerSec: limits.requestsPerSec },
+        mutationRate: new SampledRate(11, 1000),
+        defaultPartitions: this.broker.config.numPartitions,
+      };
+      this.byTenant.set(tenant.name, ctx);
+    }
+    return ctx;
+  }
+}
+
+const services = new WeakMap<object, TenantService>();
+
+export function tenantServiceFor(broker: Pick<Broker, "config" | "store">): TenantService {
+  let s = services.get(broker);
+  if (!s) {
+    s = new TenantService(TenantStore.open(broker.config.dataDir), broker);
+    services.set(broker, s);
+  }
+  return s;
+}
+
+/** The tenant a request acts for, or null for the global namespace. */
+export function tenantOf(broker: Pick<Broker, "config" | "store">, conn: ConnectionContext): TenantContext | null {
+  const s = tenantServiceFor(broker);
+  return s.active ? s.forPrincipal(conn.principal) : null;
+}
