@@ -71,6 +71,29 @@ const outDir = join(REPO_ROOT, ".cache", "bench-profile", `${kind}-${durability}
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 const probeOut = join(outDir, "probe.jsonl");
+const ioStatsFile = join(outDir, "io-stats.json");
+
+/** Bunka only: the segment I/O engine's counters (SIGUSR2 makes the broker write them). */
+async function ioStats(pid: number): Promise<Record<string, number> | null> {
+  if (kind !== "bunka") return null;
+  try {
+    rmSync(ioStatsFile, { force: true });
+    process.kill(pid, "SIGUSR2");
+    for (let i = 0; i < 50; i++) {
+      await Bun.sleep(20);
+      try {
+        const all = JSON.parse(readFileSync(ioStatsFile, "utf8")) as Record<string, unknown>;
+        const engine = Object.values(all).find((v): v is Record<string, number> => typeof v === "object" && v !== null && "fdatasyncs" in v && "wakeups" in v);
+        return engine ?? null;
+      } catch {
+        // not written yet
+      }
+    }
+  } catch {
+    // diagnostics only
+  }
+  return null;
+}
 
 const b = await createBroker(
   {
@@ -83,7 +106,7 @@ const b = await createBroker(
       join(import.meta.dir, "probe.ts"),
       ...(cpuProf ? ["--cpu-prof-md", `--cpu-prof-dir=${outDir}`] : []),
     ],
-    env: { VSK_PROBE_OUT: probeOut },
+    env: { VSK_PROBE_OUT: probeOut, BUNKA_IO_STATS_FILE: ioStatsFile },
     overrides,
   },
   { fresh: true },
@@ -97,11 +120,13 @@ try {
     ["perf", "stat", "-x", ",", "-e", "task-clock,context-switches,page-faults,raw_syscalls:sys_enter,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_write,syscalls:sys_enter_pwrite64,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait", "-p", String(pid), "--", "sleep", String(seconds)],
     { stdout: "pipe", stderr: "pipe" },
   );
+  const io0 = await ioStats(pid);
   const cpu0 = processCpuMs(pid);
   const res = unthrottled
     ? await unthrottledWrite(b.host, b.port, "prof", P, seconds * 1000)
     : await openLoop({ host: b.host, port: b.port, topic: "prof", partitions: P, targetMBps: rate, warmupMs: 0, durationMs: seconds * 1000 });
   const cpuMs = processCpuMs(pid) - cpu0;
+  const io1 = await ioStats(pid);
   const perfErr = await new Response(perf.stderr).text();
   await perf.exited;
   void warmupMs;
@@ -130,6 +155,14 @@ try {
     recordsPerRequest: Number(res.recordsPerRequest.toFixed(1)),
     brokerCpuMsPerMiB: Number((cpuMs / mib).toFixed(1)),
     brokerCpuPct: Number(((cpuMs / (seconds * 1000)) * 100).toFixed(0)),
+    requests: res.requests,
+    /** Engine counters over the window, per produce request (null: no native engine in use). */
+    ioPerRequest:
+      io0 && io1 && res.requests > 0
+        ? Object.fromEntries(
+            ["writes", "syncRequests", "submits", "fdatasyncs", "wakeups", "notifies", "cycles"].map((k) => [k, Number((((io1[k] ?? 0) - (io0[k] ?? 0)) / res.requests).toFixed(2))]),
+          )
+        : null,
     perfPerMiB: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, Number((v / mib).toFixed(1))])),
     probe: probe.length
       ? {

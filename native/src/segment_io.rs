@@ -879,6 +879,72 @@ impl IoEngine {
         Ok(())
     }
 
+    /// Queues many files' ops with one queue lock and at most one wake-up: what the JS side
+    /// collects during one event-loop turn (all partition appends and group-commit syncs of the
+    /// produce requests handled in it), instead of one native call, lock and wake per op.
+    /// Op `i` is on `files[i]`; `kinds[i]`: 0 = write `data[w]` (the next unused entry of `data`)
+    /// at `positions[i]`, 1 = datasync with completion `tokens[i]`, 2 = flush (start the writes
+    /// queued so far, no fsync). Writes to a failed or closed file are dropped (the JS side checks
+    /// `failedErrno` before queueing; a write that failed meanwhile fails the covering sync), a sync
+    /// of a closed file completes at once with EBADF.
+    #[napi]
+    pub fn submit(&self, files: Vec<&NativeFile>, kinds: &[u8], positions: &[f64], tokens: &[u32], data: Vec<&[u8]>) -> Result<()> {
+        let n = kinds.len();
+        if files.len() != n || positions.len() != n || tokens.len() != n {
+            return Err(Error::new(Status::InvalidArg, "submit: files, kinds, positions and tokens differ in length"));
+        }
+        let c = &self.shared.counters;
+        let mut ops: Vec<Op> = Vec::with_capacity(n);
+        let mut refused: Vec<i32> = Vec::new();
+        let mut wake = false;
+        let mut next_data = 0usize;
+        for i in 0..n {
+            let file = &files[i].file;
+            match kinds[i] {
+                0 => {
+                    let Some(bytes) = data.get(next_data) else {
+                        return Err(Error::new(Status::InvalidArg, "submit: fewer data buffers than writes"));
+                    };
+                    next_data += 1;
+                    let pos = check_pos("write", positions[i])?;
+                    if bytes.is_empty() || file.closed.load(Ordering::SeqCst) || file.failed.load(Ordering::SeqCst) != 0 {
+                        continue;
+                    }
+                    c.writes.fetch_add(1, Ordering::Relaxed);
+                    c.write_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    file.pending.fetch_add(1, Ordering::SeqCst);
+                    ops.push(Op { file: file.clone(), kind: OpKind::Write { pos, data: bytes.to_vec() } });
+                }
+                1 => {
+                    if file.closed.load(Ordering::SeqCst) {
+                        refused.extend_from_slice(&[tokens[i] as i32, ST_SYNC_ERROR, libc::EBADF]);
+                        continue;
+                    }
+                    c.sync_requests.fetch_add(1, Ordering::Relaxed);
+                    file.pending.fetch_add(1, Ordering::SeqCst);
+                    ops.push(Op { file: file.clone(), kind: OpKind::Sync { token: tokens[i] } });
+                    wake = true;
+                }
+                2 => {
+                    if file.pending.load(Ordering::SeqCst) > 0 && !file.closed.load(Ordering::SeqCst) {
+                        file.pending.fetch_add(1, Ordering::SeqCst);
+                        ops.push(Op { file: file.clone(), kind: OpKind::Flush });
+                        wake = true;
+                    }
+                }
+                k => return Err(Error::new(Status::InvalidArg, format!("submit: unknown op kind {k}"))),
+            }
+        }
+        if !ops.is_empty() {
+            self.shared.queue.lock().unwrap().append(&mut ops);
+        }
+        if wake {
+            self.shared.wake();
+        }
+        self.shared.complete(&mut refused);
+        Ok(())
+    }
+
     #[napi]
     pub fn stats(&self) -> IoEngineStats {
         let c = &self.shared.counters;

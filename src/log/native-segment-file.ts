@@ -5,11 +5,16 @@
  * `bunka.log.io` = auto | io_uring | pwrite | js (js = the libuv path of segment-file.ts).
  *
  * Semantics against the `SegmentFile` contract:
- * - `write` copies the bytes into the engine's queue and returns; the append position (`size`)
- *   moves at once. Writes are lazy: the group-commit sync that follows in durable mode takes them
- *   (write + fdatasync go out as one linked chain), and writes made while a sync is in flight wait
- *   for the next one. Writes no sync covers are kicked after the loop turn (setImmediate), so
- *   flush-interval writes reach the page cache within about one turn.
+ * - `write` queues the bytes and returns; the append position (`size`) moves at once. Writes,
+ *   syncs and kicks are collected on the JS side and handed to the engine in one native call
+ *   (`submit`: one queue lock, at most one wake of the worker) after the current synchronous run
+ *   and the microtasks it queued (the group-commit syncs): so all partition appends and syncs of
+ *   the produce requests handled in one turn cost one hand-off, not one per partition. The
+ *   engine copies each write's bytes during that call. Writes are lazy: the group-commit sync
+ *   that follows in durable mode takes them (write + fdatasync go out as one linked chain), and
+ *   writes made while a sync is in flight wait for the next one. Writes no sync covers are kicked
+ *   after the loop turn (setImmediate), so flush-interval writes reach the page cache within
+ *   about one turn.
  * - `read` is a positioned read (fs.readSync) on the JS thread for the part the worker has confirmed written
  *   (`writtenEnd`); newer bytes come from the references kept to the written buffers, dropped once
  *   confirmed. So reads see every write that returned, as with synchronous writes. (Callers must
@@ -48,6 +53,12 @@ const ST_OK = 0;
 const ST_WRITE_ERROR = 1;
 const ST_SYNC_ERROR = 2;
 const SYSCALL_OF_STATUS = ["", "write", "fdatasync", "read"];
+/** Op kinds of IoEngineBinding.submit. */
+const OP_WRITE = 0;
+const OP_SYNC = 1;
+const OP_FLUSH = 2;
+/** Past this many unconfirmed writes, `write` asks the engine how far it got (bounds `pending`). */
+const PENDING_TRIM = 256;
 
 interface Waiter {
   resolve: () => void;
@@ -65,6 +76,15 @@ export class IoEngine {
   private kickScheduled = false;
   /** Files with writes that no sync request covers yet (see NativeSegmentFile.needsKick). */
   private readonly lazy = new Set<NativeSegmentFile>();
+  /** Ops collected for the next `submit` (see flush). */
+  private batchFiles: NativeFileBinding[] = [];
+  private batchKinds: number[] = [];
+  private batchPositions: number[] = [];
+  private batchTokens: number[] = [];
+  private batchData: Uint8Array[] = [];
+  private flushScheduled = false;
+  /** Native submit calls made (tests and benchmarks compare them with ops). */
+  submits = 0;
 
   constructor(mode: EngineMode) {
     this.raw = createIoEngine(mode, () => this.drain());
@@ -107,15 +127,69 @@ export class IoEngine {
   sync(handle: NativeFileBinding): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const token = this.register({ resolve, reject });
-      try {
-        handle.sync(token);
-      } catch (err) {
-        this.settle(token, ST_SYNC_ERROR, 0, ioError(err));
-      }
+      this.enqueue(handle, OP_SYNC, 0, token, null);
     });
   }
 
+  /** Queues a write of `data` at `pos` for the next submit (the caller keeps `data` unchanged). */
+  queueWrite(handle: NativeFileBinding, pos: number, data: Uint8Array): void {
+    this.enqueue(handle, OP_WRITE, pos, 0, data);
+  }
+
+  /** Queues a flush (start the file's queued writes without an fsync). */
+  queueKick(handle: NativeFileBinding): void {
+    this.enqueue(handle, OP_FLUSH, 0, 0, null);
+  }
+
+  private enqueue(handle: NativeFileBinding, kind: number, pos: number, token: number, data: Uint8Array | null): void {
+    this.batchFiles.push(handle);
+    this.batchKinds.push(kind);
+    this.batchPositions.push(pos);
+    this.batchTokens.push(token);
+    if (data !== null) this.batchData.push(data);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Two microtask hops: the group-commit syncs of this run's appends are requested from
+    // microtasks queued after the first op (GroupCommit.kick), and should ride the same submit.
+    queueMicrotask(() =>
+      queueMicrotask(() => {
+        this.flushScheduled = false;
+        this.flush();
+      }),
+    );
+  }
+
+  /**
+   * Hands every collected op to the engine in one native call. Called from the scheduled
+   * microtask, and directly by operations that must not overtake queued ops (truncate, close,
+   * async reads).
+   */
+  flush(): void {
+    const n = this.batchKinds.length;
+    if (n === 0) return;
+    const files = this.batchFiles;
+    const kinds = Uint8Array.from(this.batchKinds);
+    const positions = Float64Array.from(this.batchPositions);
+    const tokens = Uint32Array.from(this.batchTokens);
+    const data = this.batchData;
+    this.batchFiles = [];
+    this.batchKinds = [];
+    this.batchPositions = [];
+    this.batchTokens = [];
+    this.batchData = [];
+    this.submits++;
+    try {
+      this.raw.submit(files, kinds, positions, tokens, data);
+    } catch (err) {
+      // Only invalid arguments get here (a bug): fail every sync of the batch, so nothing that
+      // depended on these writes is acknowledged.
+      const e = ioError(err);
+      for (let i = 0; i < n; i++) if (kinds[i] === OP_SYNC) this.settle(tokens[i] as number, ST_SYNC_ERROR, 0, e);
+    }
+  }
+
   readAsync(handle: NativeFileBinding, position: number, length: number): Promise<Uint8Array> {
+    this.flush();
     return new Promise<Uint8Array>((resolve, reject) => {
       const token = this.register({ resolve: () => {}, reject, onRead: resolve });
       try {
@@ -185,6 +259,8 @@ export class NativeSegmentFile implements SegmentFile {
   /** Writes made since the last datasync request. */
   private unsynced = false;
   private syncsInFlight = 0;
+  /** Bumped by truncate: a sync requested before it confirms nothing after it. */
+  private generation = 0;
 
   constructor(
     private readonly engine: IoEngine,
@@ -204,15 +280,12 @@ export class NativeSegmentFile implements SegmentFile {
   write(buf: Uint8Array): void {
     const h = this.live("write");
     if (buf.length === 0) return;
-    let end: number;
-    try {
-      end = h.write(this.size, buf, false);
-    } catch (err) {
-      throw ioError(err);
-    }
+    const failed = h.failedErrno; // sticky write failure seen by the worker: fail now, as the js backend would
+    if (failed !== 0) throw errnoError(failed, "write", "write failed");
+    this.engine.queueWrite(h, this.size, buf);
     this.pending.push({ pos: this.size, buf });
     this.size += buf.length;
-    this.confirm(end);
+    if (this.pending.length > PENDING_TRIM) this.confirm(h.writtenEnd());
     if (!this.unsynced) {
       this.unsynced = true;
       this.engine.noteLazyWrite(this);
@@ -223,7 +296,7 @@ export class NativeSegmentFile implements SegmentFile {
   kickIfIdle(): void {
     if (this.unsynced && this.syncsInFlight === 0 && this.handle !== null) {
       this.unsynced = false;
-      this.handle.kick();
+      this.engine.queueKick(this.handle);
     }
   }
 
@@ -290,6 +363,8 @@ export class NativeSegmentFile implements SegmentFile {
 
   truncate(size: number): void {
     const h = this.live("ftruncate");
+    this.engine.flush(); // queued writes go first (the native truncate waits for them)
+    this.generation++;
     try {
       h.truncate(size);
     } catch (err) {
@@ -304,15 +379,24 @@ export class NativeSegmentFile implements SegmentFile {
     if (this.handle === null) return Promise.reject(errnoError(9, "fdatasync", "file is closed"));
     this.unsynced = false;
     this.syncsInFlight++;
-    return this.engine.sync(this.handle).finally(() => {
-      this.syncsInFlight--;
-      if (this.unsynced) this.engine.noteLazyWrite(this);
-    });
+    const covered = this.size;
+    const generation = this.generation;
+    return this.engine
+      .sync(this.handle)
+      .then(() => {
+        // Every write queued before the sync is in the file now: drop our references to them.
+        if (generation === this.generation) this.confirm(covered);
+      })
+      .finally(() => {
+        this.syncsInFlight--;
+        if (this.unsynced) this.engine.noteLazyWrite(this);
+      });
   }
 
   close(): void {
     const h = this.handle;
     if (h === null) return;
+    this.engine.flush(); // queued writes go first (the native close waits for them)
     this.handle = null;
     this.pending = [];
     try {
@@ -382,7 +466,7 @@ export { ioUringProbe };
 /** Counters of every engine started plus the js backend's, for benchmarks and diagnostics. */
 export function segmentIoStats(): Record<string, unknown> {
   const out: Record<string, unknown> = { js: { ...jsIoCounters } };
-  for (const [mode, e] of engines) out[mode] = { backend: e.backend, ...e.stats() };
+  for (const [mode, e] of engines) out[mode] = { backend: e.backend, ...e.stats(), submits: e.submits };
   return out;
 }
 

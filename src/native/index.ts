@@ -55,6 +55,12 @@ export interface IoEngineBinding {
   refLoop(): void;
   unrefLoop(): void;
   stats(): IoEngineStats;
+  /**
+   * Queues many ops with one native call (one queue lock, at most one wake-up). Op i is on
+   * files[i]; kinds[i]: 0 write (the next entry of `data`, at positions[i]), 1 datasync (completion
+   * tokens[i]), 2 flush. Writes to a failed or closed file are dropped.
+   */
+  submit(files: NativeFileBinding[], kinds: Uint8Array, positions: Float64Array, tokens: Uint32Array, data: Uint8Array[]): void;
 }
 
 /** Raw `NativeFile`: errors thrown carry "ERRNO:<n>:" (see ioError). */

@@ -35,6 +35,24 @@ for (const mode of MODES) {
       await log.close();
     });
 
+    test("appends and syncs of many partitions in one turn reach the engine in one or two native calls", async () => {
+      const logs = await Promise.all(Array.from({ length: 20 }, () => open(tempDir())));
+      const engine = ioEngine(mode);
+      const submits0 = engine.submits;
+      const wakeups0 = engine.stats().wakeups;
+      const results = logs.map((log) => log.append(buildBatch(sampleRecords(3)), T0));
+      await Promise.all(results.map((r) => r.durable));
+      // the 20 writes and the 20 group-commit syncs of this turn: one submit (two if the syncs
+      // missed the first), and the worker woken once or twice, not once per partition
+      expect(engine.submits - submits0).toBeLessThanOrEqual(2);
+      expect(engine.stats().wakeups - wakeups0).toBeLessThanOrEqual(3);
+      for (const log of logs) {
+        expect(log.highWatermark).toBe(3);
+        expect(splitBatches(log.read(0, 1 << 20).records!).length).toBe(1);
+        await log.close();
+      }
+    });
+
     test("acks resolve in order; unsynced data is readable up to the log end but not below the HW", async () => {
       const log = await open(tempDir());
       const order: number[] = [];
