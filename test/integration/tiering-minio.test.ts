@@ -5,12 +5,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ListOffsets } from "../../src/client/codecs.ts";
+import { InitProducerId, ListOffsets, Produce } from "../../src/client/codecs.ts";
 import { WireClient } from "../../src/client/wire-client.ts";
 import { decodeManifest, MANIFEST_FILE, type TierManifest } from "../../src/tiering/manifest.ts";
 import { S3ObjectStore } from "../../src/tiering/s3-object-store.ts";
 import { REPO_ROOT, startBunka, type BrokerHandle } from "../support/broker.ts";
 import { CACHE_DIR, createTopic, kcat, run } from "../support/tools.ts";
+import { buildBatch, type TestRecord } from "../unit/log/batch-builder.ts";
 
 const MINIO_BIN = join(CACHE_DIR, "bin", "minio");
 const ACCESS = "bunka";
@@ -137,14 +138,14 @@ async function orphansOf(b: BrokerHandle, bucket: string, topic: string): Promis
   return keys.filter((k) => !named.has(k.slice(k.lastIndexOf("/") + 1, k.lastIndexOf("."))));
 }
 
-/** Every object the manifest names exists, and every segment object in the bucket is named (no orphans). */
+/** Every object the manifest names (with the producer snapshots) exists, and every object in the bucket is named (no orphans). */
 async function checkManifestAgainstBucket(b: BrokerHandle, bucket: string, topic: string): Promise<{ named: number; inBucket: number }> {
   const manifest = manifestOf(b, topic);
   expect(manifest).not.toBeNull();
   const keys = new Set((await storeFor(bucket).list("")).map((o) => o.key).filter((k) => k.includes(`/${topic}-`)));
   const named = new Set<string>();
   for (const s of manifest!.segments) {
-    for (const kind of ["log", "index", "timeindex"]) {
+    for (const kind of s.producerSnapshot === true ? ["log", "index", "timeindex", "snapshot"] : ["log", "index", "timeindex"]) {
       const suffix = `/${topic}-${manifest!.topicId}/0/${String(s.baseOffset).padStart(20, "0")}.${kind}`;
       const key = [...keys].find((k) => k.endsWith(suffix));
       expect(key).toBeDefined();
@@ -259,7 +260,7 @@ describe("tiering to MinIO", () => {
       expect(await listOffset(broker, topic, -2)).toBe(0);
       const consumed = await consumeAll(broker.bootstrap, topic);
       expect(consumed.equals(bytes)).toBe(true);
-      console.log(`tiering-minio: kill -9 with ${remoteAtKill} segment(s) in the bucket; after restart ${named / 3} named, no orphans`);
+      console.log(`tiering-minio: kill -9 with ${remoteAtKill} segment(s) in the bucket; after restart ${manifestOf(broker, topic)!.segments.length} segment(s) (${named} objects) named, no orphans`);
     } finally {
       await broker.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -300,4 +301,80 @@ describe("tiering to MinIO", () => {
       await broker.stop();
     }
   }, 150_000);
+  test("idempotent producer whose batches are remote-only: after a restart (local snapshot, then remote snapshot) a retry is deduplicated and the next sequence accepted", async () => {
+    const dataDir = join(scratch, "idem-data");
+    let broker = await startTieredBroker("idem", dataDir);
+    const topic = "tiered-idem";
+    const records = (tag: string, n: number): TestRecord[] =>
+      Array.from({ length: n }, (_, i) => ({ key: null, value: `${tag}-${i}-`.padEnd(1000, "x"), timestamp: Date.now() }));
+    let client: WireClient | null = null;
+    const produceBatch = async (batch: Uint8Array): Promise<{ errorCode: number; baseOffset: number }> => {
+      const r = await client!.send(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
+      const p = r.responses[0]!.partitionResponses[0]!;
+      return { errorCode: p.errorCode, baseOffset: p.baseOffset };
+    };
+    /** Plain batches after the producer's, so that its last batch leaves the active segment and is tiered. */
+    const pushOutAndTier = async (tag: string, remoteBeyond: number): Promise<void> => {
+      for (let i = 0; i < 8; i++) expect((await produceBatch(buildBatch(records(`${tag}${i}`, 5)))).errorCode).toBe(0);
+      await waitFor("the producer's batches tiered and deleted locally", () => {
+        const m = manifestOf(broker, topic);
+        return localLogs(broker, topic).length <= 1 && (m?.segments.at(-1)?.endOffset ?? 0) > remoteBeyond;
+      });
+    };
+    try {
+      await createTopic(broker.bootstrap, topic, 1, TIERED({ "segment.bytes": "16384" }));
+      client = await WireClient.connect(broker.host, broker.port);
+      const init = await client.send(InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      expect(init.errorCode).toBe(0);
+      const ids = { producerId: init.producerId, producerEpoch: init.producerEpoch };
+      const idem = (seq: number) => buildBatch(records(`p${seq}`, 5), { ...ids, baseSequence: seq });
+      for (let i = 0; i < 20; i++) expect(await produceBatch(idem(i * 5))).toEqual({ errorCode: 0, baseOffset: i * 5 });
+      await pushOutAndTier("fill-a", 99);
+      const segs = manifestOf(broker, topic)!.segments;
+      expect(segs.length).toBeGreaterThan(5);
+      expect(segs.every((s) => s.producerSnapshot === true)).toBe(true);
+      expect(await listOffset(broker, topic, -4)).toBeGreaterThan(100); // the producer's batches are remote-only
+      await checkManifestAgainstBucket(broker, "idem", topic);
+      const endA = await listOffset(broker, topic, -1);
+      client.close();
+
+      // 1. Graceful restart: the local snapshot at the first local segment carries the producer.
+      broker = await broker.restart();
+      client = await WireClient.connect(broker.host, broker.port);
+      expect(await produceBatch(idem(95))).toEqual({ errorCode: 0, baseOffset: 95 });
+      expect(await listOffset(broker, topic, -1)).toBe(endA);
+      expect((await produceBatch(idem(105))).errorCode).toBe(45); // OUT_OF_ORDER_SEQUENCE_NUMBER: the state is there
+      expect(await produceBatch(idem(100))).toEqual({ errorCode: 0, baseOffset: endA });
+      await pushOutAndTier("fill-b", endA + 4);
+      const endB = await listOffset(broker, topic, -1);
+      client.close();
+
+      // 2. kill -9 and the local snapshots lost: the state comes back from the bucket.
+      await broker.kill9();
+      const partDir = join(dataDir, `${topic}-0`);
+      const snaps = readdirSync(partDir).filter((n) => n.endsWith(".snapshot"));
+      expect(snaps.length).toBeGreaterThan(0);
+      for (const n of snaps) rmSync(join(partDir, n));
+      broker = await broker.restart();
+      await waitFor("producer state restored from the bucket", () => readFileSync(broker.logFile, "utf8").includes(`restored producer state of ${topic}-0 from the remote snapshot`), 30_000);
+      client = await WireClient.connect(broker.host, broker.port);
+      expect(await produceBatch(idem(100))).toEqual({ errorCode: 0, baseOffset: endA });
+      expect(await listOffset(broker, topic, -1)).toBe(endB);
+      expect(await produceBatch(idem(105))).toEqual({ errorCode: 0, baseOffset: endB });
+      client.close();
+      client = null;
+
+      // Every record once, in order: 21 + 1 producer batches of 5, 16 plain batches of 5.
+      const values = (await consumeAll(broker.bootstrap, topic)).toString().split("\n").filter((l) => l !== "").map((l) => l.slice(0, l.indexOf("-x")));
+      expect(values.length).toBe(endB + 5);
+      expect(new Set(values).size).toBe(values.length);
+      expect(values.filter((v) => v.startsWith("p")).length).toBe(22 * 5);
+      await waitFor("the last segments tiered", async () => (await orphansOf(broker, "idem", topic)).length === 0, 30_000);
+      await checkManifestAgainstBucket(broker, "idem", topic);
+    } finally {
+      client?.close();
+      await broker.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
