@@ -170,7 +170,7 @@ try {
           eluMax: Math.max(...probe.map((p) => p.elu)),
           timerDelayMaxMs: Math.max(...probe.map((p) => p.delayMaxMs)),
           timerDelayP99MaxMs: Math.max(...probe.map((p) => p.delayP99Ms)),
-          heapMiBMax: Math.max(...probe.map((p) => p.heapMiB)),
+          rssMiBMax: Math.max(...probe.map((p) => p.rssMiB)),
         }
       : null,
   };
