@@ -3,7 +3,7 @@
  * `<data dir>/bunka-capacity.msgpack`: what this broker sustained on this machine, so tenant
  * admission compares units against a measurement rather than a guess.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pack, unpack } from "msgpackr";
 import { writeFileAtomicSync } from "../log/atomic-file.ts";
@@ -28,5 +28,6 @@ export function readCapacity(dataDir: string): MeasuredCapacity | null {
 }
 
 export function writeCapacity(dataDir: string, capacity: MeasuredCapacity): void {
+  mkdirSync(dataDir, { recursive: true }); // measured before the broker's first start
   writeFileAtomicSync(join(dataDir, CAPACITY_FILE), pack({ version: 1, capacity }));
 }

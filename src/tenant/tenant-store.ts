@@ -6,8 +6,8 @@
  * A tenant's id is handed out once and never reused, so a tenant created again under the name of a
  * deleted one does not inherit the deleted one's topics (they stay under the old id's prefix).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { pack, unpack } from "msgpackr";
 import { writeFileAtomicSync } from "../log/atomic-file.ts";
 
@@ -104,6 +104,7 @@ export class TenantStore {
   }
 
   saveSync(): void {
+    mkdirSync(dirname(this.path), { recursive: true }); // tenants may be set up before the broker's first start
     const state: StoredTenants = { version: 1, nextId: this.nextId, tenants: this.list(), members: Object.fromEntries(this.members) };
     writeFileAtomicSync(this.path, pack(state));
   }
