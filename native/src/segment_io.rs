@@ -47,7 +47,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
 use io_uring::{opcode, squeue, types, IoUring};
-use napi::bindgen_prelude::{Buffer, Function};
+use napi::bindgen_prelude::{Buffer, Function, Uint8Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, Error, Result, Status};
 use napi_derive::napi;
@@ -101,8 +101,28 @@ impl Drop for FileEntry {
     }
 }
 
+/// The bytes of a queued write: a copy (`NativeFile.write`), or the caller's own Uint8Array
+/// (`IoEngine.submit`), read in place by the worker. The JS side guarantees such an array is not
+/// modified until the write's covering sync completed (the log never modifies appended bytes, and
+/// a pooled request frame is held until then: src/net/frame-pool.ts); the napi reference inside
+/// `Uint8Array` keeps it from being collected. Borrowed arrays are never dropped on the worker:
+/// they go back to the JS thread (`Shared::garbage`), where deleting the reference is legal.
+enum WriteData {
+    Owned(Vec<u8>),
+    Borrowed(Uint8Array),
+}
+
+impl WriteData {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            WriteData::Owned(v) => v,
+            WriteData::Borrowed(a) => a.as_ref(),
+        }
+    }
+}
+
 enum OpKind {
-    Write { pos: u64, data: Vec<u8> },
+    Write { pos: u64, data: WriteData },
     Sync { token: u32 },
     /// Start the writes queued before it (no fsync): what a flush-interval write needs.
     Flush,
@@ -135,6 +155,8 @@ struct Shared {
     efd: i32,
     done: Mutex<Vec<i32>>,
     reads: Mutex<HashMap<u32, Vec<u8>>>,
+    /// Borrowed write buffers whose writes are done, to be released on the JS thread.
+    garbage: Mutex<Vec<Uint8Array>>,
     notified: AtomicBool,
     notify: Notify,
     drain_lock: Mutex<()>,
@@ -165,6 +187,29 @@ impl Shared {
             return;
         }
         self.done.lock().unwrap().append(out);
+        self.poke();
+    }
+
+    /// Hands the borrowed buffers of finished writes back for release on the JS thread (and makes
+    /// sure JS comes to take them even when no completion is due, e.g. after a flush-only chain).
+    fn recycle(&self, groups: &mut Vec<WriteGroup>) {
+        let mut back: Vec<Uint8Array> = Vec::new();
+        for g in groups.iter_mut() {
+            g.iov.clear(); // no pointer into the buffers survives them
+            for b in g.bufs.drain(..) {
+                if let WriteData::Borrowed(a) = b {
+                    back.push(a);
+                }
+            }
+        }
+        if back.is_empty() {
+            return;
+        }
+        self.garbage.lock().unwrap().append(&mut back);
+        self.poke();
+    }
+
+    fn poke(&self) {
         if !self.notified.swap(true, Ordering::SeqCst) {
             self.counters.notifies.fetch_add(1, Ordering::Relaxed);
             self.notify.call((), ThreadsafeFunctionCallMode::NonBlocking);
@@ -183,7 +228,7 @@ impl Shared {
 struct WriteGroup {
     pos: u64,
     len: usize,
-    bufs: Vec<Vec<u8>>,
+    bufs: Vec<WriteData>,
     iov: Vec<libc::iovec>,
 }
 
@@ -192,7 +237,10 @@ impl WriteGroup {
         self.iov = self
             .bufs
             .iter()
-            .map(|b| libc::iovec { iov_base: b.as_ptr() as *mut c_void, iov_len: b.len() })
+            .map(|b| {
+                let b = b.bytes();
+                libc::iovec { iov_base: b.as_ptr() as *mut c_void, iov_len: b.len() }
+            })
             .collect();
     }
 }
@@ -229,10 +277,10 @@ fn take_chain(file: &Arc<FileEntry>, q: &mut VecDeque<OpKind>, max_sqes: usize, 
                 let Some(OpKind::Write { data, .. }) = q.pop_front() else { unreachable!() };
                 if extend {
                     let g = chain.groups.last_mut().unwrap();
-                    g.len += data.len();
+                    g.len += data.bytes().len();
                     g.bufs.push(data);
                 } else {
-                    chain.groups.push(WriteGroup { pos, len: data.len(), bufs: vec![data], iov: Vec::new() });
+                    chain.groups.push(WriteGroup { pos, len: data.bytes().len(), bufs: vec![data], iov: Vec::new() });
                 }
                 chain.ops += 1;
             }
@@ -315,10 +363,11 @@ fn run_chain_blocking(shared: &Shared, chain: &Chain) -> std::result::Result<(),
             if written > 0 {
                 let mut keep = 0usize;
                 for b in &g.bufs {
-                    if keep + b.len() > written {
+                    let n = b.bytes().len();
+                    if keep + n > written {
                         break;
                     }
-                    keep += b.len();
+                    keep += n;
                 }
                 unsafe { libc::ftruncate(fd, (g.pos + keep as u64) as libc::off_t) };
             }
@@ -333,11 +382,13 @@ fn run_chain_blocking(shared: &Shared, chain: &Chain) -> std::result::Result<(),
 }
 
 /// Publishes a finished chain: written end, sync results, failure state, pending count.
-fn finish_chain(shared: &Shared, chain: Chain, outcome: std::result::Result<(), (i32, i32)>, out: &mut Vec<i32>) {
+fn finish_chain(shared: &Shared, mut chain: Chain, outcome: std::result::Result<(), (i32, i32)>, out: &mut Vec<i32>) {
+    let end = chain.end();
+    shared.recycle(&mut chain.groups);
     let file = &chain.file;
     match outcome {
         Ok(()) => {
-            if let Some(end) = chain.end() {
+            if let Some(end) = end {
                 file.written_end.store(end, Ordering::SeqCst);
             }
             for t in &chain.syncs {
@@ -358,7 +409,8 @@ fn finish_chain(shared: &Shared, chain: Chain, outcome: std::result::Result<(), 
 }
 
 /// Ops of a file that failed earlier: writes are dropped, syncs fail with the write's errno.
-fn fail_chain(shared: &Shared, chain: Chain, e: i32, out: &mut Vec<i32>) {
+fn fail_chain(shared: &Shared, mut chain: Chain, e: i32, out: &mut Vec<i32>) {
+    shared.recycle(&mut chain.groups);
     for t in &chain.syncs {
         out.extend_from_slice(&[*t as i32, ST_WRITE_ERROR, e]);
     }
@@ -744,6 +796,7 @@ impl IoEngine {
             efd,
             done: Mutex::new(Vec::new()),
             reads: Mutex::new(HashMap::new()),
+            garbage: Mutex::new(Vec::new()),
             notified: AtomicBool::new(false),
             notify,
             drain_lock: Mutex::new(()),
@@ -847,6 +900,9 @@ impl IoEngine {
     #[napi]
     pub fn take_completions(&self) -> Vec<i32> {
         self.shared.notified.store(false, Ordering::SeqCst);
+        // Borrowed write buffers of finished writes: their napi references are deleted here, on
+        // the JS thread.
+        drop(std::mem::take(&mut *self.shared.garbage.lock().unwrap()));
         std::mem::take(&mut *self.shared.done.lock().unwrap())
     }
 
@@ -888,7 +944,7 @@ impl IoEngine {
     /// `failedErrno` before queueing; a write that failed meanwhile fails the covering sync), a sync
     /// of a closed file completes at once with EBADF.
     #[napi]
-    pub fn submit(&self, files: Vec<&NativeFile>, kinds: &[u8], positions: &[f64], tokens: &[u32], data: Vec<&[u8]>) -> Result<()> {
+    pub fn submit(&self, files: Vec<&NativeFile>, kinds: &[u8], positions: &[f64], tokens: &[u32], data: Vec<Uint8Array>) -> Result<()> {
         let n = kinds.len();
         if files.len() != n || positions.len() != n || tokens.len() != n {
             return Err(Error::new(Status::InvalidArg, "submit: files, kinds, positions and tokens differ in length"));
@@ -897,15 +953,14 @@ impl IoEngine {
         let mut ops: Vec<Op> = Vec::with_capacity(n);
         let mut refused: Vec<i32> = Vec::new();
         let mut wake = false;
-        let mut next_data = 0usize;
+        let mut data = data.into_iter();
         for i in 0..n {
             let file = &files[i].file;
             match kinds[i] {
                 0 => {
-                    let Some(bytes) = data.get(next_data) else {
+                    let Some(bytes) = data.next() else {
                         return Err(Error::new(Status::InvalidArg, "submit: fewer data buffers than writes"));
                     };
-                    next_data += 1;
                     let pos = check_pos("write", positions[i])?;
                     if bytes.is_empty() || file.closed.load(Ordering::SeqCst) || file.failed.load(Ordering::SeqCst) != 0 {
                         continue;
@@ -913,7 +968,7 @@ impl IoEngine {
                     c.writes.fetch_add(1, Ordering::Relaxed);
                     c.write_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     file.pending.fetch_add(1, Ordering::SeqCst);
-                    ops.push(Op { file: file.clone(), kind: OpKind::Write { pos, data: bytes.to_vec() } });
+                    ops.push(Op { file: file.clone(), kind: OpKind::Write { pos, data: WriteData::Borrowed(bytes) } });
                 }
                 1 => {
                     if file.closed.load(Ordering::SeqCst) {
@@ -1036,7 +1091,7 @@ impl NativeFile {
         c.writes.fetch_add(1, Ordering::Relaxed);
         c.write_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
         if !data.is_empty() {
-            self.shared.push(Op { file: self.file.clone(), kind: OpKind::Write { pos, data: data.to_vec() } }, wake);
+            self.shared.push(Op { file: self.file.clone(), kind: OpKind::Write { pos, data: WriteData::Owned(data.to_vec()) } }, wake);
         }
         Ok(self.file.written_end.load(Ordering::SeqCst) as f64)
     }

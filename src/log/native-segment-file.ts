@@ -10,7 +10,10 @@
  *   (`submit`: one queue lock, at most one wake of the worker) after the current synchronous run
  *   and the microtasks it queued (the group-commit syncs): so all partition appends and syncs of
  *   the produce requests handled in one turn cost one hand-off, not one per partition. The
- *   engine copies each write's bytes during that call. Writes are lazy: the group-commit sync
+ *   engine does not copy the bytes: the worker writes from the caller's buffer (kept alive by a
+ *   napi reference, released on the JS thread when the write is done), so callers must not modify
+ *   a buffer after writing it, until the covering datasync settled (the log never does; pooled
+ *   request frames are held that long: src/net/frame-pool.ts). Writes are lazy: the group-commit sync
  *   that follows in durable mode takes them (write + fdatasync go out as one linked chain), and
  *   writes made while a sync is in flight wait for the next one. Writes no sync covers are kicked
  *   after the loop turn (setImmediate), so flush-interval writes reach the page cache within
