@@ -8,6 +8,8 @@ import { writeDescribeGroupsRequest } from "../../src/protocol/generated/describ
 import { readDescribeGroupsResponse } from "../../src/protocol/generated/describe-groups-response.ts";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
 import { createTopic, kcat } from "../support/tools.ts";
+import { groupCoverage } from "../support/group-coverage.ts";
+import { startTrickle } from "../support/trickle.ts";
 import { javaGroupMember, stopMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
 const DescribeGroups = codec(15, writeDescribeGroupsRequest, readDescribeGroupsResponse);
@@ -15,6 +17,8 @@ const TOPIC = `groups-coop-${Date.now()}`;
 const GROUP = `gc-${Date.now()}`;
 const PARTITIONS = 6;
 const RECORDS = 20_000;
+/** Offsets per partition the coverage check can count (initial records plus the trickle). */
+const COVERAGE_SLOTS = 200_000;
 
 let broker: BrokerHandle;
 
@@ -39,7 +43,7 @@ function startMember(name: string): Member {
     name,
     [
       "--bootstrap", broker.bootstrap, "--topic", TOPIC, "--group", GROUP, "--assignor", "cooperative-sticky", "--stop-on-stdin",
-      "--idle-exit-ms", "5000", "--max-ms", "90000", "--poll-sleep-ms", "100", "--max-poll-records", "80", "--session-timeout-ms", "6000",
+      "--idle-exit-ms", "120000", "--max-ms", "120000", "--poll-sleep-ms", "100", "--max-poll-records", "80", "--session-timeout-ms", "6000",
     ],
     "pipe",
   );
@@ -50,8 +54,12 @@ const holds = (m: Member) => m.lines.some((l) => l.event === "assigned" && l.par
 
 test("cooperative-sticky: three members join one by one, one leaves; incremental rebalances, every record consumed", async () => {
   const client = await WireClient.connect(broker.host, broker.port, "coop-test");
+  // New records keep arriving on every partition, so a member that joins late has something to
+  // consume whatever the others drained meanwhile. Members run until the test stops them.
+  const trickle = await startTrickle(broker.host, broker.port, TOPIC, PARTITIONS);
   const members: Member[] = [];
   let leftAt = 0;
+  let expected = RECORDS;
   try {
     for (const name of ["a", "b", "c"]) {
       const m = startMember(name);
@@ -67,15 +75,20 @@ test("cooperative-sticky: three members join one by one, one leaves; incremental
     expect(described!.protocolType).toBe("consumer");
     expect(described!.protocolData).toBe("cooperative-sticky");
     // b leaves cleanly (LeaveGroup); a and c take its partitions.
-    const b = members[1]!;
+    const [a, b, c] = members as [Member, Member, Member];
     leftAt = Date.now();
     await stopMember(b);
+    await until(() => [a, c].some((m) => m.lines.some((l) => l.event === "assigned" && l.partitions.length > 0 && l.ts > leftAt)), 30_000, "b's partitions to move to a or c");
+    expected += await trickle.stop();
+    await until(() => groupCoverage(members, PARTITIONS, COVERAGE_SLOTS).total === expected, 60_000, `all ${expected} records to be consumed`, 500);
+    await Promise.all([stopMember(a), stopMember(c)]);
     const codes = await Promise.all(members.map((m) => m.exited));
     const stderrs = await Promise.all(members.map((m) => m.stderr));
     await Promise.all(members.map((m) => m.drained));
     for (let i = 0; i < codes.length; i++) expect({ code: codes[i], stderr: codes[i] === 0 ? "" : stderrs[i] }).toEqual({ code: 0, stderr: "" });
     expect(b.lines.some((l) => l.event === "closed")).toBe(true);
   } finally {
+    await trickle.stop();
     client.close();
     for (const m of members) m.proc.kill("SIGKILL");
   }
@@ -96,59 +109,8 @@ test("cooperative-sticky: three members join one by one, one leaves; incremental
   const c = members[2]!;
   expect(a.lines.concat(c.lines).some((l) => l.event === "assigned" && l.partitions.length > 0 && l.ts > leftAt)).toBe(true);
 
-  const { total, duplicates, unexplained } = coverage(members);
-  expect(total).toBe(RECORDS);
+  const { total, duplicates, unexplained } = groupCoverage(members, PARTITIONS, COVERAGE_SLOTS);
+  expect(total).toBe(expected);
   expect(unexplained).toBe(0);
-  console.log(`groups-cooperative: ${RECORDS} records, ${duplicates} duplicates, consumed ${members.map((m) => `${m.name}=${m.consumed}`).join(" ")}`);
+  console.log(`groups-cooperative: ${expected} records, ${duplicates} duplicates, consumed ${members.map((m) => `${m.name}=${m.consumed}`).join(" ")}`);
 }, 150_000);
-
-/** Per partition and offset: every offset consumed; duplicates only where a consumer had no covering commit. */
-function coverage(all: Member[]): { total: number; duplicates: number; unexplained: number } {
-  const seen = new Map<number, Uint16Array>();
-  const uncommitted = new Map<number, Uint16Array>();
-  const arr = (m: Map<number, Uint16Array>, p: number) => {
-    let a = m.get(p);
-    if (!a) m.set(p, (a = new Uint16Array(RECORDS)));
-    return a;
-  };
-  for (const m of all) {
-    const pending = new Map<number, number[][]>();
-    for (const line of m.lines) {
-      if (line.event === "records") {
-        for (const [p, first, last] of line.ranges as number[][]) {
-          const s = arr(seen, p!);
-          for (let o = first!; o <= last!; o++) s[o]!++;
-          const list = pending.get(p!) ?? [];
-          list.push([first!, last!]);
-          pending.set(p!, list);
-        }
-      } else if (line.event === "commit") {
-        for (const [p, next] of Object.entries(line.offsets as Record<string, number>)) {
-          pending.set(Number(p), (pending.get(Number(p)) ?? []).filter(([, last]) => last! >= next));
-        }
-      }
-    }
-    for (const [p, ranges] of pending) {
-      const u = arr(uncommitted, p);
-      for (const [first, last] of ranges) for (let o = first!; o <= last!; o++) u[o]!++;
-    }
-  }
-  let total = 0;
-  let duplicates = 0;
-  let unexplained = 0;
-  for (let p = 0; p < PARTITIONS; p++) {
-    const s = seen.get(p);
-    if (s === undefined) continue; // a partition that got no records
-    let end = RECORDS;
-    while (end > 0 && s![end - 1] === 0) end--;
-    for (let o = 0; o < end; o++) {
-      if (s![o] === 0) throw new Error(`partition ${p} offset ${o} was never consumed`);
-      if (s![o]! > 1) {
-        duplicates += s![o]! - 1;
-        if (s![o]! - 1 > (uncommitted.get(p)?.[o] ?? 0)) unexplained++;
-      }
-    }
-    total += end;
-  }
-  return { total, duplicates, unexplained };
-}

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
 import { createTopic, expectEveryPartitionHoldsData, kcat } from "../support/tools.ts";
+import { groupCoverage } from "../support/group-coverage.ts";
 import { javaGroupMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
 const TOPIC = `groups-java-${Date.now()}`;
@@ -60,55 +61,7 @@ test("3 members, one killed mid-stream, one joins: every record consumed, duplic
   await Promise.all(all.map((m) => m.drained));
   for (let i = 0; i < codes.length; i++) expect({ code: codes[i], stderr: codes[i] === 0 ? "" : stderrs[i] }).toEqual({ code: 0, stderr: "" });
 
-  // Coverage and duplicates, per partition and offset.
-  const seen = new Map<number, Uint16Array>();
-  const uncommitted = new Map<number, Uint16Array>();
-  const arr = (m: Map<number, Uint16Array>, p: number) => {
-    let a = m.get(p);
-    if (!a) m.set(p, (a = new Uint16Array(RECORDS)));
-    return a;
-  };
-  for (const m of all) {
-    // Offsets this member consumed and never covered by a later commit of its own.
-    const pending = new Map<number, number[][]>();
-    for (const line of m.lines) {
-      if (line.event === "records") {
-        for (const [p, first, last, count] of line.ranges as number[][]) {
-          expect(count).toBe(last! - first! + 1); // contiguous within a poll
-          const s = arr(seen, p!);
-          for (let o = first!; o <= last!; o++) s[o]!++;
-          const list = pending.get(p!) ?? [];
-          list.push([first!, last!]);
-          pending.set(p!, list);
-        }
-      } else if (line.event === "commit") {
-        for (const [p, next] of Object.entries(line.offsets as Record<string, number>)) {
-          pending.set(Number(p), (pending.get(Number(p)) ?? []).filter(([, last]) => last! >= next));
-        }
-      }
-    }
-    for (const [p, ranges] of pending) {
-      const u = arr(uncommitted, p);
-      for (const [first, last] of ranges) for (let o = first!; o <= last!; o++) u[o]!++;
-    }
-  }
-  let total = 0;
-  let duplicates = 0;
-  let unexplained = 0;
-  for (let p = 0; p < PARTITIONS; p++) {
-    const s = seen.get(p);
-    expect(s).toBeDefined();
-    let end = RECORDS;
-    while (end > 0 && s![end - 1] === 0) end--;
-    for (let o = 0; o < end; o++) {
-      if (s![o] === 0) throw new Error(`partition ${p} offset ${o} was never consumed`);
-      if (s![o]! > 1) {
-        duplicates += s![o]! - 1;
-        if (s![o]! - 1 > (uncommitted.get(p)?.[o] ?? 0)) unexplained++;
-      }
-    }
-    total += end;
-  }
+  const { total, duplicates, unexplained } = groupCoverage(all, PARTITIONS, RECORDS);
   expect(total).toBe(RECORDS);
   expect(unexplained).toBe(0);
   console.log(`groups-java: ${RECORDS} records, ${duplicates} duplicates (all in uncommitted windows), victim consumed ${victim.consumed}`);

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
 import { createTopic, expectEveryPartitionHoldsData, java, kcat } from "../support/tools.ts";
+import { groupCoverage } from "../support/group-coverage.ts";
 import { javaGroupMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
 const TOPIC = `groups-kip848-${Date.now()}`;
@@ -77,62 +78,10 @@ test("group.protocol=consumer: 3 members, one killed mid-stream, one joins; ever
   // after the victim was expired and before the joiner's first heartbeat (seen once in a full-suite run).
   expect(state).toMatch(/uniform\s+(Stable|Reconciling|Assigning)\s+[234]\s*$/m);
 
-  const { total, duplicates, unexplained } = coverage(all);
+  const { total, duplicates, unexplained } = groupCoverage(all, PARTITIONS, RECORDS);
   expect(total).toBe(RECORDS);
   expect(unexplained).toBe(0);
   // The joiner got partitions (the group rebalanced onto it).
   expect(joiner.lines.some((l) => l.event === "assigned" && l.partitions.length > 0)).toBe(true);
   console.log(`groups-kip848: ${RECORDS} records, ${duplicates} duplicates (all in uncommitted windows), victim consumed ${victim.consumed}`);
 }, 150_000);
-
-/** Per partition and offset: every offset consumed; duplicates only where a consumer had no covering commit. */
-function coverage(all: Member[]): { total: number; duplicates: number; unexplained: number } {
-  const seen = new Map<number, Uint16Array>();
-  const uncommitted = new Map<number, Uint16Array>();
-  const arr = (m: Map<number, Uint16Array>, p: number) => {
-    let a = m.get(p);
-    if (!a) m.set(p, (a = new Uint16Array(RECORDS)));
-    return a;
-  };
-  for (const m of all) {
-    const pending = new Map<number, number[][]>();
-    for (const line of m.lines) {
-      if (line.event === "records") {
-        for (const [p, first, last, count] of line.ranges as number[][]) {
-          expect(count).toBe(last! - first! + 1);
-          const s = arr(seen, p!);
-          for (let o = first!; o <= last!; o++) s[o]!++;
-          const list = pending.get(p!) ?? [];
-          list.push([first!, last!]);
-          pending.set(p!, list);
-        }
-      } else if (line.event === "commit") {
-        for (const [p, next] of Object.entries(line.offsets as Record<string, number>)) {
-          pending.set(Number(p), (pending.get(Number(p)) ?? []).filter(([, last]) => last! >= next));
-        }
-      }
-    }
-    for (const [p, ranges] of pending) {
-      const u = arr(uncommitted, p);
-      for (const [first, last] of ranges) for (let o = first!; o <= last!; o++) u[o]!++;
-    }
-  }
-  let total = 0;
-  let duplicates = 0;
-  let unexplained = 0;
-  for (let p = 0; p < PARTITIONS; p++) {
-    const s = seen.get(p);
-    if (s === undefined) continue; // a partition that got no records
-    let end = RECORDS;
-    while (end > 0 && s![end - 1] === 0) end--;
-    for (let o = 0; o < end; o++) {
-      if (s![o] === 0) throw new Error(`partition ${p} offset ${o} was never consumed`);
-      if (s![o]! > 1) {
-        duplicates += s![o]! - 1;
-        if (s![o]! - 1 > (uncommitted.get(p)?.[o] ?? 0)) unexplained++;
-      }
-    }
-    total += end;
-  }
-  return { total, duplicates, unexplained };
-}
