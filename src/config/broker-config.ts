@@ -82,6 +82,7 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "bunka.tier.s3.region", type: "string", defaultValue: null, doc: "Region (env BUNKA_TIER_S3_REGION or AWS_REGION; default us-east-1)." },
   { name: "bunka.tier.prefix", type: "string", defaultValue: null, doc: "Key prefix of this broker's objects; default the cluster id." },
   { name: "bunka.tier.op.timeout.ms", type: "long", defaultValue: "30000", min: 1, doc: "Time bound of one object-store call (uploads get 1 s per MiB more)." },
+  { name: "bunka.tier.upload.concurrency", type: "int", defaultValue: "4", min: 1, doc: "Partitions whose tiering work (uploads, remote retention) runs at once in a pass (Kafka: remote.log.manager.copier.thread.pool.size)." },
   { name: "bunka.tier.chunk.bytes", type: "int", defaultValue: "1048576", min: 4096, doc: "Size of the ranged GETs of remote reads." },
   { name: "bunka.tier.chunk.cache.bytes", type: "long", defaultValue: "134217728", min: 0, doc: "Memory of the remote-read chunk cache (LRU)." },
   { name: "bunka.log.io", type: "string", defaultValue: "auto", oneOf: ["auto", "io_uring", "pwrite", "js"], doc: "Segment I/O: auto (io_uring on a native thread, else pwrite there), io_uring (refuse to start without it), pwrite, js (JS thread + libuv threadpool fdatasync)." },

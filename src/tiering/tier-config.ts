@@ -13,6 +13,7 @@
  *   bunka.tier.s3.secret.key / BUNKA_TIER_S3_SECRET_KEY, AWS_SECRET_ACCESS_KEY
  *   bunka.tier.s3.region     / BUNKA_TIER_S3_REGION, AWS_REGION (default us-east-1)
  *   bunka.tier.prefix        key prefix (default: the cluster id)
+ *   bunka.tier.upload.concurrency      partitions worked on at once in a pass (default 4)
  *   bunka.tier.op.timeout.ms, bunka.tier.chunk.bytes, bunka.tier.chunk.cache.bytes, bunka.hot.cache.bytes
  */
 import { join } from "node:path";
@@ -21,6 +22,8 @@ import type { S3StoreOptions } from "./s3-object-store.ts";
 
 /** Internal state lives here; the name never matches the `<topic>-<n>` partition directories. */
 export const INTERNAL_DIR = "__bunka_internal";
+
+export const DEFAULT_UPLOAD_CONCURRENCY = 4;
 
 export interface TierConfig {
   enabled: boolean;
@@ -33,6 +36,8 @@ export interface TierConfig {
   /** remote.fetch.max.wait.ms: a Fetch waits this long at most for remote reads. */
   remoteFetchMaxWaitMs: number;
   opTimeoutMs: number;
+  /** Partitions whose pass work runs concurrently (absent: DEFAULT_UPLOAD_CONCURRENCY). */
+  uploadConcurrency?: number;
   chunkBytes: number;
   chunkCacheBytes: number;
   hotCacheBytes: number;
@@ -72,6 +77,7 @@ export function tierConfig(config: BrokerConfig, env: Record<string, string | un
     taskIntervalMs: value("remote.log.manager.task.interval.ms") as number,
     remoteFetchMaxWaitMs: value("remote.fetch.max.wait.ms") as number,
     opTimeoutMs: value("bunka.tier.op.timeout.ms") as number,
+    uploadConcurrency: value("bunka.tier.upload.concurrency") as number,
     chunkBytes: value("bunka.tier.chunk.bytes") as number,
     chunkCacheBytes: value("bunka.tier.chunk.cache.bytes") as number,
     hotCacheBytes: value("bunka.hot.cache.bytes") as number,

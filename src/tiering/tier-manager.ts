@@ -4,7 +4,8 @@
  * entry point of remote reads (through the shared chunk cache).
  *
  * The loop runs a pass every `remote.log.manager.task.interval.ms`, at once again while work is
- * left. Any object-store failure ends the pass and the next one waits with exponential backoff
+ * left. A pass works on up to `bunka.tier.upload.concurrency` partitions at once (each partition's
+ * steps stay in order), so one slow or large partition does not hold up the others. Any object-store failure ends the pass and the next one waits with exponential backoff
  * (250 ms doubling to 10 s): producers never wait for the store, and local segments stay until
  * uploaded whatever local retention says. The tiering lag (sealed segments not yet uploaded) is
  * available from `lag()` and logged every 10 s while not zero, with the last store error.
@@ -18,7 +19,7 @@ import { ChunkCache } from "./chunk-cache.ts";
 import { partitionPrefix, rootPrefix } from "./keys.ts";
 import type { ObjectStore } from "./object-store.ts";
 import { PartitionTier, type TierLag, type TopicTierSettings } from "./partition-tier.ts";
-import type { TierConfig } from "./tier-config.ts";
+import { DEFAULT_UPLOAD_CONCURRENCY, type TierConfig } from "./tier-config.ts";
 
 /** Segments of one partition uploaded in parallel and committed with one manifest write. */
 const UPLOADS_PER_PARTITION_PER_PASS = 4;
@@ -68,6 +69,10 @@ export class TierManager {
   ) {
     this.root = config.prefix ?? clusterId;
     this.chunkCache = new ChunkCache(config.chunkCacheBytes, config.chunkBytes, (key, start, length) => store.getRange(key, start, length));
+  }
+
+  private get concurrency(): number {
+    return this.config.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY;
   }
 
   /** Attaches the remote tier to a partition log (reads its local manifest). */
@@ -157,7 +162,7 @@ export class TierManager {
   async runOnce(now = Date.now()): Promise<boolean> {
     if (!this.swept) await this.store.init();
     // Before the sweep (it lists the whole prefix): producers whose state is only remote.
-    for (const tier of [...this.tiers.values()]) await tier.restoreProducerState(this.log);
+    await runBounded([...this.tiers.values()], this.concurrency, (tier) => tier.restoreProducerState(this.log));
     if (!this.swept) {
       await this.sweep();
       this.swept = true;
@@ -170,26 +175,32 @@ export class TierManager {
       }
       this.doomedPrefixes.delete(prefix);
     }
+    const tiers = [...this.tiers.values()].filter((t) => !t.detached && t.active);
     let more = false;
-    for (const tier of [...this.tiers.values()]) {
-      if (tier.detached || !tier.active) continue;
-      await tier.syncManifestCopy();
-      await tier.retryDeletes();
-      const before = tier.segments;
-      await tier.enforceRetention(now, this.log);
-      for (const seg of before.slice(0, before.length - tier.segments.length)) this.remoteDeletes += seg.producerSnapshot === true ? 4 : 3;
-      try {
-        for (const seg of await tier.uploadPending(Date.now(), UPLOADS_PER_PARTITION_PER_PASS)) {
-          this.uploads++;
-          this.uploadedBytes += seg.size;
-        }
-      } finally {
-        // Local deletion of what is now safely remote (and past local retention), even after a failure.
-        if (!tier.detached) await tier.log.applyRetention(Date.now());
-      }
-      if (tier.pendingUploads().length > 0) more = true;
-    }
+    await runBounded(tiers, this.concurrency, async (tier) => {
+      if (await this.passOne(tier, now)) more = true;
+    });
     return more;
+  }
+
+  /** One partition's share of a pass; true when uploads are left. Its steps run one at a time. */
+  private async passOne(tier: PartitionTier, now: number): Promise<boolean> {
+    if (tier.detached) return false;
+    await tier.syncManifestCopy();
+    await tier.retryDeletes();
+    const before = tier.segments;
+    await tier.enforceRetention(now, this.log);
+    for (const seg of before.slice(0, before.length - tier.segments.length)) this.remoteDeletes += seg.producerSnapshot === true ? 4 : 3;
+    try {
+      for (const seg of await tier.uploadPending(Date.now(), UPLOADS_PER_PARTITION_PER_PASS)) {
+        this.uploads++;
+        this.uploadedBytes += seg.size;
+      }
+    } finally {
+      // Local deletion of what is now safely remote (and past local retention), even after a failure.
+      if (!tier.detached) await tier.log.applyRetention(Date.now());
+    }
+    return tier.pendingUploads().length > 0;
   }
 
   /** Deletes objects under our prefix that no manifest names (see the file comment). */
@@ -265,4 +276,25 @@ export class TierManager {
     }
     this.lastLagSegments = lag.segments;
   }
+}
+
+/**
+ * Runs `work` over `items`, at most `limit` at a time. After the first failure no new item starts;
+ * the ones running finish, then that failure is thrown (the pass ends as a whole, as before).
+ */
+export async function runBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (failure === null && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }
