@@ -5,6 +5,7 @@
  */
 import { TOPIC_CONFIG_BY_NAME, validateTopicConfig } from "../config/topic-config.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
+import { validateRemoteStorageChange } from "../tiering/topic-settings.ts";
 import type { Broker } from "./broker.ts";
 
 export const RESOURCE_TOPIC = 2;
@@ -36,6 +37,8 @@ export async function changeTopicConfig(
     const err = validateTopicConfig(name, value);
     if (err) return result(ErrorCode.INVALID_CONFIG, err);
   }
+  const tierErr = validateRemoteStorageChange(state.record.configs, updated);
+  if (tierErr) return result(ErrorCode.INVALID_CONFIG, tierErr);
   if (!validateOnly) await broker.topics.setConfigs(resourceName, updated);
   return result(ErrorCode.NONE);
 }
