@@ -586,7 +586,8 @@ export class PartitionLog {
     return this.groupCommit.request();
   }
 
-  async close(): Promise<void> {
+  /** Flushes and closes; writes a producer snapshot at the log end unless `deleting`. */
+  async close(deleting = false): Promise<void> {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     if (this.failure === null) {
@@ -597,7 +598,9 @@ export class PartitionLog {
       }
     }
     while (this.groupCommit.busy) await this.groupCommit.request().catch(() => {});
-    if (this.failure === null && this.lastSnapshotOffset !== this.logEndOffset) this.writeProducerSnapshot(this.logEndOffset);
+    if (!deleting && this.failure === null && this.lastSnapshotOffset !== this.logEndOffset) {
+      this.writeProducerSnapshot(this.logEndOffset);
+    }
     await this.snapshots.settled();
     if (this.failure === null) this.failure = new LogStorageError("log closed");
     this.hot?.release();
@@ -606,7 +609,7 @@ export class PartitionLog {
   }
 
   async delete(): Promise<void> {
-    await this.close();
+    await this.close(true);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
