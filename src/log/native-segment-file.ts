@@ -136,6 +136,10 @@ export class IoEngine {
 
   /** Queues a write of `data` at `pos` for the next submit (the caller keeps `data` unchanged). */
   queueWrite(handle: NativeFileBinding, pos: number, data: Uint8Array): void {
+    // The worker reads `data` in place. A small typed array may keep its bytes inline until its
+    // `.buffer` is first asked for, which then moves them into an ArrayBuffer; ask now, so the
+    // address the engine takes is the final one.
+    if (data.buffer.byteLength < data.byteLength) throw new RangeError("detached write buffer");
     this.enqueue(handle, OP_WRITE, pos, 0, data);
   }
 
