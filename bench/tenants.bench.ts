@@ -1,0 +1,165 @@
+/**
+ * Tenant isolation figures (`bun bench/tenants.bench.ts`): tenant "flood" (1 capacity unit, whose
+ * ingress is Q bytes/s) floods Produce at 10 × Q over SASL/PLAIN — paced, ignoring
+ * throttle_time_ms, so only the broker's connection mute holds it back — while tenant "steady"
+ * produces small batches at a steady pace. Both use a topic named "events" (each its own).
+ * Reported: throttle accuracy (achieved flood rate / Q, acknowledged bytes over the measurement
+ * interval) and isolation (steady's p99 produce latency during the flood / its p99 alone, same run).
+ * test/integration/tenants-isolation.test.ts runs the same scenario with assertions.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as C from "../src/client/codecs.ts";
+import { codec, WireClient } from "../src/client/wire-client.ts";
+import { buildRecordBatch } from "../src/client/record-batch-builder.ts";
+import { writeSaslHandshakeRequest } from "../src/protocol/generated/sasl-handshake-request.ts";
+import { readSaslHandshakeResponse } from "../src/protocol/generated/sasl-handshake-response.ts";
+import { writeSaslAuthenticateRequest } from "../src/protocol/generated/sasl-authenticate-request.ts";
+import { readSaslAuthenticateResponse } from "../src/protocol/generated/sasl-authenticate-response.ts";
+import { parseUsersArgs, runUsersCommand } from "../src/auth/users-cli.ts";
+import { TenantStore } from "../src/tenant/tenant-store.ts";
+import { freePort, startBunka } from "../test/support/broker.ts";
+import { summarize, type LatencySummary } from "./lib/stats.ts";
+
+const SaslHandshake = codec(17, writeSaslHandshakeRequest, readSaslHandshakeResponse);
+const SaslAuthenticate = codec(36, writeSaslAuthenticateRequest, readSaslAuthenticateResponse);
+
+/** A wire client logged in with SASL/PLAIN (handshake v1, then one SaslAuthenticate). */
+export async function saslPlainClient(host: string, port: number, clientId: string, user: string, password: string): Promise<WireClient> {
+  const c = await WireClient.connect(host, port, clientId);
+  const hs = await c.send(SaslHandshake, 1, { mechanism: "PLAIN" });
+  if (hs.errorCode !== 0) throw new Error(`SaslHandshake: error ${hs.errorCode}`);
+  const auth = await c.send(SaslAuthenticate, 2, { authBytes: new TextEncoder().encode(`\u0000${user}\u0000${password}`) });
+  if (auth.errorCode !== 0) throw new Error(`SaslAuthenticate as ${user}: ${auth.errorMessage}`);
+  return c;
+}
+
+export interface TenantScenarioOptions {
+  /** Ingress of one unit = the flooding tenant's produce quota (it has 1 unit). */
+  unitIngressBytesPerSec: number;
+  floodBatchBytes: number;
+  warmupMs: number;
+  measureMs: number;
+  soloMs: number;
+  steadyIntervalMs: number;
+}
+
+export interface TenantScenarioResult {
+  quotaBytesPerSec: number;
+  achievedBytesPerSec: number;
+  accuracy: number;
+  maxThrottleTimeMs: number;
+  solo: LatencySummary;
+  flooded: LatencySummary;
+  isolation: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TOPIC = "events";
+
+async function produce(c: WireClient, batch: Uint8Array): Promise<{ ms: number; throttle: number }> {
+  const t0 = performance.now();
+  const res = await c.send(C.Produce, 9, { acks: 1, timeoutMs: 30_000, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: batch }] }] });
+  const r = res.responses[0]!;
+  if (r.name !== TOPIC || r.partitionResponses[0]!.errorCode !== 0) throw new Error(`produce: ${r.name} error ${r.partitionResponses[0]!.errorCode}`);
+  return { ms: performance.now() - t0, throttle: res.throttleTimeMs ?? 0 };
+}
+
+async function steadyLoop(c: WireClient, until: () => boolean, intervalMs: number, out: number[]): Promise<void> {
+  const batch = buildRecordBatch([{ key: null, value: new Uint8Array(512).fill(7) }]);
+  let next = performance.now();
+  while (!until()) {
+    out.push((await produce(c, batch)).ms);
+    next += intervalMs;
+    const wait = next - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+}
+
+export async function runTenantScenario(o: TenantScenarioOptions): Promise<TenantScenarioResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), "bunka-tenant-bench-"));
+  const tenants = TenantStore.open(dataDir);
+  tenants.add("flood", 1);
+  tenants.add("steady", 4);
+  tenants.saveSync();
+  for (const [user, tenant] of [["flooder", "flood"], ["steady-user", "steady"]]) {
+    runUsersCommand(parseUsersArgs(["add", user!, "--password", "pw", "--iterations", "4096", "--tenant", tenant!, "--data-dir", dataDir], {}));
+  }
+  const port = freePort();
+  const broker = await startBunka({
+    dataDir, name: "tenant-bench", port,
+    overrides: { listeners: `SASL_PLAINTEXT://127.0.0.1:${port}`, "bunka.tenant.unit.ingress.bytes.per.sec": String(o.unitIngressBytesPerSec) },
+  });
+  try {
+    const steady = await saslPlainClient(broker.host, broker.port, "steady", "steady-user", "pw");
+    const flood = await saslPlainClient(broker.host, broker.port, "flood", "flooder", "pw");
+    for (const c of [steady, flood]) {
+      const created = await c.send(C.CreateTopics, 7, {
+        topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false,
+      });
+      if (created.topics[0]!.errorCode !== 0) throw new Error(`create ${TOPIC}: ${created.topics[0]!.errorCode}`);
+    }
+    const soloSamples: number[] = [];
+    const soloEnd = performance.now() + o.soloMs;
+    await steadyLoop(steady, () => performance.now() >= soloEnd, o.steadyIntervalMs, soloSamples);
+
+    const floodBatch = buildRecordBatch([{ key: null, value: new Uint8Array(o.floodBatchBytes - 80).fill(1) }]);
+    const offeredInterval = (floodBatch.length * 1000) / (10 * o.unitIngressBytesPerSec);
+    const measureStart = performance.now() + o.warmupMs;
+    const measureEnd = measureStart + o.measureMs;
+    let acked = 0;
+    let maxThrottle = 0;
+    let stop = false;
+    const floodLoop = (async () => {
+      let next = performance.now();
+      while (!stop) {
+        const r = await produce(flood, floodBatch);
+        const now = performance.now();
+        if (now >= measureStart && now < measureEnd) acked += floodBatch.length;
+        maxThrottle = Math.max(maxThrottle, r.throttle);
+        next += offeredInterval;
+        if (next < now) next = now;
+        if (next > now) await sleep(next - now);
+      }
+    })();
+    await sleep(o.warmupMs);
+    const floodedSamples: number[] = [];
+    await steadyLoop(steady, () => performance.now() >= measureEnd, o.steadyIntervalMs, floodedSamples);
+    stop = true;
+    flood.close();
+    await floodLoop.catch(() => {});
+    steady.close();
+    const achieved = (acked * 1000) / o.measureMs;
+    const solo = summarize(soloSamples, o.soloMs);
+    const flooded = summarize(floodedSamples, o.measureMs);
+    return {
+      quotaBytesPerSec: o.unitIngressBytesPerSec,
+      achievedBytesPerSec: achieved,
+      accuracy: achieved / o.unitIngressBytesPerSec,
+      maxThrottleTimeMs: maxThrottle,
+      solo,
+      flooded,
+      isolation: flooded.p99 / solo.p99,
+    };
+  } finally {
+    await broker.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export const DEFAULT_TENANT_SCENARIO: TenantScenarioOptions = {
+  unitIngressBytesPerSec: 1024 * 1024,
+  floodBatchBytes: 64 * 1024,
+  warmupMs: 2000,
+  measureMs: 10_000,
+  soloMs: 3000,
+  steadyIntervalMs: 5,
+};
+
+if (import.meta.main) {
+  const r = await runTenantScenario(DEFAULT_TENANT_SCENARIO);
+  const mb = (x: number) => (x / 1048576).toFixed(3);
+  console.log(`tenant quota ${mb(r.quotaBytesPerSec)} MiB/s (1 unit), flood offered 10x, achieved ${mb(r.achievedBytesPerSec)} MiB/s -> accuracy ${r.accuracy.toFixed(3)} (max throttle_time_ms ${r.maxThrottleTimeMs})`);
+  console.log(`steady tenant p50/p99 solo ${r.solo.p50.toFixed(3)}/${r.solo.p99.toFixed(3)} ms (n=${r.solo.n}), during flood ${r.flooded.p50.toFixed(3)}/${r.flooded.p99.toFixed(3)} ms (n=${r.flooded.n}) -> p99 ratio ${r.isolation.toFixed(2)}`);
+}
