@@ -42,7 +42,11 @@ export function fetch({ ns }: TenantContext, req: FetchRequest): ResponseFix {
     t.topicId = ids.in(t.topicId);
   }
   return (res) => {
-    for (const t of (res as FetchResponse).responses) {
+    const r = res as FetchResponse;
+    // An incremental fetch session answers for the topics it holds; a session id is not bound to a
+    // principal (as in Kafka), so topics outside the namespace are dropped should one ever appear.
+    r.responses = r.responses.filter((t) => (t.topic !== undefined && t.topic !== "" ? ns.owns(t.topic) : !ns.foreignTopicId(t.topicId ?? "")));
+    for (const t of r.responses) {
       if (t.topic !== undefined && t.topic !== "") t.topic = ns.out(t.topic);
       if (!ids.empty) t.topicId = ids.out(t.topicId);
     }
