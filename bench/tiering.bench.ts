@@ -10,6 +10,9 @@
  *   3. Local disk kept vs total log bytes for a retention-heavy topic (local.retention.bytes 8 MiB).
  *   4. Hot cache hit rate: tail readers (long-poll consumers following producers on 8 partitions),
  *      then one consumer catching up from offset 0 after more than the cache was written.
+ *   5. Upload concurrency: 8 partitions of sealed 1 MiB segments written with tiering off, then
+ *      remote.storage.enable turned on: time until every partition is tiered, with
+ *      bunka.tier.upload.concurrency 1 and 4.
  *
  *   bun bench/tiering.bench.ts            # ~1-2 minutes
  *   bun bench/tiering.bench.ts --quick    # smaller data
@@ -21,6 +24,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CreateTopics, Fetch, ListOffsets, Produce } from "../src/client/codecs.ts";
+import { codec } from "../src/client/wire-client.ts";
+import { writeIncrementalAlterConfigsRequest } from "../src/protocol/generated/incremental-alter-configs-request.ts";
+import { readIncrementalAlterConfigsResponse } from "../src/protocol/generated/incremental-alter-configs-response.ts";
 import { buildRecordBatch } from "../src/client/record-batch-builder.ts";
 import { WireClient } from "../src/client/wire-client.ts";
 import { decodeManifest, MANIFEST_FILE } from "../src/tiering/manifest.ts";
@@ -34,6 +40,9 @@ const MiB = 1024 * 1024;
 const REMOTE_MB = QUICK ? 32 : 96;
 const RETENTION_MB = QUICK ? 32 : 64;
 const TAIL_SECONDS = QUICK ? 5 : 10;
+const CONCURRENCY_PARTITIONS = 8;
+const CONCURRENCY_MB_PER_PARTITION = QUICK ? 4 : 8;
+const IncrementalAlterConfigs = codec(44, writeIncrementalAlterConfigsRequest, readIncrementalAlterConfigsResponse);
 const ACCESS = "bunka";
 const SECRET = "bunka-secret";
 const BENCH_DIR = join(REPO_ROOT, ".cache", "bench-data");
@@ -289,6 +298,41 @@ async function hotCacheFigures(port: number, root: string): Promise<string[]> {
   return lines;
 }
 
+/** Tiering of a backlog over several partitions, by upload concurrency (see 5. in the file comment). */
+async function concurrencyFigures(port: number, root: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const concurrency of [1, 4]) {
+    const b = await tieredBroker(port, join(root, `concurrency-${concurrency}`), { "bunka.tier.upload.concurrency": String(concurrency), "bunka.tier.prefix": `c${concurrency}` });
+    const c = await WireClient.connect(b.host, b.port);
+    const topic = "backlog";
+    try {
+      await createTopic(c, topic, CONCURRENCY_PARTITIONS, { "segment.bytes": String(MiB), "local.retention.bytes": "0", "retention.ms": "-1", "file.delete.delay.ms": "0" });
+      await Promise.all(Array.from({ length: CONCURRENCY_PARTITIONS }, (_, p) => produceMB(c, topic, p, CONCURRENCY_MB_PER_PARTITION)));
+      const t = performance.now();
+      const r = await c.send(IncrementalAlterConfigs, 1, {
+        resources: [{ resourceType: 2, resourceName: topic, configs: [{ name: "remote.storage.enable", configOperation: 0, value: "true" }] }],
+        validateOnly: false,
+      });
+      if (r.responses[0]!.errorCode !== 0) throw new Error(`IncrementalAlterConfigs: ${r.responses[0]!.errorCode}`);
+      // Tiered: nothing sealed waits for upload (-5 = -4) and local retention kept only the active segment.
+      await waitFor("every partition tiered", async () => {
+        for (let p = 0; p < CONCURRENCY_PARTITIONS; p++) {
+          const localStart = await listOffset(c, topic, p, -4);
+          if (localStart <= 0 || (await listOffset(c, topic, p, -5)) !== localStart) return false;
+        }
+        return true;
+      });
+      const ms = performance.now() - t;
+      const mb = CONCURRENCY_PARTITIONS * CONCURRENCY_MB_PER_PARTITION;
+      lines.push(`backlog of ${CONCURRENCY_PARTITIONS} partitions x ${CONCURRENCY_MB_PER_PARTITION} MiB tiered with bunka.tier.upload.concurrency=${concurrency}: ${fmtMs(ms)} (${(mb / (ms / 1000)).toFixed(0)} MiB/s)`);
+    } finally {
+      c.close();
+      await b.stop().catch(() => {});
+    }
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   if (!existsSync(join(REPO_ROOT, ".cache", "bin", "minio"))) throw new Error("MinIO missing: bash scripts/setup-test-deps.sh");
   mkdirSync(BENCH_DIR, { recursive: true });
@@ -299,6 +343,10 @@ async function main(): Promise<void> {
   console.log(`tiering bench: ${env.cores} cores, ${env.cpuModel}, ${env.fsType}, bun ${env.bun}${QUICK ? " (quick)" : ""}`);
   await minio("start", String(port), minioDir);
   try {
+    if (process.argv.includes("--only-concurrency")) {
+      for (const l of await concurrencyFigures(port, root)) console.log(l);
+      return;
+    }
     const remote = await remoteFigures(port, root);
     console.log(table(remote.rows));
     for (const l of remote.lines) console.log(l);
@@ -306,9 +354,11 @@ async function main(): Promise<void> {
     for (const l of retention) console.log(l);
     const hot = await hotCacheFigures(port, root);
     for (const l of hot) console.log(l);
+    const concurrency = await concurrencyFigures(port, root);
+    for (const l of concurrency) console.log(l);
     const out = join(REPO_ROOT, ".cache", "bench-results");
     mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, `tiering-${Date.now()}.json`), JSON.stringify({ env, remote, retention, hot }, null, 2));
+    writeFileSync(join(out, `tiering-${Date.now()}.json`), JSON.stringify({ env, remote, retention, hot, concurrency }, null, 2));
   } finally {
     await minio("stop", minioDir).catch(() => {});
     rmSync(root, { recursive: true, force: true });
