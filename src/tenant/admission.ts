@@ -17,14 +17,14 @@ export function admit(totalUnits: number, unit: UnitDefinition, capacity: Measur
   }
   const need = scaleUnit(unit, totalUnits);
   const over: string[] = [];
-  const check = (what: string, needed: number, have: number, fmt: (v: number) => string) => {
-    if (needed > have) over.push(`${what} ${fmt(needed)} > measured ${fmt(have)}`);
+  const check = (what: string, needed: number, have: number, fmt: (v: number) => string, source = "measured") => {
+    if (needed > have) over.push(`${what} ${fmt(needed)} > ${source} ${fmt(have)}`);
   };
   const mib = (v: number) => `${(v / MIB).toFixed(1)} MiB/s`;
   check("ingress", need.ingressBytesPerSec, capacity.ingressBytesPerSec, mib);
   check("egress", need.egressBytesPerSec, capacity.egressBytesPerSec, mib);
   check("requests", need.requestsPerSec, capacity.requestsPerSec, (v) => `${Math.round(v)}/s`);
-  check("connections", need.connections, maxConnections, (v) => String(v));
+  check("connections", need.connections, maxConnections, (v) => String(v), "max.connections");
   if (over.length > 0) {
     const fit = maxUnits(unit, capacity, maxConnections);
     throw new AdmissionError(`over capacity: ${totalUnits} units in total would need ${over.join(", ")} (this broker fits ${fit} units)`);
