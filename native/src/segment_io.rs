@@ -147,6 +147,7 @@ struct Counters {
     notifies: AtomicU64,
     slow_paths: AtomicU64,
     async_reads: AtomicU64,
+    inline_syncs: AtomicU64,
 }
 
 struct Shared {
@@ -752,6 +753,8 @@ pub struct IoEngineStats {
     pub notifies: f64,
     pub slow_paths: f64,
     pub async_reads: f64,
+    /// Syncs run inline on the JS thread by `submit` (the low-load path).
+    pub inline_syncs: f64,
 }
 
 /// The worker thread and its queue. One per process is enough (see src/log/native-segment-file.ts).
@@ -943,8 +946,24 @@ impl IoEngine {
     /// queued so far, no fsync). Writes to a failed or closed file are dropped (the JS side checks
     /// `failedErrno` before queueing; a write that failed meanwhile fails the covering sync), a sync
     /// of a closed file completes at once with EBADF.
+    ///
+    /// `inline_max_bytes` > 0 allows the inline path: when the batch is one file's writes (at most
+    /// that many bytes) followed by its only sync, and nothing of that file is queued or in flight,
+    /// the writes and the fdatasync run right here on the calling (JS) thread and the completions
+    /// are returned ([token, status, errno, ...]) instead of being reported later. That is the low-
+    /// load case (one producer, one partition): it saves the worker wake-up, the io-wq hop and the
+    /// completion hop back to the event loop, at the price of blocking the loop for one fsync —
+    /// which is why the JS side allows it only when it has nothing else in flight.
     #[napi]
-    pub fn submit(&self, files: Vec<&NativeFile>, kinds: &[u8], positions: &[f64], tokens: &[u32], data: Vec<Uint8Array>) -> Result<()> {
+    pub fn submit(
+        &self,
+        files: Vec<&NativeFile>,
+        kinds: &[u8],
+        positions: &[f64],
+        tokens: &[u32],
+        data: Vec<Uint8Array>,
+        inline_max_bytes: f64,
+    ) -> Result<Vec<i32>> {
         let n = kinds.len();
         if files.len() != n || positions.len() != n || tokens.len() != n {
             return Err(Error::new(Status::InvalidArg, "submit: files, kinds, positions and tokens differ in length"));
@@ -990,6 +1009,9 @@ impl IoEngine {
                 k => return Err(Error::new(Status::InvalidArg, format!("submit: unknown op kind {k}"))),
             }
         }
+        if refused.is_empty() && inline_max_bytes > 0.0 && self.inline_sync_allowed(&ops, inline_max_bytes) {
+            return Ok(self.run_inline(ops));
+        }
         if !ops.is_empty() {
             self.shared.queue.lock().unwrap().append(&mut ops);
         }
@@ -997,7 +1019,46 @@ impl IoEngine {
             self.shared.wake();
         }
         self.shared.complete(&mut refused);
-        Ok(())
+        Ok(Vec::new())
+    }
+
+    /// One file, writes then exactly one sync as the last op, within the byte budget, and the
+    /// file had nothing queued or in flight before this batch (its pending count is this batch's).
+    fn inline_sync_allowed(&self, ops: &[Op], max_bytes: f64) -> bool {
+        let Some(last) = ops.last() else { return false };
+        if !matches!(last.kind, OpKind::Sync { .. }) {
+            return false;
+        }
+        let file = &last.file;
+        let mut bytes = 0usize;
+        for op in &ops[..ops.len() - 1] {
+            if !Arc::ptr_eq(&op.file, file) {
+                return false;
+            }
+            match &op.kind {
+                OpKind::Write { data, .. } => bytes += data.bytes().len(),
+                _ => return false,
+            }
+        }
+        (bytes as f64) <= max_bytes && file.pending.load(Ordering::SeqCst) as usize == ops.len() && file.failed.load(Ordering::SeqCst) == 0
+    }
+
+    fn run_inline(&self, ops: Vec<Op>) -> Vec<i32> {
+        let file = ops[0].file.clone();
+        let mut q: VecDeque<OpKind> = ops.into_iter().map(|op| op.kind).collect();
+        let mut markers = 1usize;
+        let mut chain = take_chain(&file, &mut q, usize::MAX, &mut markers);
+        debug_assert!(q.is_empty());
+        self.shared.counters.inline_syncs.fetch_add(1, Ordering::Relaxed);
+        let outcome = run_chain_blocking(&self.shared, &chain);
+        // On the JS thread: the borrowed buffers can be released right here.
+        for g in chain.groups.iter_mut() {
+            g.iov.clear();
+            g.bufs.clear();
+        }
+        let mut out = Vec::with_capacity(3);
+        finish_chain(&self.shared, chain, outcome, &mut out);
+        out
     }
 
     #[napi]
@@ -1016,6 +1077,7 @@ impl IoEngine {
             notifies: g(&c.notifies),
             slow_paths: g(&c.slow_paths),
             async_reads: g(&c.async_reads),
+            inline_syncs: g(&c.inline_syncs),
         }
     }
 }

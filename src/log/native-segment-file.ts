@@ -60,6 +60,12 @@ const SYSCALL_OF_STATUS = ["", "write", "fdatasync", "read"];
 const OP_WRITE = 0;
 const OP_SYNC = 1;
 const OP_FLUSH = 2;
+/**
+ * Batches of one file's writes (up to this many bytes) plus its sync, submitted while nothing else
+ * is in flight, are written and fdatasynced inline on the JS thread (see IoEngine.flush).
+ * BUNKA_IO_INLINE_SYNC_BYTES=0 turns that off (benchmarks compare both).
+ */
+const INLINE_SYNC_MAX_BYTES = Number(process.env.BUNKA_IO_INLINE_SYNC_BYTES ?? 64 * 1024) || 0;
 /** Past this many unconfirmed writes, `write` asks the engine how far it got (bounds `pending`). */
 const PENDING_TRIM = 256;
 
@@ -185,8 +191,14 @@ export class IoEngine {
     this.batchTokens = [];
     this.batchData = [];
     this.submits++;
+    // Inline fsync (the low-load path, see IoEngine.submit in segment_io.rs) only when nothing but
+    // this batch's syncs is in flight, so the loop is never blocked behind other I/O.
+    let syncs = 0;
+    for (let i = 0; i < n; i++) if (kinds[i] === OP_SYNC) syncs++;
+    const inline = INLINE_SYNC_MAX_BYTES > 0 && syncs === 1 && this.waiters.size === 1 ? INLINE_SYNC_MAX_BYTES : 0;
     try {
-      this.raw.submit(files, kinds, positions, tokens, data);
+      const done = this.raw.submit(files, kinds, positions, tokens, data, inline);
+      if (done.length > 0) this.settleAll(done);
     } catch (err) {
       // Only invalid arguments get here (a bug): fail every sync of the batch, so nothing that
       // depended on these writes is acknowledged.
@@ -220,7 +232,10 @@ export class IoEngine {
 
   /** Runs on the JS thread when the worker reports completions. */
   private drain(): void {
-    const c = this.raw.takeCompletions();
+    this.settleAll(this.raw.takeCompletions());
+  }
+
+  private settleAll(c: number[]): void {
     for (let i = 0; i + 2 < c.length; i += 3) {
       this.settle((c[i] as number) >>> 0, c[i + 1] as number, c[i + 2] as number);
     }

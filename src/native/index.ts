@@ -41,6 +41,8 @@ export interface IoEngineStats {
   /** Chains re-run blocking after an unclean ring result (errors, short writes). */
   slowPaths: number;
   asyncReads: number;
+  /** Syncs run inline on the JS thread (the low-load path of submit). */
+  inlineSyncs: number;
 }
 
 /** Raw `IoEngine` of the addon. Use src/log/native-segment-file.ts, which wraps it. */
@@ -58,9 +60,13 @@ export interface IoEngineBinding {
   /**
    * Queues many ops with one native call (one queue lock, at most one wake-up). Op i is on
    * files[i]; kinds[i]: 0 write (the next entry of `data`, at positions[i]), 1 datasync (completion
-   * tokens[i]), 2 flush. Writes to a failed or closed file are dropped.
+   * tokens[i]), 2 flush. Writes to a failed or closed file are dropped. The worker writes from the
+   * `data` buffers in place (no copy): they must stay unmodified until the covering sync settled.
+   * inlineMaxBytes > 0 allows running one file's writes (up to that many bytes) and its single
+   * sync right here when that file is idle; the completions are then returned
+   * ([token, status, errno, ...]), else the result is empty.
    */
-  submit(files: NativeFileBinding[], kinds: Uint8Array, positions: Float64Array, tokens: Uint32Array, data: Uint8Array[]): void;
+  submit(files: NativeFileBinding[], kinds: Uint8Array, positions: Float64Array, tokens: Uint32Array, data: Uint8Array[], inlineMaxBytes: number): number[];
 }
 
 /** Raw `NativeFile`: errors thrown carry "ERRNO:<n>:" (see ioError). */

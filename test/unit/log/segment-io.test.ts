@@ -53,6 +53,23 @@ for (const mode of MODES) {
       }
     });
 
+    test("an append on an idle engine is written and fdatasynced inline (no worker round trip), and is in the file", async () => {
+      const dir = tempDir();
+      const log = await open(dir);
+      await Promise.all([log.append(buildBatch(sampleRecords(1)), T0).durable]); // warm: segment files open
+      const engine = ioEngine(mode);
+      const before = engine.stats();
+      const r = log.append(buildBatch(sampleRecords(2)), T0);
+      await r.durable;
+      const after = engine.stats();
+      expect(after.inlineSyncs - before.inlineSyncs).toBe(1);
+      expect(after.wakeups - before.wakeups).toBe(0);
+      expect(log.highWatermark).toBe(3);
+      const logFile = readdirSync(dir).find((f) => f.endsWith(".log"))!;
+      expect(statSync(join(dir, logFile)).size).toBe(log.read(0, 1 << 20).records!.length);
+      await log.close();
+    });
+
     test("acks resolve in order; unsynced data is readable up to the log end but not below the HW", async () => {
       const log = await open(tempDir());
       const order: number[] = [];
