@@ -689,7 +689,7 @@ export class PartitionLog {
   /** Writes the producer state as of `offset` (= logEndOffset now) in the background. */
   private writeProducerSnapshot(offset: number): void {
     this.lastSnapshotOffset = offset;
-    void this.snapshots.write(offset, encodeProducerSnapshot(offset, this.producers.entries()));
+    void this.snapshots.write(offset, encodeProducerSnapshot(offset, this.producers.view()));
   }
 
   /**

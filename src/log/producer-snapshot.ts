@@ -60,7 +60,7 @@ function getInt64(dv: DataView, pos: number): number {
   return dv.getInt32(pos) * TWO_32 + dv.getUint32(pos + 4);
 }
 
-export function encodeProducerSnapshot(offset: number, producers: readonly ProducerEntry[]): Uint8Array {
+export function encodeProducerSnapshot(offset: number, producers: readonly Readonly<ProducerEntry>[]): Uint8Array {
   let size = HEADER_BYTES;
   for (const p of producers) size += PRODUCER_BYTES + BATCH_BYTES * Math.min(p.batches.length, MAX_BATCHES_PER_PRODUCER);
   const buf = new Uint8Array(size);

@@ -205,9 +205,14 @@ export class ProducerStateManager {
     return this.producers.size;
   }
 
-  /** Copies of every entry (what a snapshot stores). */
+  /** Copies of every entry. */
   entries(): ProducerEntry[] {
     return [...this.producers.values()].map(cloneEntry);
+  }
+
+  /** The live entries, not copied (encoding a snapshot synchronously needs no copy); do not mutate. */
+  view(): readonly Readonly<ProducerEntry>[] {
+    return [...this.producers.values()];
   }
 
   /** Replaces the whole state (loading a snapshot). */
