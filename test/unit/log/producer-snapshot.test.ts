@@ -254,3 +254,38 @@ describe("snapshots of a partition log", () => {
     expect(fs.existsSync(snapshotFilePath(dir, firstBase))).toBe(true);
   });
 });
+
+describe("snapshots after a crash", () => {
+  test("a torn sealed segment drops the roll snapshots past the cut; state comes from an older one plus the surviving batches", async () => {
+    const dir = tempDir();
+    const log = await PartitionLog.open(dir, "t", 0, small());
+    await produce(log, [1, 2], 12);
+    await log.close();
+    const bases = fs.readdirSync(dir).filter((n) => n.endsWith(".log")).map((n) => Number(n.slice(0, 20))).sort((a, b) => a - b);
+    expect(bases.length).toBeGreaterThan(4);
+    // The third-to-last segment loses its last bytes (torn write): it and everything after is cut.
+    const victim = bases[bases.length - 3] as number;
+    const path = `${dir}/${String(victim).padStart(20, "0")}.log`;
+    fs.truncateSync(path, fs.statSync(path).size - 10);
+    fs.writeFileSync(`${snapshotFilePath(dir, 999)}.tmp`, "leftover of an interrupted write");
+
+    const reopened = await PartitionLog.open(dir, "t", 0, small());
+    const end = reopened.logEndOffset;
+    expect(end).toBeLessThan(bases[bases.length - 2] as number);
+    expect(reopened.producerStateLoad.snapshotOffset).toBe(victim);
+    expect(reopened.producerStateLoad.replayedBatches).toBe((end - victim) / 2);
+    expect(snapshotOffsets(dir).every((o) => o <= end)).toBe(true);
+    expect(fs.existsSync(`${snapshotFilePath(dir, 999)}.tmp`)).toBe(false);
+    // The state matches the surviving log exactly: the same as a full scan of it.
+    const viaSnapshot = reopened.activeProducers();
+    await reopened.close();
+    for (const o of snapshotOffsets(dir)) fs.rmSync(snapshotFilePath(dir, o));
+    const scanned = await PartitionLog.open(dir, "t", 0, small());
+    expect(scanned.producerStateLoad.snapshotOffset).toBeNull();
+    expect(scanned.activeProducers()).toEqual(viaSnapshot);
+    // The producer whose last batch was cut off may resend it: it is accepted at the new end.
+    const last = viaSnapshot.find((p) => p.producerId === 2)!;
+    expect(scanned.append(batch(2, last.lastSequence + 1), T0)).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: end });
+    await scanned.close();
+  });
+});
