@@ -118,6 +118,20 @@ describe("kcat with SASL/SCRAM", () => {
     // A user without a tenant over SASL sees the same.
     expect(await topicsSeenBy("root")).toEqual(["__lc-1.shared", "__lc-2.bob-private", "__lc-2.shared"]);
   }, 90_000);
+
+  test("over TLS (SASL_SSL, SCRAM-SHA-512): the same isolation", async () => {
+    const tls = (user: keyof typeof PW) => [
+      "-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms=SCRAM-SHA-512", "-X", `sasl.username=${user}`, "-X", `sasl.password=${PW[user]}`,
+      "-X", `ssl.ca.location=${join(dir, "cert.pem")}`, "-X", "ssl.endpoint.identification.algorithm=none",
+    ];
+    await kcat(sslBs(), [...tls("bob"), "-P", "-t", "shared"], { stdin: "b3\n", timeoutMs: 30_000 });
+    const read = async (user: keyof typeof PW) =>
+      (await kcat(sslBs(), [...tls(user), "-C", "-t", "shared", "-o", "beginning", "-e", "-q", "-f", "%s\n"], { timeoutMs: 30_000 })).stdout.split("\n").filter((l) => l !== "");
+    expect(await read("alice")).toEqual(["a1", "a2", "a3"]);
+    expect(await read("bob")).toEqual(["b1", "b2", "b3"]);
+    const md = await kcat(sslBs(), [...tls("alice"), "-L", "-J"], { timeoutMs: 30_000 });
+    expect((JSON.parse(md.stdout).topics as { topic: string }[]).map((t) => t.topic)).toEqual(["shared"]);
+  }, 90_000);
 });
 
 describe("Java client over SASL_SSL", () => {
@@ -136,6 +150,17 @@ describe("Java client over SASL_SSL", () => {
     expect((await consumeAll("bob", "java-shared")).length).toBe(20);
   }, 200_000);
 
+  test("KIP-848 consumer groups (group.protocol=consumer), same group id in both tenants: each consumes exactly its own records", async () => {
+    const props = (user: keyof typeof PW) => ["--prop", "sasl.mechanism=SCRAM-SHA-512",
+      "--prop", `sasl.jaas.config=${jaas("org.apache.kafka.common.security.scram.ScramLoginModule", user)}`, ...ssl()];
+    const consume = (user: keyof typeof PW) => javaClient("GroupConsume", sslBs(), [
+      "--topic", "java-shared", "--group", "j848", "--group-protocol", "consumer", "--idle-exit-ms", "4000", "--max-ms", "60000",
+      "--prop", "auto.offset.reset=earliest", ...props(user)], { timeoutMs: 90_000 });
+    const [a, b] = await Promise.all([consume("alice"), consume("bob")]);
+    expect(a.summary.consumed).toBe(30);
+    expect(b.summary.consumed).toBe(20);
+  }, 200_000);
+
   test("ListGroups (kafka-consumer-groups --list) shows each tenant only its groups, same group id in both", async () => {
     for (const user of ["alice", "bob"] as const) {
       await kcat(saslBs(), [...scram(user), "-G", "billing", "-o", "beginning", "-e", "-q", "-X", "enable.auto.commit=true", "-X", "auto.commit.interval.ms=100", "shared"], { timeoutMs: 60_000 });
@@ -145,8 +170,8 @@ describe("Java client over SASL_SSL", () => {
       const res = await java("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", ["--bootstrap-server", sslBs(), "--command-config", commandConfig(user), "--list"], tool);
       return res.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "").sort();
     };
-    expect(await list("alice")).toEqual(["billing"]);
-    expect(await list("bob")).toEqual(["billing", "bob-only-group"]);
+    expect(await list("alice")).toEqual(["billing", "j848"]);
+    expect(await list("bob")).toEqual(["billing", "bob-only-group", "j848"]);
     const described = await java("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
       ["--bootstrap-server", sslBs(), "--command-config", commandConfig("alice"), "--describe", "--group", "billing", "--offsets"], tool);
     expect(described.stdout).toContain("shared");
