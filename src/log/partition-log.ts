@@ -763,6 +763,7 @@ export class PartitionLog {
 
   private deleteSegmentsWhile(pred: (s: Segment) => boolean): void {
     const delay = this.config.fileDeleteDelayMs ?? 0;
+    const before = this.segments.length;
     while (this.segments.length > 1) {
       const oldest = this.segments[0] as Segment;
       if (!oldest.sealed || !oldest.synced || !pred(oldest)) break;
@@ -776,7 +777,7 @@ export class PartitionLog {
     }
     // With a remote tier, local deletions do not move the log start while remote data precedes.
     const localBase = (this.segments[0] as Segment).baseOffset;
-    this.snapshots.deleteBelow(localBase);
+    if (this.segments.length < before) this.snapshots.deleteBelow(localBase);
     const remoteStart = this.remote?.remoteStartOffset ?? null;
     const remoteCovers = remoteStart !== null && remoteStart < localBase && (this.remote?.remoteEndOffset ?? 0) >= localBase;
     this.startOffset = Math.max(this.startOffset, remoteCovers ? remoteStart : localBase);
