@@ -42,7 +42,7 @@ export function applyQuotas(ctx: RequestContext, apiKey: number, req: unknown, r
   const quotas = quotaManagerFor(ctx.broker);
   const now = Date.now();
   const user = userOfPrincipal(ctx.conn.principal);
-  const clientId = ctx.clientId ?? "";
+  const clientId = tenant === null ? (ctx.clientId ?? "") : tenant.clientIdPrefix + (ctx.clientId ?? "");
   let throttle = 0;
   const isObject = typeof res === "object" && res !== null;
   if (apiKey === PRODUCE) {

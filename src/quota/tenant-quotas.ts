@@ -14,6 +14,8 @@ import type { QuotaConfig } from "./quota-config.ts";
 export interface TenantQuotaLimits {
   /** The tenant's id (for logs; buckets are keyed by this object). */
   readonly id: string;
+  /** Prepended to client ids inside the tenant, so client quotas and their sensors are per tenant. */
+  readonly clientIdPrefix: string;
   readonly produceBytesPerSec: number;
   readonly fetchBytesPerSec: number;
   readonly requestsPerSec: number;

@@ -23,6 +23,8 @@ export interface TenantContext {
   readonly mutationRate: SampledRate;
   /** Byte and request rates enforced by the quota hook. */
   readonly quota: TenantQuotaLimits;
+  /** Whether a user belongs to this tenant. */
+  isMember(user: string): boolean;
   /** Partitions of an auto-created topic (num.partitions). */
   readonly defaultPartitions: number;
 }
@@ -65,12 +67,14 @@ export class TenantService {
     let ctx = this.byTenant.get(tenant.name);
     if (!ctx) {
       const limits = scaleUnit(this.unit, tenant.units);
+      const ns = new TenantNamespace(tenant, this.broker.store);
       ctx = {
         tenant,
-        ns: new TenantNamespace(tenant, this.broker.store),
+        ns,
         unit: this.unit,
         limits,
-        quota: { id: tenant.id, produceBytesPerSec: limits.ingressBytesPerSec, fetchBytesPerSec: limits.egressBytesPerSec, requestsPerSec: limits.requestsPerSec },
+        isMember: (user) => this.store.tenantOfUser(user)?.name === tenant.name,
+        quota: { id: tenant.id, clientIdPrefix: ns.prefix, produceBytesPerSec: limits.ingressBytesPerSec, fetchBytesPerSec: limits.egressBytesPerSec, requestsPerSec: limits.requestsPerSec },
         mutationRate: new SampledRate(11, 1000),
         defaultPartitions: this.broker.config.numPartitions,
       };

@@ -13,8 +13,8 @@ import type { ConnectionContext } from "../../../src/net/connection.ts";
 export interface PrincipalBroker {
   broker: Broker;
   dataDir: string;
-  /** Sends as `User:<user>` (null: no principal, i.e. a PLAINTEXT connection). */
-  as(user: string | null): <Req, Res>(codec: ApiCodec<Req, Res>, version: number, req: Req) => Promise<Res>;
+  /** Sends as `User:<user>` (null: no principal, i.e. a PLAINTEXT connection) on a connection of its own. */
+  as(user: string | null, clientId?: string): <Req, Res>(codec: ApiCodec<Req, Res>, version: number, req: Req) => Promise<Res>;
   close(): Promise<void>;
 }
 
@@ -28,11 +28,11 @@ export async function openPrincipalBroker(dataDir: string | null, overrides: Rec
   return {
     broker,
     dataDir: dir,
-    as(user) {
+    as(user, clientId = "tenant-test") {
       const conn: ConnectionContext = { id: connId++, remoteAddress: "127.0.0.1", ...(user === null ? {} : { principal: `User:${user}` }) };
       return async (codec, version, req) => {
         const id = correlationId++;
-        const frame = encodeRequest(codec as ApiCodec<unknown, unknown>, version, id, "tenant-test", req).toBytes().subarray(4);
+        const frame = encodeRequest(codec as ApiCodec<unknown, unknown>, version, id, clientId, req).toBytes().subarray(4);
         const result = await broker.dispatch(frame, conn);
         if (result === null || result === "close") throw new Error(`no response: ${String(result)}`);
         const bytes = Buffer.concat(result);
