@@ -1,14 +1,14 @@
 /**
  * The one place names are translated: dispatch calls `translateRequest` for a request of a tenant's
  * connection before the handler runs and applies the returned fix to the handler's response.
- * APIs that name no topic, group, transactional id or client id (ApiVersions, SASL,
- * DescribeCluster, SCRAM credentials) pass unchanged.
+ * APIs that name nothing of a tenant's (ApiVersions, SASL, DescribeCluster) pass unchanged.
  */
 import type { RequestContext } from "../handlers/handler.ts";
 import * as acls from "./translate-acls.ts";
 import * as data from "./translate-data.ts";
 import * as groups from "./translate-groups.ts";
 import * as quotas from "./translate-quotas.ts";
+import * as scram from "./translate-scram.ts";
 import * as topics from "./translate-topics.ts";
 import type { TenantContext } from "./tenant-context.ts";
 import type { ResponseFix, Translator } from "./translator.ts";
@@ -44,6 +44,8 @@ const TRANSLATORS: ReadonlyMap<number, Translator> = new Map<number, Translator>
   [47, groups.offsetDelete],
   [48, quotas.describeClientQuotas],
   [49, quotas.alterClientQuotas],
+  [50, scram.describeScram],
+  [51, scram.alterScram],
   [61, data.describeProducers],
   [68, groups.consumerGroupHeartbeat],
   [69, groups.consumerGroupDescribe],
