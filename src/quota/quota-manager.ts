@@ -17,12 +17,14 @@ import type { QuotaConfig } from "./quota-config.ts";
 import type { QuotaStore } from "./quota-store.ts";
 import { resolveQuota, type ResolvedQuota } from "./resolution.ts";
 import { SampledRate, burstThrottleMs, throttleTimeMs } from "./sampled-rate.ts";
-import { TenantQuotas } from "./tenant-quotas.ts";
+import { TenantQuotas, type TenantQuotaLimits } from "./tenant-quotas.ts";
 
 export type QuotaType = "produce" | "fetch" | "request";
 
 const KEY_OF: Record<QuotaType, string> = { produce: PRODUCER_BYTE_RATE, fetch: CONSUMER_BYTE_RATE, request: REQUEST_PERCENTAGE };
 const SWEEP_EVERY_MS = 60_000;
+/** Backpressure parties of tenants (src/tenant) are keyed apart from user names. */
+const TENANT_PARTY = "\u0001tenant:";
 /** Byte quotas: one window may take at most this many windows' worth of quota (see burstThrottleMs). */
 const BURST_WINDOWS = 1;
 
@@ -36,6 +38,7 @@ export class QuotaManager {
   readonly connections: ConnectionQuotas;
   /** Per-tenant limits from capacity units (src/tenant). */
   readonly tenants: TenantQuotas;
+  private readonly tenantParties = new Map<string, TenantQuotaLimits>();
 
   constructor(
     readonly store: QuotaStore,
@@ -65,8 +68,11 @@ export class QuotaManager {
     return r;
   }
 
-  /** Records `value` and returns the throttle time in ms (0: within quota). */
-  record(type: QuotaType, user: string, clientId: string, value: number, nowMs: number): number {
+  /**
+   * Records `value` and returns the throttle time in ms (0: within quota). `tenant`: the connection's
+   * tenant, which is then the backpressure party (weighted by its units) instead of the user.
+   */
+  record(type: QuotaType, user: string, clientId: string, value: number, nowMs: number, tenant: TenantQuotaLimits | null = null): number {
     this.maybeSweep(nowMs);
     const q = this.quotaFor(type, user, clientId);
     let throttle = 0;
@@ -83,9 +89,23 @@ export class QuotaManager {
     }
     if (type !== "request") {
       const bp = this.backpressure[type];
-      if (bp.enabled) throttle = Math.max(throttle, bp.record(user, value, nowMs, (t) => this.tenantQuota(type, t)));
+      if (bp.enabled) {
+        let party = user;
+        if (tenant) {
+          party = TENANT_PARTY + tenant.id;
+          this.tenantParties.set(party, tenant);
+        }
+        throttle = Math.max(throttle, bp.record(party, value, nowMs, (t) => this.partyWeight(type, t)));
+      }
     }
     return throttle;
+  }
+
+  /** Backpressure weight: a tenant's units' rate, else the user's own quota. */
+  private partyWeight(type: QuotaType, party: string): number {
+    const tenant = party.startsWith(TENANT_PARTY) ? this.tenantParties.get(party) : undefined;
+    if (tenant === undefined) return this.tenantQuota(type, party);
+    return type === "produce" ? tenant.produceBytesPerSec : tenant.fetchBytesPerSec;
   }
 
   /** A tenant's own user-level quota (user=<u>, else user=<default>), Infinity when it has none. */

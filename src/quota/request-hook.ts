@@ -47,11 +47,11 @@ export function applyQuotas(ctx: RequestContext, apiKey: number, req: unknown, r
   const isObject = typeof res === "object" && res !== null;
   if (apiKey === PRODUCE) {
     const bytes = produceBytes(req);
-    throttle = quotas.record("produce", user, clientId, bytes, now);
+    throttle = quotas.record("produce", user, clientId, bytes, now, tenant);
     if (tenant) throttle = Math.max(throttle, quotas.tenants.record("produce", tenant, bytes, now));
   } else if (apiKey === FETCH && isObject) {
     const bytes = fetchBytes(res);
-    throttle = quotas.record("fetch", user, clientId, bytes, now);
+    throttle = quotas.record("fetch", user, clientId, bytes, now, tenant);
     if (tenant) throttle = Math.max(throttle, quotas.tenants.record("fetch", tenant, bytes, now));
   }
   if (!REQUEST_QUOTA_EXEMPT.has(apiKey)) {

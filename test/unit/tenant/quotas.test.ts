@@ -1,6 +1,7 @@
 // Tenant quotas: the token bucket; tenant-level produce and fetch rates from the units; client-id
 // quotas inside a tenant (same client id in two tenants: separate quotas, separate budgets);
-// Alter/DescribeClientQuotas confined to the tenant's client ids and members.
+// Alter/DescribeClientQuotas confined to the tenant's client ids and members; broker backpressure
+// shares by units.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,9 @@ import { readAlterClientQuotasResponse } from "../../../src/protocol/generated/a
 import { writeDescribeClientQuotasRequest } from "../../../src/protocol/generated/describe-client-quotas-request.ts";
 import { readDescribeClientQuotasResponse, type DescribeClientQuotasResponse } from "../../../src/protocol/generated/describe-client-quotas-response.ts";
 import { TokenBucket } from "../../../src/quota/token-bucket.ts";
+import { QuotaManager } from "../../../src/quota/quota-manager.ts";
+import { QuotaStore } from "../../../src/quota/quota-store.ts";
+import { DEFAULT_QUOTA_CONFIG } from "../../../src/quota/quota-config.ts";
 import { TenantStore } from "../../../src/tenant/tenant-store.ts";
 import { openPrincipalBroker, type PrincipalBroker } from "./principal-broker.ts";
 
@@ -106,4 +110,17 @@ describe("tenant-level rates from units", () => {
     }
     expect(throttle).toBeGreaterThan(0);
   });
+});
+
+test("broker backpressure splits the capacity between tenants by their units", () => {
+  const m = new QuotaManager(QuotaStore.open(mkdtempSync(join(tmpdir(), "bunka-tenant-bp-"))), { ...DEFAULT_QUOTA_CONFIG, ingressCapacity: 3000, threshold: 0 });
+  const small = { id: "1", clientIdPrefix: "__lc-1.", produceBytesPerSec: 1000, fetchBytesPerSec: 1000, requestsPerSec: 100 };
+  const big = { id: "2", clientIdPrefix: "__lc-2.", produceBytesPerSec: 3000, fetchBytesPerSec: 3000, requestsPerSec: 100 };
+  const now = 1_000_000;
+  m.record("produce", "u1", "c", 1, now, small);
+  m.record("produce", "u2", "c", 1, now, big);
+  // Shares: 3000 x 1/4 = 750 B/s and 3000 x 3/4 = 2250 B/s; 8000 B over the 10 s span is 800 B/s,
+  // within the small tenant's own 1000 B/s but over its share.
+  expect(m.record("produce", "u1", "c", 8000, now, small)).toBeGreaterThan(0);
+  expect(m.record("produce", "u2", "c", 8000, now, big)).toBe(0);
 });
