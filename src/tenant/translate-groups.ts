@@ -25,7 +25,7 @@ import type { ConsumerGroupHeartbeatRequest } from "../protocol/generated/consum
 import type { ConsumerGroupDescribeRequest } from "../protocol/generated/consumer-group-describe-request.ts";
 import type { ConsumerGroupDescribeResponse } from "../protocol/generated/consumer-group-describe-response.ts";
 import type { InitProducerIdRequest } from "../protocol/generated/init-producer-id-request.ts";
-import type { TenantNamespace } from "./namespace.ts";
+import { TopicIdMask, type TenantNamespace } from "./namespace.ts";
 import type { TenantContext } from "./tenant-context.ts";
 import type { ResponseFix } from "./translator.ts";
 
@@ -124,7 +124,13 @@ export function consumerGroupHeartbeat({ ns }: TenantContext, req: ConsumerGroup
   req.groupId = ns.in(req.groupId);
   if (req.subscribedTopicNames) req.subscribedTopicNames = req.subscribedTopicNames.map((n) => ns.in(n));
   if (req.subscribedTopicRegex) req.subscribedTopicRegex = regexIn(ns, req.subscribedTopicRegex);
-  return null; // the answer names topics by id only
+  // Owned partitions name topics by id: another tenant's ids become unknown ones. The answer's
+  // assignment only holds ids of topics the (prefixed) subscription matched, so it needs nothing.
+  if (req.topicPartitions) {
+    const ids = new TopicIdMask(ns);
+    for (const tp of req.topicPartitions) tp.topicId = ids.in(tp.topicId) ?? tp.topicId;
+  }
+  return null;
 }
 
 export function consumerGroupDescribe({ ns }: TenantContext, req: ConsumerGroupDescribeRequest): ResponseFix {
