@@ -1,6 +1,7 @@
 /**
- * `bun run tenants -- <command>`: tenants (logical clusters) of a data directory, edited offline
- * like `bun run users` (broker stopped; it reads the file at startup).
+ * `bun run tenants -- <command>`: tenants (logical clusters) of a data directory. The broker only
+ * reads the tenant file (and re-reads it within a second of a change), so unlike `bun run users`
+ * this works on a running broker too.
  *
  *   add <name> --units N        create a tenant (admission: all units must fit the measured capacity)
  *   set-units <name> --units N  resize (admission when growing)
@@ -23,7 +24,7 @@ export class TenantsUsageError extends Error {}
 const USAGE = `usage: bun run tenants -- add <name> --units N | set-units <name> --units N | delete <name>
                        | assign <user> <tenant> | unassign <user> | list
        with --data-dir DIR or --config FILE [--override key=value]...
-Edit the data directory only while the broker is stopped.`;
+A running broker applies the change within a second.`;
 
 export interface TenantsArgs {
   positional: string[];
