@@ -41,6 +41,7 @@ export class Broker implements FrameDispatcher {
   /** Tiering to the object store; null when remote.log.storage.system.enable=false. */
   tier: TierManager | null = null;
   private retentionTimer: ReturnType<typeof setInterval> | null = null;
+  private producerExpiryTimer: ReturnType<typeof setInterval> | null = null;
   private retentionRunning = false;
 
   private constructor(
@@ -141,6 +142,7 @@ export class Broker implements FrameDispatcher {
   startBackgroundTasks(): void {
     this.tier?.start();
     this.retentionTimer = setInterval(() => void this.runRetention(), this.config.retentionCheckIntervalMs);
+    this.producerExpiryTimer = setInterval(() => this.expireProducers(Date.now()), this.config.producerIdExpirationCheckIntervalMs);
     this.groups.startBackgroundTasks();
   }
 
@@ -163,9 +165,18 @@ export class Broker implements FrameDispatcher {
     }
   }
 
+  /** Forgets producers idle for producer.id.expiration.ms in every partition; the number forgotten. */
+  expireProducers(now: number): number {
+    let removed = 0;
+    for (const t of this.topics.all()) for (const l of t.logs) removed += l.expireProducers(now, this.config.producerIdExpirationMs);
+    if (removed > 0) this.log(`producer-id expiry: forgot ${removed} idle producer state(s)`);
+    return removed;
+  }
+
   /** Answers waiting fetches, flushes and closes every log. */
   async shutdown(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.producerExpiryTimer) clearInterval(this.producerExpiryTimer);
     await this.tier?.stop();
     const hot = this.hotCache.stats();
     if (hot.hits + hot.misses > 0) {

@@ -52,6 +52,8 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "delete.topic.enable", type: "boolean", defaultValue: "true", doc: "Allow DeleteTopics." },
   { name: "socket.request.max.bytes", type: "int", defaultValue: "104857600", min: 1, doc: "Largest request frame." },
   { name: "log.retention.check.interval.ms", type: "long", defaultValue: "300000", min: 1, doc: "Retention sweep period." },
+  { name: "producer.id.expiration.ms", type: "int", defaultValue: "86400000", min: 1, doc: "Idle producers (no batch for this long, no open transaction) are forgotten by every partition." },
+  { name: "producer.id.expiration.check.interval.ms", type: "int", defaultValue: "600000", min: 1, doc: "Period of the producer-id expiry sweep." },
   { name: "group.initial.rebalance.delay.ms", type: "int", defaultValue: "3000", min: 0, doc: "First-join delay." },
   { name: "offsets.retention.minutes", type: "int", defaultValue: "10080", min: 1, doc: "Committed offset retention." },
   { name: "offsets.retention.check.interval.ms", type: "long", defaultValue: "600000", min: 1, doc: "Period of the expired-offset sweep." },
@@ -162,6 +164,10 @@ export interface BrokerConfig {
   deleteTopicEnable: boolean;
   socketRequestMaxBytes: number;
   retentionCheckIntervalMs: number;
+  /** producer.id.expiration.ms */
+  producerIdExpirationMs: number;
+  /** producer.id.expiration.check.interval.ms */
+  producerIdExpirationCheckIntervalMs: number;
   groupInitialRebalanceDelayMs: number;
   offsetsRetentionMinutes: number;
   offsetsRetentionCheckIntervalMs: number;
@@ -263,6 +269,8 @@ export function buildBrokerConfig(raw: Map<string, string>): BrokerConfig {
     deleteTopicEnable: get("delete.topic.enable") as boolean,
     socketRequestMaxBytes: get("socket.request.max.bytes") as number,
     retentionCheckIntervalMs: get("log.retention.check.interval.ms") as number,
+    producerIdExpirationMs: get("producer.id.expiration.ms") as number,
+    producerIdExpirationCheckIntervalMs: get("producer.id.expiration.check.interval.ms") as number,
     groupInitialRebalanceDelayMs: get("group.initial.rebalance.delay.ms") as number,
     offsetsRetentionMinutes: get("offsets.retention.minutes") as number,
     offsetsRetentionCheckIntervalMs: get("offsets.retention.check.interval.ms") as number,

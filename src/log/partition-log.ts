@@ -543,6 +543,11 @@ export class PartitionLog {
     return this.producers.active();
   }
 
+  /** Forgets idle producers (see ProducerStateManager.removeExpired); the number removed. */
+  expireProducers(nowMs: number, expirationMs: number): number {
+    return this.producers.removeExpired(nowMs, expirationMs);
+  }
+
   /**
    * The first local offset when the producer state was rebuilt from local batches alone while the
    * log starts after offset 0: older batches (remote, or deleted) may have held producer state that

@@ -221,6 +221,22 @@ export class ProducerStateManager {
     for (const e of entries) this.producers.set(e.producerId, cloneEntry(e));
   }
 
+  /**
+   * Kafka's producer-id expiry (`producer.id.expiration.ms`, KIP-854): forgets producers whose last
+   * batch timestamp is at least `expirationMs` old, unless a transaction of theirs is open. Without
+   * it, every idempotent producer that ever wrote would stay in memory and in every snapshot. A
+   * forgotten producer that comes back is accepted at any sequence (unknown producers are, KIP-360).
+   */
+  removeExpired(nowMs: number, expirationMs: number): number {
+    let removed = 0;
+    for (const [id, e] of this.producers) {
+      if (e.currentTxnStartOffset >= 0 || nowMs - e.lastTimestamp < expirationMs) continue;
+      this.producers.delete(id);
+      removed++;
+    }
+    return removed;
+  }
+
   active(): ActiveProducer[] {
     const out: ActiveProducer[] = [];
     for (const e of this.producers.values()) {

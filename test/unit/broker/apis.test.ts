@@ -327,6 +327,11 @@ describe("idempotent producers", () => {
     expect(second.producerId).not.toBe(pid);
     const bumped = await b.call(C.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: pid, producerEpoch: 0 });
     expect(bumped).toMatchObject({ errorCode: 0, producerId: pid, producerEpoch: 1 });
+    // producer.id.expiration.ms (default one day): the sweep forgets it only once it is that idle.
+    expect(b.broker.expireProducers(Date.now())).toBe(0);
+    expect(b.broker.expireProducers(Date.now() + 86_400_000 + 60_000)).toBeGreaterThanOrEqual(1);
+    const after = await b.call(DescribeProducers, 0, { topics: [{ name: "idem-1", partitionIndexes: [0] }] });
+    expect(after.topics[0]!.partitions[0]!.activeProducers).toEqual([]);
   });
 });
 

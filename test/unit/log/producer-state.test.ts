@@ -124,4 +124,21 @@ describe("idempotent producer", () => {
     ]);
     await reopened.close();
   });
+
+  test("producer-id expiry forgets idle producers, keeps recent ones and open transactions", async () => {
+    const log = await PartitionLog.open(tempDir(), "t", 0, config());
+    const DAY = 86_400_000;
+    await log.append(batch(0, 2, 0, 1), T0).durable; // last timestamp T0 + 1
+    await log.append(batch(0, 2, 0, 2, { transactional: true }), T0).durable; // open transaction
+    const late = buildBatch(sampleRecords(2, T0 + DAY), { producerId: 3, producerEpoch: 0, baseSequence: 0 });
+    await log.append(late, T0).durable;
+    expect(log.expireProducers(T0 + DAY, DAY)).toBe(0); // producer 1 is idle for DAY - 1 ms only
+    expect(log.expireProducers(T0 + 1 + DAY, DAY)).toBe(1);
+    expect(log.activeProducers().map((p) => p.producerId).sort()).toEqual([2, 3]);
+    // The forgotten producer is unknown now: any sequence is accepted (KIP-360), not OUT_OF_ORDER.
+    expect(log.append(batch(40, 2, 0, 1), T0).errorCode).toBe(0);
+    // Producer 3 is still checked.
+    expect(log.append(batch(5, 2, 0, 3), T0).errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    await log.close();
+  });
 });
