@@ -15,7 +15,8 @@ export interface PrincipalBroker {
   dataDir: string;
   /** Sends as `User:<user>` (null: no principal, i.e. a PLAINTEXT connection) on a connection of its own. */
   as(user: string | null, clientId?: string): <Req, Res>(codec: ApiCodec<Req, Res>, version: number, req: Req) => Promise<Res>;
-  close(): Promise<void>;
+  /** Shuts the broker down; removes the data dir unless `keepData`. */
+  close(keepData?: boolean): Promise<void>;
 }
 
 export async function openPrincipalBroker(dataDir: string | null, overrides: Record<string, string> = {}): Promise<PrincipalBroker> {
@@ -39,9 +40,9 @@ export async function openPrincipalBroker(dataDir: string | null, overrides: Rec
         return decodeResponse(codec.apiKey, version, id, bytes.subarray(4), (r) => codec.readResponse(r, version));
       };
     },
-    async close() {
+    async close(keepData = false) {
       await broker.shutdown();
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
