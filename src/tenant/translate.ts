@@ -53,7 +53,7 @@ const TRANSLATORS: ReadonlyMap<number, Translator> = new Map<number, Translator>
 
 export function translateRequest(t: TenantContext, apiKey: number, version: number, req: unknown, ctx: RequestContext): ResponseFix | null {
   const translator = TRANSLATORS.get(apiKey);
-  return translator ? translator(t, req, version, ctx) : null;
+  return translator ? translator(t, req as never, version, ctx) : null;
 }
 
 /** Applies a response fix unless the handler answered nothing (acks=0) or asked to close. */

@@ -8,4 +8,5 @@ import type { TenantContext } from "./tenant-context.ts";
 
 export type ResponseFix = (res: unknown) => void;
 
-export type Translator = (t: TenantContext, req: any, version: number, ctx: RequestContext) => ResponseFix | null;
+/** `req: never` so every typed translator fits the table; dispatch knows the key matches the type. */
+export type Translator = (t: TenantContext, req: never, version: number, ctx: RequestContext) => ResponseFix | null;
