@@ -36,7 +36,7 @@ export class FramePool {
    * @param maxBlockBytes frames above this size are allocated unpooled
    */
   constructor(
-    private readonly maxFreeBytes = 64 * 1024 * 1024,
+    private readonly maxFreeBytes = 16 * 1024 * 1024,
     private readonly maxBlockBytes = 16 * 1024 * 1024,
   ) {}
 
