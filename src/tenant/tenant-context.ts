@@ -29,6 +29,8 @@ export interface TenantContext {
   isMember(user: string): boolean;
   /** Partitions of an auto-created topic (num.partitions). */
   readonly defaultPartitions: number;
+  /** auto.create.topics.enable */
+  readonly autoCreateTopics: boolean;
 }
 
 const USER_PREFIX = "User:";
@@ -112,6 +114,7 @@ export class TenantService {
         quota: { id: tenant.id, clientIdPrefix: ns.prefix, produceBytesPerSec: limits.ingressBytesPerSec, fetchBytesPerSec: limits.egressBytesPerSec, requestsPerSec: limits.requestsPerSec },
         mutationRate: this.mutationRateOf(tenant.id),
         defaultPartitions: this.broker.config.numPartitions,
+        autoCreateTopics: this.broker.config.autoCreateTopics,
       };
       this.byTenant.set(tenant.name, ctx);
     }

@@ -55,7 +55,7 @@ export function metadata(t: TenantContext, req: MetadataRequest): ResponseFix {
     topic.name = ns.in(topic.name);
     if (!t.ns.topicExists(topic.name)) autoCreatable++;
   }
-  if (autoCreatable > 0 && req.allowAutoTopicCreation !== false) {
+  if (autoCreatable > 0 && req.allowAutoTopicCreation !== false && t.autoCreateTopics) {
     // Auto-creation counts against the partition limits; over them the topics are just not created.
     const now = Date.now();
     const wanted = autoCreatable * t.defaultPartitions;
