@@ -968,6 +968,22 @@ impl IoEngine {
         if files.len() != n || positions.len() != n || tokens.len() != n {
             return Err(Error::new(Status::InvalidArg, "submit: files, kinds, positions and tokens differ in length"));
         }
+        // Validate everything first: nothing may be counted as pending unless it is queued (a
+        // pending count that never drops would make truncate/close wait forever).
+        let mut writes = 0usize;
+        for i in 0..n {
+            match kinds[i] {
+                0 => {
+                    check_pos("write", positions[i])?;
+                    writes += 1;
+                }
+                1 | 2 => {}
+                k => return Err(Error::new(Status::InvalidArg, format!("submit: unknown op kind {k}"))),
+            }
+        }
+        if data.len() != writes {
+            return Err(Error::new(Status::InvalidArg, "submit: data buffers and writes differ in number"));
+        }
         let c = &self.shared.counters;
         let mut ops: Vec<Op> = Vec::with_capacity(n);
         let mut refused: Vec<i32> = Vec::new();

@@ -265,3 +265,17 @@ for (const mode of MODES) {
     expect(res.size).toBe(60_000);
   }, 30_000);
 }
+
+test("submit refuses a batch with a bad op before queueing any of it (truncate and close do not wait for it)", () => {
+  const engine = ioEngine("pwrite");
+  const path = join(tempDir(), "bad-batch.log");
+  const f = engine.raw.open(path);
+  const a = bytes(100, 1);
+  const b = bytes(100, 2);
+  expect(() => engine.raw.submit([f, f], Uint8Array.of(0, 0), Float64Array.of(0, -1), Uint32Array.of(0, 0), [a, b], 0)).toThrow(/bad position/);
+  expect(() => engine.raw.submit([f], Uint8Array.of(9), Float64Array.of(0), Uint32Array.of(0), [], 0)).toThrow(/unknown op kind/);
+  expect(() => engine.raw.submit([f], Uint8Array.of(0), Float64Array.of(0), Uint32Array.of(0), [], 0)).toThrow(/differ in number/);
+  f.truncate(0); // would wait forever on a pending count left behind
+  f.close();
+  expect(statSync(path).size).toBe(0);
+});
