@@ -30,6 +30,8 @@ import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 export const MAX_RELATIVE_OFFSET = 0x7fffffff;
 /** Read size of header scans (index lookup → target batch, timestamp search). */
 const SCAN_CHUNK_BYTES = 64 * 1024;
+/** Read size of the recovery walk (larger than a scan's: recovery reads the whole file). */
+const RECOVERY_CHUNK_BYTES = 1024 * 1024;
 
 /** One batch of an append, positioned inside the appended buffer. */
 export interface AppendedBatch {
@@ -264,16 +266,30 @@ export class Segment {
     let maxTs = -1;
     let maxTsOffset = -1;
     let first: BatchHeader | null = null;
+    // The file is read in chunks (one read per RECOVERY_CHUNK_BYTES, not one per batch header):
+    // opening a partition of many small batches was dominated by 61-byte reads.
+    let chunk: Uint8Array = new Uint8Array(0);
+    let chunkStart = 0;
     for (;;) {
       if (position + RECORD_BATCH_HEADER_SIZE > fileSize) break;
-      const head = this.log.read(position, RECORD_BATCH_HEADER_SIZE);
-      if (head.length < RECORD_BATCH_HEADER_SIZE || head[MAGIC_OFFSET] !== 2) break;
-      const header = readBatchHeader(head, 0);
+      if (position + RECORD_BATCH_HEADER_SIZE > chunkStart + chunk.length) {
+        chunkStart = position;
+        chunk = this.log.read(position, Math.min(RECOVERY_CHUNK_BYTES, fileSize - position));
+        if (chunk.length < RECORD_BATCH_HEADER_SIZE) break;
+      }
+      const at = position - chunkStart;
+      if (chunk[at + MAGIC_OFFSET] !== 2) break;
+      const header = readBatchHeader(chunk, at);
       const size = header.batchLength + LOG_OVERHEAD;
       if (header.batchLength < RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD || position + size > fileSize) break;
       if (header.baseOffset !== expected || header.recordCount <= 0) break;
       if (header.lastOffsetDelta !== header.recordCount - 1) break;
-      if (verifyCrc && !batchCrcMatches(this.log.read(position, size), 0, size)) break;
+      if (verifyCrc) {
+        // A batch inside the chunk is checked in place; a larger one is read on its own.
+        const whole = at + size <= chunk.length;
+        const ok = whole ? batchCrcMatches(chunk, at, size) : batchCrcMatches(this.log.read(position, size), 0, size);
+        if (!ok) break;
+      }
       if (sinceEntry >= this.indexIntervalBytes) {
         expectIndex.push({ offset: header.baseOffset, position });
         if (maxTsOffset >= 0 && maxTs > (expectTime[expectTime.length - 1]?.timestamp ?? -Infinity)) {
