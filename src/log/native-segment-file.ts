@@ -66,6 +66,13 @@ const OP_FLUSH = 2;
  * BUNKA_IO_INLINE_SYNC_BYTES=0 turns that off (benchmarks compare both).
  */
 const INLINE_SYNC_MAX_BYTES = Number(process.env.BUNKA_IO_INLINE_SYNC_BYTES ?? 64 * 1024) || 0;
+/**
+ * An inline fsync blocks the event loop for as long as the disk takes. On a disk where that is
+ * slow (network block devices, a degraded drive) one slow inline submit turns the inline path off
+ * for INLINE_BACKOFF_MS, so every other connection is not stalled behind each fsync.
+ */
+const INLINE_SLOW_MS = 5;
+const INLINE_BACKOFF_MS = 10_000;
 /** Past this many unconfirmed writes, `write` asks the engine how far it got (bounds `pending`). */
 const PENDING_TRIM = 256;
 
@@ -94,9 +101,20 @@ export class IoEngine {
   private flushScheduled = false;
   /** Native submit calls made (tests and benchmarks compare them with ops). */
   submits = 0;
+  /** Times a slow inline fsync turned the inline path off (see INLINE_SLOW_MS). */
+  inlineBackoffs = 0;
+  /** An inline submit slower than this turns the inline path off for a while (tests lower it). */
+  inlineSlowMs = INLINE_SLOW_MS;
+  /** performance.now() before which submits do not run inline. */
+  private inlineOffUntil = 0;
 
   constructor(mode: EngineMode) {
     this.raw = createIoEngine(mode, () => this.drain());
+  }
+
+  /** Allows the inline path again at once (after a backoff; tests). */
+  resetInlineBackoff(): void {
+    this.inlineOffUntil = 0;
   }
 
   get backend(): string {
@@ -195,10 +213,19 @@ export class IoEngine {
     // this batch's syncs is in flight, so the loop is never blocked behind other I/O.
     let syncs = 0;
     for (let i = 0; i < n; i++) if (kinds[i] === OP_SYNC) syncs++;
-    const inline = INLINE_SYNC_MAX_BYTES > 0 && syncs === 1 && this.waiters.size === 1 ? INLINE_SYNC_MAX_BYTES : 0;
+    const started = performance.now();
+    const inline =
+      INLINE_SYNC_MAX_BYTES > 0 && syncs === 1 && this.waiters.size === 1 && started >= this.inlineOffUntil ? INLINE_SYNC_MAX_BYTES : 0;
     try {
       const done = this.raw.submit(files, kinds, positions, tokens, data, inline);
-      if (done.length > 0) this.settleAll(done);
+      if (done.length > 0) {
+        const took = performance.now() - started;
+        if (took > this.inlineSlowMs) {
+          this.inlineOffUntil = performance.now() + INLINE_BACKOFF_MS;
+          this.inlineBackoffs++;
+        }
+        this.settleAll(done);
+      }
     } catch (err) {
       // Only invalid arguments get here (a bug): fail every sync of the batch, so nothing that
       // depended on these writes is acknowledged.

@@ -58,6 +58,7 @@ for (const mode of MODES) {
       const log = await open(dir);
       await Promise.all([log.append(buildBatch(sampleRecords(1)), T0).durable]); // warm: segment files open
       const engine = ioEngine(mode);
+      engine.resetInlineBackoff(); // a slow fsync earlier in this process may have turned it off
       const before = engine.stats();
       const r = log.append(buildBatch(sampleRecords(2)), T0);
       await r.durable;
@@ -68,6 +69,31 @@ for (const mode of MODES) {
       const logFile = readdirSync(dir).find((f) => f.endsWith(".log"))!;
       expect(statSync(join(dir, logFile)).size).toBe(log.read(0, 1 << 20).records!.length);
       await log.close();
+    });
+
+    test("a slow inline fsync turns the inline path off, so the event loop is not held by a slow disk", async () => {
+      const log = await open(tempDir());
+      await log.append(buildBatch(sampleRecords(1)), T0).durable;
+      const engine = ioEngine(mode);
+      engine.resetInlineBackoff();
+      const slowMs = engine.inlineSlowMs;
+      engine.inlineSlowMs = -1; // every inline submit counts as slow
+      try {
+        const backoffs = engine.inlineBackoffs;
+        const s0 = engine.stats();
+        await log.append(buildBatch(sampleRecords(1)), T0).durable; // inline, found slow
+        const s1 = engine.stats();
+        expect(s1.inlineSyncs - s0.inlineSyncs).toBe(1);
+        expect(engine.inlineBackoffs).toBe(backoffs + 1);
+        await log.append(buildBatch(sampleRecords(1)), T0).durable; // backed off: the worker syncs it
+        const s2 = engine.stats();
+        expect(s2.inlineSyncs - s1.inlineSyncs).toBe(0);
+        expect(log.highWatermark).toBe(3);
+      } finally {
+        engine.inlineSlowMs = slowMs;
+        engine.resetInlineBackoff();
+        await log.close();
+      }
     });
 
     test("acks resolve in order; unsynced data is readable up to the log end but not below the HW", async () => {
