@@ -1,12 +1,14 @@
 /**
  * Tenant translation of the group and producer-id APIs. Group ids and transactional ids are
  * prefixed like topic names, so the coordinator only ever sees internal names (src/groups is not
- * tenant-aware). ListGroups is filtered to the tenant's groups. Classic-protocol member metadata and
- * assignments are opaque bytes exchanged between the tenant's own clients: they keep client names.
+ * tenant-aware). ListGroups is filtered to the tenant's groups. Classic consumer subscriptions are
+ * stored with internal names (the coordinator reads them); assignments are bytes only the tenant's
+ * own clients read, so they keep client names.
  */
 import type { FindCoordinatorRequest } from "../protocol/generated/find-coordinator-request.ts";
 import type { FindCoordinatorResponse } from "../protocol/generated/find-coordinator-response.ts";
 import type { JoinGroupRequest } from "../protocol/generated/join-group-request.ts";
+import type { JoinGroupResponse } from "../protocol/generated/join-group-response.ts";
 import type { SyncGroupRequest } from "../protocol/generated/sync-group-request.ts";
 import type { HeartbeatRequest } from "../protocol/generated/heartbeat-request.ts";
 import type { LeaveGroupRequest } from "../protocol/generated/leave-group-request.ts";
@@ -25,6 +27,7 @@ import type { ConsumerGroupHeartbeatRequest } from "../protocol/generated/consum
 import type { ConsumerGroupDescribeRequest } from "../protocol/generated/consumer-group-describe-request.ts";
 import type { ConsumerGroupDescribeResponse } from "../protocol/generated/consumer-group-describe-response.ts";
 import type { InitProducerIdRequest } from "../protocol/generated/init-producer-id-request.ts";
+import { CONSUMER_PROTOCOL_TYPE, renameSubscriptionTopics } from "./consumer-subscription.ts";
 import { TopicIdMask, type TenantNamespace } from "./namespace.ts";
 import type { TenantContext } from "./tenant-context.ts";
 import type { ResponseFix } from "./translator.ts";
@@ -42,10 +45,22 @@ export function findCoordinator({ ns }: TenantContext, req: FindCoordinatorReque
   };
 }
 
-/** JoinGroup, SyncGroup, Heartbeat, LeaveGroup: only the group id is a name. */
-export function groupIdOnly({ ns }: TenantContext, req: JoinGroupRequest | SyncGroupRequest | HeartbeatRequest | LeaveGroupRequest): null {
+/** SyncGroup, Heartbeat, LeaveGroup: only the group id is a name (assignments stay client bytes). */
+export function groupIdOnly({ ns }: TenantContext, req: SyncGroupRequest | HeartbeatRequest | LeaveGroupRequest): null {
   req.groupId = ns.in(req.groupId);
   return null;
+}
+
+/** JoinGroup: the group id, and the topics of consumer subscriptions (see consumer-subscription.ts). */
+export function joinGroup({ ns }: TenantContext, req: JoinGroupRequest): ResponseFix | null {
+  req.groupId = ns.in(req.groupId);
+  if (req.protocolType !== CONSUMER_PROTOCOL_TYPE) return null;
+  const inName = (n: string) => ns.in(n);
+  for (const p of req.protocols) p.metadata = renameSubscriptionTopics(p.metadata, inName);
+  const outName = (n: string) => ns.out(n);
+  return (res) => {
+    for (const m of (res as JoinGroupResponse).members) m.metadata = renameSubscriptionTopics(m.metadata, outName);
+  };
 }
 
 export function offsetCommit({ ns }: TenantContext, req: OffsetCommitRequest): ResponseFix {
@@ -85,8 +100,13 @@ export function offsetDelete({ ns }: TenantContext, req: OffsetDeleteRequest): R
 
 export function describeGroups({ ns }: TenantContext, req: DescribeGroupsRequest): ResponseFix {
   req.groups = req.groups.map((g) => ns.in(g));
+  const outName = (n: string) => ns.out(n);
   return (res) => {
-    for (const g of (res as DescribeGroupsResponse).groups) g.groupId = ns.out(g.groupId);
+    for (const g of (res as DescribeGroupsResponse).groups) {
+      g.groupId = ns.out(g.groupId);
+      if (g.protocolType !== CONSUMER_PROTOCOL_TYPE) continue;
+      for (const m of g.members) m.memberMetadata = renameSubscriptionTopics(m.memberMetadata, outName);
+    }
   };
 }
 

@@ -21,7 +21,7 @@ const TRANSLATORS: ReadonlyMap<number, Translator> = new Map<number, Translator>
   [8, groups.offsetCommit],
   [9, groups.offsetFetch],
   [10, groups.findCoordinator],
-  [11, groups.groupIdOnly],
+  [11, groups.joinGroup],
   [12, groups.groupIdOnly],
   [13, groups.groupIdOnly],
   [14, groups.groupIdOnly],

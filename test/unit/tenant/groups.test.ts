@@ -20,6 +20,15 @@ import { writeOffsetCommitRequest } from "../../../src/protocol/generated/offset
 import { readOffsetCommitResponse } from "../../../src/protocol/generated/offset-commit-response.ts";
 import { writeFindCoordinatorRequest } from "../../../src/protocol/generated/find-coordinator-request.ts";
 import { readFindCoordinatorResponse } from "../../../src/protocol/generated/find-coordinator-response.ts";
+import { writeJoinGroupRequest } from "../../../src/protocol/generated/join-group-request.ts";
+import { readJoinGroupResponse } from "../../../src/protocol/generated/join-group-response.ts";
+import { writeSyncGroupRequest } from "../../../src/protocol/generated/sync-group-request.ts";
+import { readSyncGroupResponse } from "../../../src/protocol/generated/sync-group-response.ts";
+import { writeOffsetDeleteRequest } from "../../../src/protocol/generated/offset-delete-request.ts";
+import { readOffsetDeleteResponse } from "../../../src/protocol/generated/offset-delete-response.ts";
+import { readConsumerProtocolSubscription, writeConsumerProtocolSubscription } from "../../../src/protocol/generated/consumer-protocol-subscription.ts";
+import { Reader } from "../../../src/protocol/reader.ts";
+import { Writer } from "../../../src/protocol/writer.ts";
 import { TenantStore } from "../../../src/tenant/tenant-store.ts";
 import { openPrincipalBroker, type PrincipalBroker } from "./principal-broker.ts";
 
@@ -29,6 +38,22 @@ const DescribeGroups = codec(15, writeDescribeGroupsRequest, readDescribeGroupsR
 const DeleteGroups = codec(42, writeDeleteGroupsRequest, readDeleteGroupsResponse);
 const OffsetCommit = codec(8, writeOffsetCommitRequest, readOffsetCommitResponse);
 const FindCoordinator = codec(10, writeFindCoordinatorRequest, readFindCoordinatorResponse);
+const JoinGroup = codec(11, writeJoinGroupRequest, readJoinGroupResponse);
+const SyncGroup = codec(14, writeSyncGroupRequest, readSyncGroupResponse);
+const OffsetDelete = codec(47, writeOffsetDeleteRequest, readOffsetDeleteResponse);
+
+function subscription(topics: string[], owned: string[]): Uint8Array {
+  const w = new Writer(64);
+  w.int16(1);
+  writeConsumerProtocolSubscription(w, 1, { topics, userData: null, ownedPartitions: owned.map((topic) => ({ topic, partitions: [0] })) });
+  return w.toBytes();
+}
+
+function subscribed(metadata: Uint8Array): string[] {
+  const r = new Reader(metadata, 2);
+  const sub = readConsumerProtocolSubscription(r, 1);
+  return [...sub.topics, ...(sub.ownedPartitions ?? []).map((p) => `owned:${p.topic}`)];
+}
 
 const GROUP_ID_NOT_FOUND = 69;
 
@@ -43,7 +68,7 @@ beforeAll(async () => {
   store.assign("alice", "acme");
   store.assign("bob", "globex");
   store.saveSync();
-  pb = await openPrincipalBroker(dir, { "group.consumer.heartbeat.interval.ms": "1000" });
+  pb = await openPrincipalBroker(dir, { "group.consumer.heartbeat.interval.ms": "1000", "group.initial.rebalance.delay.ms": "0" });
   for (const [user, topics] of [["alice", ["orders"]], ["bob", ["orders", "ordinals"]]] as const) {
     const r = await pb.as(user)(C.CreateTopics, 7, { topics: topics.map((name) => ({ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] })), timeoutMs: 1000, validateOnly: false });
     for (const t of r.topics) ids[`${user}/${t.name}`] = t.topicId!;
@@ -105,5 +130,31 @@ describe("classic group admin", () => {
     expect(bobDg.groups[0]!.groupState).toBe("Empty");
     const aliceDg = await pb.as("alice")(DescribeGroups, 5, { groups: ["simple"], includeAuthorizedOperations: false });
     expect(aliceDg.groups[0]!.groupState).toBe("Dead");
+  });
+});
+
+describe("classic consumer groups", () => {
+  test("subscriptions are stored with internal names: the leader and DescribeGroups see client names, OffsetDelete knows the group is subscribed", async () => {
+    const join = (memberId: string) => pb.as("alice")(JoinGroup, 5, {
+      groupId: "cg", sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId, groupInstanceId: null, protocolType: "consumer",
+      protocols: [{ name: "range", metadata: subscription(["orders"], ["orders"]) }],
+    });
+    const first = await join("");
+    expect(first.errorCode).toBe(79); // MEMBER_ID_REQUIRED
+    const joined = await join(first.memberId);
+    expect(joined.errorCode).toBe(0);
+    expect(joined.members.map((m) => subscribed(m.metadata))).toEqual([["orders", "owned:orders"]]);
+    const synced = await pb.as("alice")(SyncGroup, 5, {
+      groupId: "cg", generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: null, protocolType: "consumer", protocolName: "range",
+      assignments: [{ memberId: joined.memberId, assignment: new Uint8Array([0, 0]) }],
+    });
+    expect(synced.errorCode).toBe(0);
+    const mine = await pb.as("alice")(DescribeGroups, 5, { groups: ["cg"], includeAuthorizedOperations: false });
+    expect(mine.groups[0]!.members.map((m) => subscribed(m.memberMetadata))).toEqual([["orders", "owned:orders"]]);
+    const global = await pb.as(null)(DescribeGroups, 5, { groups: ["__lc-1.cg"], includeAuthorizedOperations: false });
+    expect(global.groups[0]!.members.map((m) => subscribed(m.memberMetadata))).toEqual([["__lc-1.orders", "owned:__lc-1.orders"]]);
+    const del = await pb.as("alice")(OffsetDelete, 0, { groupId: "cg", topics: [{ name: "orders", partitions: [{ partitionIndex: 0 }] }] });
+    expect(del.topics[0]!.name).toBe("orders");
+    expect(del.topics[0]!.partitions[0]!.errorCode).toBe(86); // GROUP_SUBSCRIBED_TO_TOPIC
   });
 });

@@ -99,6 +99,9 @@ describe("tenant-level rates from units", () => {
   });
 
   test("fetch beyond the unit's egress is throttled", async () => {
+    // acks=all: answered once the log is flushed, so the high watermark covers every batch written so far.
+    const p = await pb.as("alice", "writer")(C.Produce, 9, { acks: -1, timeoutMs: 1000, topicData: [{ name: "t", partitionData: [{ index: 0, records: batch }] }] });
+    expect(p.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
     let throttle = 0;
     for (let i = 0; i < 10 && throttle === 0; i++) {
       const res = await pb.as("alice", "reader")(C.Fetch, 12, {
