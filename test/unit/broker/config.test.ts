@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseProperties } from "../../../src/config/properties.ts";
@@ -34,6 +34,7 @@ describe("broker config", () => {
     expect(c.numPartitions).toBe(5);
     expect(c.dataDir).toBe("/tmp/x");
     expect(c.listeners[0]!.port).toBe(9999);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test("unknown keys are reported, ignored Kafka keys are named as such", () => {

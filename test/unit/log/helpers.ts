@@ -3,12 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "bun:test";
 import type { LogConfig } from "../../../src/log/log-config.ts";
+import { trackTempDir } from "../../support/temp-dirs.ts";
 
 const dirs: string[] = [];
 
 /** A fresh temp directory removed after each test. */
 export function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "bunka-log-"));
+  const d = trackTempDir(mkdtempSync(join(tmpdir(), "bunka-log-")));
   dirs.push(d);
   return join(d, "topic-0");
 }

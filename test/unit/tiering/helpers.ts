@@ -11,6 +11,7 @@ import type { TierConfig } from "../../../src/tiering/tier-config.ts";
 import { TierManager } from "../../../src/tiering/tier-manager.ts";
 import { buildBatch, sampleRecords } from "../log/batch-builder.ts";
 import { config } from "../log/helpers.ts";
+import { trackTempDir } from "../../support/temp-dirs.ts";
 
 const roots: string[] = [];
 afterEach(() => {
@@ -18,7 +19,7 @@ afterEach(() => {
 });
 
 export function tempRoot(): string {
-  const d = mkdtempSync(join(tmpdir(), "bunka-tier-"));
+  const d = trackTempDir(mkdtempSync(join(tmpdir(), "bunka-tier-")));
   roots.push(d);
   return d;
 }
