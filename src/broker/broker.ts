@@ -15,6 +15,7 @@ import { tierConfig } from "../tiering/tier-config.ts";
 import { TierManager } from "../tiering/tier-manager.ts";
 import { topicTierSettings } from "../tiering/topic-settings.ts";
 import type { ConnectionContext, DispatchResult, FrameDispatcher } from "../net/connection.ts";
+import { releaseTenantConnection } from "../tenant/tenant-context.ts";
 import { dispatchFrame } from "./dispatch.ts";
 import { FetchPurgatory } from "./fetch-purgatory.ts";
 import { FetchSessionCache } from "./fetch-sessions.ts";
@@ -107,7 +108,9 @@ export class Broker implements FrameDispatcher {
     return dispatchFrame(this, frame, conn);
   }
 
-  onConnectionClosed(): void {}
+  onConnectionClosed(conn: ConnectionContext): void {
+    releaseTenantConnection(this, conn);
+  }
 
   private readonly advancedLogs = new Set<PartitionLog>();
   private wakeScheduled = false;

@@ -27,7 +27,7 @@ import { CLOSE_CONNECTION, NO_RESPONSE, type ApiHandler, type RequestContext } f
 import { apiVersionRanges, handlerFor } from "../handlers/registry.ts";
 import type { Broker } from "./broker.ts";
 import { applyQuotas } from "../quota/request-hook.ts";
-import { tenantOf } from "../tenant/tenant-context.ts";
+import { tenantOf, tenantServiceFor } from "../tenant/tenant-context.ts";
 import { translateRequest, translateResponse } from "../tenant/translate.ts";
 
 const API_VERSIONS_KEY = 18;
@@ -69,6 +69,10 @@ export function dispatchFrame(broker: Broker, frame: Uint8Array, conn: Connectio
   const started = performance.now();
   const tenant = tenantOf(broker, conn);
   if (tenant !== null) {
+    if (!tenantServiceFor(broker).connections.admit(conn.id, tenant)) {
+      broker.log(`connection ${conn.id}: tenant ${tenant.tenant.name} is at its ${tenant.limits.connections} connection(s); closing`);
+      return "close";
+    }
     const fix = translateRequest(tenant, apiKey, apiVersion, request, ctx);
     const result = handler.handle(ctx, request);
     const handlerMs = performance.now() - started;

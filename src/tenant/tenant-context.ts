@@ -12,6 +12,7 @@ import type { ConnectionContext } from "../net/connection.ts";
 import { SampledRate } from "../quota/sampled-rate.ts";
 import type { TenantQuotaLimits } from "../quota/tenant-quotas.ts";
 import { TenantNamespace } from "./namespace.ts";
+import { TenantConnections } from "./tenant-connections.ts";
 import { TenantStore, type Tenant } from "./tenant-store.ts";
 import { scaleUnit, unitDefinition, type UnitDefinition } from "./unit.ts";
 
@@ -47,6 +48,8 @@ export class TenantService {
   private nextCheckMs = 0;
   /** Whether any tenant exists (no tenants: dispatch skips translation entirely). */
   active: boolean;
+  /** Open connections per tenant (kept across reloads of the tenant file). */
+  readonly connections = new TenantConnections();
 
   constructor(
     private store: TenantStore,
@@ -135,6 +138,11 @@ export function tenantServiceFor(broker: Pick<Broker, "config" | "store">): Tena
     services.set(broker, s);
   }
   return s;
+}
+
+/** Gives a closed connection's tenant slot back (Broker.onConnectionClosed). */
+export function releaseTenantConnection(broker: Pick<Broker, "config" | "store">, conn: ConnectionContext): void {
+  services.get(broker)?.connections.release(conn.id);
 }
 
 /** The tenant a request acts for, or null for the global namespace. */
