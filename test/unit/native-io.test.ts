@@ -220,6 +220,7 @@ test("io_uring refused (simulated EPERM): auto falls back to pwrite and says so;
     f.write(new Uint8Array([1, 2, 3]));
     await f.datasync();
     f.close();
+    (await import("node:fs")).rmSync(f.path, { force: true });
     let forced = "";
     try { segmentIoFor("io_uring"); } catch (e) { forced = (e as NodeJS.ErrnoException).code ?? String(e); }
     console.log(JSON.stringify({ backend: io.backend, description: io.description, info: nativeInfo().io, forced }));

@@ -20,6 +20,7 @@ import { QuotaStore } from "../../../src/quota/quota-store.ts";
 import { DEFAULT_QUOTA_CONFIG } from "../../../src/quota/quota-config.ts";
 import { TenantStore } from "../../../src/tenant/tenant-store.ts";
 import { openPrincipalBroker, type PrincipalBroker } from "./principal-broker.ts";
+import { trackTempDir } from "../../support/temp-dirs.ts";
 
 const AlterQuotas = codec(49, writeAlterClientQuotasRequest, readAlterClientQuotasResponse);
 const DescribeQuotas = codec(48, writeDescribeClientQuotasRequest, readDescribeClientQuotasResponse);
@@ -116,7 +117,7 @@ describe("tenant-level rates from units", () => {
 });
 
 test("broker backpressure splits the capacity between tenants by their units", () => {
-  const m = new QuotaManager(QuotaStore.open(mkdtempSync(join(tmpdir(), "bunka-tenant-bp-"))), { ...DEFAULT_QUOTA_CONFIG, ingressCapacity: 3000, threshold: 0 });
+  const m = new QuotaManager(QuotaStore.open(trackTempDir(mkdtempSync(join(tmpdir(), "bunka-tenant-bp-")))), { ...DEFAULT_QUOTA_CONFIG, ingressCapacity: 3000, threshold: 0 });
   const small = { id: "1", clientIdPrefix: "__lc-1.", produceBytesPerSec: 1000, fetchBytesPerSec: 1000, requestsPerSec: 100 };
   const big = { id: "2", clientIdPrefix: "__lc-2.", produceBytesPerSec: 3000, fetchBytesPerSec: 3000, requestsPerSec: 100 };
   const now = 1_000_000;

@@ -11,6 +11,7 @@ import { parseTenantsArgs, runTenantsCommand } from "../../../src/tenant/tenants
 import { parseUsersArgs, runUsersCommand, UsageError } from "../../../src/auth/users-cli.ts";
 import { TenantNamespace } from "../../../src/tenant/namespace.ts";
 import type { MetadataStore } from "../../../src/broker/metadata-store.ts";
+import { trackTempDir } from "../../support/temp-dirs.ts";
 
 const MIB = 1024 * 1024;
 const capacity = (over: Partial<MeasuredCapacity> = {}): MeasuredCapacity => ({
@@ -19,7 +20,7 @@ const capacity = (over: Partial<MeasuredCapacity> = {}): MeasuredCapacity => ({
 const cli = (dir: string, ...args: string[]) => runTenantsCommand(parseTenantsArgs([...args, "--data-dir", dir]));
 
 test("store: durable, ids never reused after delete, memberships go with the tenant", () => {
-  const dir = mkdtempSync(join(tmpdir(), "bunka-tenant-store-"));
+  const dir = trackTempDir(mkdtempSync(join(tmpdir(), "bunka-tenant-store-")));
   const s = TenantStore.open(dir);
   expect(s.add("acme", 2).id).toBe("1");
   s.assign("alice", "acme");
@@ -48,7 +49,7 @@ test("admission: all units must fit every measured dimension; no measurement ref
 });
 
 test("CLI: add / set-units / list / delete with admission; users add --tenant", () => {
-  const dir = mkdtempSync(join(tmpdir(), "bunka-tenant-cli-"));
+  const dir = trackTempDir(mkdtempSync(join(tmpdir(), "bunka-tenant-cli-")));
   expect(() => cli(dir, "add", "acme", "--units", "1")).toThrow("has not been measured");
   writeCapacity(dir, capacity());
   expect(cli(dir, "add", "acme", "--units", "6")).toEqual(["tenant acme (id 1): 6 units"]);
