@@ -124,6 +124,10 @@ impl WriteData {
 enum OpKind {
     Write { pos: u64, data: WriteData },
     Sync { token: u32 },
+    /// Completes `token` once the writes queued before it are written (in the kernel), without an
+    /// fsync: the acknowledgement of a flush-interval log (an ack there means "survives a crash of
+    /// this process", as with writes made on the JS thread).
+    Barrier { token: u32 },
     /// Start the writes queued before it (no fsync): what a flush-interval write needs.
     Flush,
     Read { pos: u64, len: usize, token: u32 },
@@ -251,6 +255,8 @@ struct Chain {
     file: Arc<FileEntry>,
     groups: Vec<WriteGroup>,
     syncs: Vec<u32>,
+    /// Barrier tokens: done when the chain's writes are (no fsync of their own).
+    barriers: Vec<u32>,
     ops: u32,
     /// Ring bookkeeping: SQEs not yet completed, and whether any result fell short.
     outstanding: usize,
@@ -266,7 +272,7 @@ impl Chain {
 /// Takes the leading writes/syncs of `q` (at most `max_sqes` SQEs' worth) into a chain;
 /// `markers` (queued Sync/Flush ops) is decreased by those taken.
 fn take_chain(file: &Arc<FileEntry>, q: &mut VecDeque<OpKind>, max_sqes: usize, markers: &mut usize) -> Chain {
-    let mut chain = Chain { file: file.clone(), groups: Vec::new(), syncs: Vec::new(), ops: 0, outstanding: 0, trouble: false };
+    let mut chain = Chain { file: file.clone(), groups: Vec::new(), syncs: Vec::new(), barriers: Vec::new(), ops: 0, outstanding: 0, trouble: false };
     while let Some(op) = q.front() {
         match op {
             OpKind::Write { pos, .. } => {
@@ -287,6 +293,12 @@ fn take_chain(file: &Arc<FileEntry>, q: &mut VecDeque<OpKind>, max_sqes: usize, 
             }
             OpKind::Sync { token } => {
                 chain.syncs.push(*token);
+                chain.ops += 1;
+                *markers -= 1;
+                q.pop_front();
+            }
+            OpKind::Barrier { token } => {
+                chain.barriers.push(*token);
                 chain.ops += 1;
                 *markers -= 1;
                 q.pop_front();
@@ -392,7 +404,7 @@ fn finish_chain(shared: &Shared, mut chain: Chain, outcome: std::result::Result<
             if let Some(end) = end {
                 file.written_end.store(end, Ordering::SeqCst);
             }
-            for t in &chain.syncs {
+            for t in chain.syncs.iter().chain(&chain.barriers) {
                 out.extend_from_slice(&[*t as i32, ST_OK, 0]);
             }
         }
@@ -400,7 +412,7 @@ fn finish_chain(shared: &Shared, mut chain: Chain, outcome: std::result::Result<
             if status == ST_WRITE_ERROR {
                 let _ = file.failed.compare_exchange(0, e, Ordering::SeqCst, Ordering::SeqCst);
             }
-            for t in &chain.syncs {
+            for t in chain.syncs.iter().chain(&chain.barriers) {
                 out.extend_from_slice(&[*t as i32, status, e]);
             }
         }
@@ -412,7 +424,7 @@ fn finish_chain(shared: &Shared, mut chain: Chain, outcome: std::result::Result<
 /// Ops of a file that failed earlier: writes are dropped, syncs fail with the write's errno.
 fn fail_chain(shared: &Shared, mut chain: Chain, e: i32, out: &mut Vec<i32>) {
     shared.recycle(&mut chain.groups);
-    for t in &chain.syncs {
+    for t in chain.syncs.iter().chain(&chain.barriers) {
         out.extend_from_slice(&[*t as i32, ST_WRITE_ERROR, e]);
     }
     shared.finish_ops(&chain.file, chain.ops);
@@ -977,7 +989,7 @@ impl IoEngine {
                     check_pos("write", positions[i])?;
                     writes += 1;
                 }
-                1 | 2 => {}
+                1 | 2 | 3 => {}
                 k => return Err(Error::new(Status::InvalidArg, format!("submit: unknown op kind {k}"))),
             }
         }
@@ -1021,6 +1033,15 @@ impl IoEngine {
                         ops.push(Op { file: file.clone(), kind: OpKind::Flush });
                         wake = true;
                     }
+                }
+                3 => {
+                    if file.closed.load(Ordering::SeqCst) {
+                        refused.extend_from_slice(&[tokens[i] as i32, ST_WRITE_ERROR, libc::EBADF]);
+                        continue;
+                    }
+                    file.pending.fetch_add(1, Ordering::SeqCst);
+                    ops.push(Op { file: file.clone(), kind: OpKind::Barrier { token: tokens[i] } });
+                    wake = true;
                 }
                 k => return Err(Error::new(Status::InvalidArg, format!("submit: unknown op kind {k}"))),
             }

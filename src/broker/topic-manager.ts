@@ -218,8 +218,9 @@ export class TopicManager {
     const dir = join(this.config.dataDir, `${record.name}-${partition}`);
     const logConfig = this.logConfig(record);
     // Flush-interval logs write on the JS thread so an acknowledged write is in the kernel before the
-    // ack (as Kafka's page-cache writes are); durable logs use the configured engine (acks wait for
-    // fsync anyway). A log switched to flush-interval later keeps its engine and stays durable.
+    // ack (as Kafka's page-cache writes are): measured cheaper than the native engine with write
+    // barriers at 100 partitions (bench/RESULTS.md). Durable logs use the configured engine. A log
+    // switched to flush-interval later keeps its engine; its acks then wait for a write barrier.
     const files = isDurableMode(logConfig) ? this.segmentIo().files : fdSegmentFileFactory;
     const log = await PartitionLog.open(dir, record.name, partition, logConfig, { files });
     this.onLogOpened(log);

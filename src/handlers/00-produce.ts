@@ -5,7 +5,7 @@
  *
  * The record batches are never decoded: the partition log validates header, length and CRC-32C,
  * patches baseOffset in place and appends the received bytes. acks=all waits for the fsync that
- * covers the append (group commit); acks=1 answers once written; acks=0 answers nothing and closes
+ * covers the append (group commit); acks=1 answers once the bytes are in the kernel; acks=0 answers nothing and closes
  * the connection if a partition failed, so the client notices.
  * Skipped: transactions (a transactional produce gets INVALID_TXN_STATE; see COMPATIBILITY.md).
  */
@@ -33,7 +33,7 @@ export const produceHandler = defineHandler({
     const { broker, apiVersion } = ctx;
     const acks = req.acks;
     const now = Date.now();
-    const pending: { response: PartitionResponse; durable: Promise<void> }[] = [];
+    const pending: { response: PartitionResponse; durable: Promise<void>; what: string }[] = [];
     let anyError = false;
     const responses: ProduceResponse["responses"] = req.topicData.map((topic) => {
       const state = broker.topics.get(topic.name);
@@ -89,8 +89,13 @@ export const produceHandler = defineHandler({
             recordErrors: [],
             errorMessage: null,
           };
-          if (acks === -1) pending.push({ response, durable: result.durable });
-          else result.durable.catch((e) => broker.log(`flush of ${topic.name}-${p.index} failed: ${(e as Error).message}`));
+          if (acks === -1) pending.push({ response, durable: result.durable, what: "fsync failed" });
+          else {
+            result.durable.catch((e) => broker.log(`flush of ${topic.name}-${p.index} failed: ${(e as Error).message}`));
+            // acks=1: the bytes must be in the kernel (survive a crash of this process), which on
+            // the native engine is after the worker wrote them.
+            if (acks === 1) pending.push({ response, durable: result.whenWritten(), what: "write failed" });
+          }
           return response;
         }),
       };
@@ -100,11 +105,11 @@ export const produceHandler = defineHandler({
       // Durability argument: the response is built only after every covering fsync resolved; a failed
       // fsync turns that partition into KAFKA_STORAGE_ERROR, so nothing unsynced is acknowledged.
       await Promise.all(
-        pending.map(({ response, durable }) =>
+        pending.map(({ response, durable, what }) =>
           durable.catch(() => {
             response.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
             response.baseOffset = -1;
-            response.errorMessage = "fsync failed";
+            response.errorMessage = what;
           }),
         ),
       );

@@ -60,6 +60,7 @@ const SYSCALL_OF_STATUS = ["", "write", "fdatasync", "read"];
 const OP_WRITE = 0;
 const OP_SYNC = 1;
 const OP_FLUSH = 2;
+const OP_BARRIER = 3;
 /**
  * Batches of one file's writes (up to this many bytes) plus its sync, submitted while nothing else
  * is in flight, are written and fdatasynced inline on the JS thread (see IoEngine.flush).
@@ -155,6 +156,14 @@ export class IoEngine {
     return new Promise<void>((resolve, reject) => {
       const token = this.register({ resolve, reject });
       this.enqueue(handle, OP_SYNC, 0, token, null);
+    });
+  }
+
+  /** Resolves once the file's writes queued before it are written (no fsync). */
+  barrier(handle: NativeFileBinding): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const token = this.register({ resolve, reject });
+      this.enqueue(handle, OP_BARRIER, 0, token, null);
     });
   }
 
@@ -442,6 +451,25 @@ export class NativeSegmentFile implements SegmentFile {
       });
   }
 
+  /** Resolves once every write made before it is in the kernel (the worker wrote it). */
+  writeBarrier(): Promise<void> {
+    if (this.handle === null) return Promise.reject(errnoError(9, "write", "file is closed"));
+    // The barrier starts the queued writes itself, as a sync would (no separate kick needed).
+    this.unsynced = false;
+    this.syncsInFlight++;
+    const covered = this.size;
+    const generation = this.generation;
+    return this.engine
+      .barrier(this.handle)
+      .then(() => {
+        if (generation === this.generation) this.confirm(covered);
+      })
+      .finally(() => {
+        this.syncsInFlight--;
+        if (this.unsynced) this.engine.noteLazyWrite(this);
+      });
+  }
+
   close(): void {
     const h = this.handle;
     if (h === null) return;
@@ -496,7 +524,7 @@ export function segmentIoFor(setting: LogIoSetting): SegmentIo {
     const engine = ioEngine(setting);
     const reason = engine.raw.fallbackReason;
     io = {
-      files: { open: (path) => engine.open(path) },
+      files: { open: (path) => engine.open(path), writeBarriers: true },
       backend: engine.backend,
       description:
         `segment I/O: ${engine.backend} on a native thread (bunka.log.io=${setting}` +

@@ -57,6 +57,13 @@ export interface AppendResult {
    * raises an unhandled rejection; awaiting it still sees the rejection.
    */
   durable: Promise<void>;
+  /**
+   * Resolves when the appended bytes are in the kernel, so they survive a crash of this process
+   * (what acks=1 promises): at once where writes reach the kernel on return (the js backend) or on
+   * errors; in durable mode with `durable` (the fsync is asked for anyway); otherwise after a write
+   * barrier of the native engine. Asked only by acks=1, so other appends cost no barrier.
+   */
+  whenWritten: () => Promise<void>;
 }
 
 export interface ReadResult {
@@ -121,6 +128,11 @@ export class PartitionLog {
   private hwFloor = 0;
   private failure: Error | null = null;
   private unsynced: Segment[] = [];
+  /** Sealed segments whose writes no write barrier has covered yet (flush-interval mode, native engine). */
+  private unbarriered: Segment[] = [];
+  /** Written = in the kernel (a write barrier said so): the high watermark in flush-interval mode on the native engine. */
+  private written: number;
+  private readonly writeCommit: GroupCommit;
   private dirDirty = false;
   private readonly groupCommit: GroupCommit;
   private messagesSinceFlush = 0;
@@ -151,7 +163,9 @@ export class PartitionLog {
     this.segments = segments;
     this.startOffset = startOffset;
     this.committed = this.logEndOffset;
+    this.written = this.logEndOffset;
     this.groupCommit = new GroupCommit(() => this.syncToEnd());
+    this.writeCommit = new GroupCommit(() => this.barrierToEnd());
     this.activeJitterMs = this.pickJitter();
   }
 
@@ -234,12 +248,22 @@ export class PartitionLog {
    * on kill -9, so such a log stays durable rather than lose acknowledged records.
    */
   private get acksWaitForSync(): boolean {
-    return isDurableMode(this.config) || this.files.writesReachKernelOnReturn !== true;
+    return isDurableMode(this.config) || (this.files.writesReachKernelOnReturn !== true && this.files.writeBarriers !== true);
+  }
+
+  /**
+   * Flush-interval mode on a backend with asynchronous writes (the native engine): an ack waits
+   * for a write barrier (the bytes are in the kernel, as a write on the JS thread would be), not
+   * for fdatasync; the writes themselves leave the JS thread, batched per event-loop turn.
+   */
+  private get acksWaitForWrite(): boolean {
+    return !isDurableMode(this.config) && this.files.writeBarriers === true;
   }
 
   get highWatermark(): number {
-    if (!this.acksWaitForSync) return this.logEndOffset;
-    return Math.max(this.committed, this.hwFloor);
+    if (this.acksWaitForSync) return Math.max(this.committed, this.hwFloor);
+    if (this.acksWaitForWrite) return Math.max(this.written, this.committed, this.hwFloor);
+    return this.logEndOffset;
   }
 
   /** Number of group-commit syncs started (each is one fdatasync of the active segment). */
@@ -351,9 +375,17 @@ export class PartitionLog {
       logAppendTime: appendTime ? now : -1,
       logStartOffset: this.startOffset,
       durable: RESOLVED,
+      whenWritten: this.whenWrittenFn((appended[appended.length - 1] as AppendedBatch).lastOffset),
     };
     if (this.acksWaitForSync) {
-      result.durable = handled(this.groupCommit.request());
+      const durable = handled(this.groupCommit.request());
+      result.durable = durable;
+      // The fsync is asked for anyway and covers the write: acks=1 shares it (with the inline
+      // fsync of an idle engine it is also the quickest way to know the bytes are in the kernel).
+      result.whenWritten = () => durable;
+    } else if (this.acksWaitForWrite) {
+      result.durable = handled(this.writeCommit.request());
+      this.afterFlushIntervalAppend(batches);
     } else {
       this.afterFlushIntervalAppend(batches);
       this.notifyHighWatermark();
@@ -521,10 +553,11 @@ export class PartitionLog {
 
   updateConfig(config: LogConfig): void {
     const wasDurable = isDurableMode(this.config);
+    const hwBefore = this.highWatermark;
     this.config = config;
     if (!wasDurable && isDurableMode(config)) {
-      // The high watermark was logEndOffset: keep it from going back while the tail is fsynced.
-      this.hwFloor = this.logEndOffset;
+      // Keep the high watermark (logEndOffset, or the written end) from going back while the tail is fsynced.
+      this.hwFloor = hwBefore;
       this.backgroundFlush();
     }
     if (isDurableMode(config) && this.flushTimer !== null) {
@@ -628,6 +661,7 @@ export class PartitionLog {
       logAppendTime: -1,
       logStartOffset: this.startOffset,
       durable: RESOLVED,
+      whenWritten: () => RESOLVED,
     };
     if (recordErrors !== undefined) r.recordErrors = recordErrors;
     return r;
@@ -636,14 +670,25 @@ export class PartitionLog {
   /** A retried batch: answered with its original offsets once they are durable. */
   private duplicate(firstOffset: number, lastOffset: number): AppendResult {
     const durable =
-      this.acksWaitForSync && lastOffset >= this.committed ? handled(this.groupCommit.request()) : RESOLVED;
+      this.acksWaitForSync && lastOffset >= this.committed
+        ? handled(this.groupCommit.request())
+        : this.acksWaitForWrite && lastOffset >= this.written
+          ? handled(this.writeCommit.request())
+          : RESOLVED;
     return {
       errorCode: ErrorCode.NONE,
       baseOffset: firstOffset,
       logAppendTime: -1,
       logStartOffset: this.startOffset,
       durable,
+      whenWritten: this.acksWaitForSync ? () => durable : this.whenWrittenFn(lastOffset),
     };
+  }
+
+  /** The `whenWritten` of an append ending at `lastOffset` (see AppendResult). */
+  private whenWrittenFn(lastOffset: number): () => Promise<void> {
+    if (this.files.writeBarriers !== true) return () => RESOLVED;
+    return () => (lastOffset < Math.max(this.written, this.committed) ? RESOLVED : handled(this.writeCommit.request()));
   }
 
   private segmentIndexFor(offset: number): number {
@@ -684,6 +729,7 @@ export class PartitionLog {
     old.synced = false;
     this.segments.push(next);
     this.unsynced.push(old);
+    if (this.files.writeBarriers === true) this.unbarriered.push(old);
     this.dirDirty = true;
     this.activeJitterMs = this.pickJitter();
     // The state before this append's batches is committed: exactly the state as of next.baseOffset.
@@ -726,6 +772,30 @@ export class PartitionLog {
     if (target > this.committed) {
       const before = this.highWatermark;
       this.committed = target;
+      if (this.highWatermark > before) this.notifyHighWatermark();
+    }
+  }
+
+  /**
+   * One group write barrier (flush-interval mode, native engine): every byte below logEndOffset
+   * was handed to the engine, so once the barriers of the files that may still hold queued writes
+   * complete, it is in the kernel. A write error fails the log as a failed fsync does.
+   */
+  private async barrierToEnd(): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    const target = this.logEndOffset;
+    const files = [...this.unbarriered, this.active];
+    this.unbarriered = [];
+    try {
+      await Promise.all(files.map((s) => s.writeBarrier()));
+    } catch (err) {
+      const failure = new LogStorageError(`write failed: ${describe(err)}`, err);
+      this.fail(failure);
+      throw failure;
+    }
+    if (target > this.written) {
+      const before = this.highWatermark;
+      this.written = target;
       if (this.highWatermark > before) this.notifyHighWatermark();
     }
   }

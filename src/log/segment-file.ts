@@ -23,6 +23,11 @@ export interface SegmentFile {
   truncate(size: number): void;
   /** fdatasync off the JS thread; covers every write that returned before it; rejects on any error. */
   datasync(): Promise<void>;
+  /**
+   * Resolves once every write that returned before it is in the kernel (no fsync); rejects on a
+   * write error. Only backends whose writes are asynchronous have it (see writeBarriers).
+   */
+  writeBarrier?(): Promise<void>;
   close(): void;
 }
 
@@ -35,6 +40,11 @@ export interface SegmentFileFactory {
    * gets acknowledgements only after fdatasync (see PartitionLog.acksWaitForSync).
    */
   readonly writesReachKernelOnReturn?: boolean;
+  /**
+   * True when files have `writeBarrier`: flush-interval mode then acknowledges once a barrier
+   * says the bytes are in the kernel, instead of waiting for fdatasync.
+   */
+  readonly writeBarriers?: boolean;
 }
 
 /** Calls made by the js backend (benchmarks compare them with the native engine's counters). */

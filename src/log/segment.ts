@@ -349,6 +349,12 @@ export class Segment {
     return this.log.datasync();
   }
 
+  /** Resolves once the log file's writes are in the kernel (backends with write barriers only). */
+  writeBarrier(): Promise<void> {
+    if (this.log.writeBarrier === undefined) return Promise.resolve(); // writes reach the kernel on return
+    return this.log.writeBarrier();
+  }
+
   /** fdatasync of the log and both indexes (at seal). */
   async syncAll(): Promise<void> {
     await this.log.datasync();
