@@ -434,33 +434,25 @@ export class NativeSegmentFile implements SegmentFile {
   }
 
   datasync(): Promise<void> {
-    if (this.handle === null) return Promise.reject(errnoError(9, "fdatasync", "file is closed"));
-    this.unsynced = false;
-    this.syncsInFlight++;
-    const covered = this.size;
-    const generation = this.generation;
-    return this.engine
-      .sync(this.handle)
-      .then(() => {
-        // Every write queued before the sync is in the file now: drop our references to them.
-        if (generation === this.generation) this.confirm(covered);
-      })
-      .finally(() => {
-        this.syncsInFlight--;
-        if (this.unsynced) this.engine.noteLazyWrite(this);
-      });
+    return this.afterQueuedWrites("fdatasync", (h) => this.engine.sync(h));
   }
 
-  /** Resolves once every write made before it is in the kernel (the worker wrote it). */
+  /** Resolves once every write made before it is in the kernel (the worker wrote it; no fsync). */
   writeBarrier(): Promise<void> {
-    if (this.handle === null) return Promise.reject(errnoError(9, "write", "file is closed"));
-    // The barrier starts the queued writes itself, as a sync would (no separate kick needed).
+    return this.afterQueuedWrites("write", (h) => this.engine.barrier(h));
+  }
+
+  /**
+   * A sync or a barrier: it starts the file's queued writes itself (no separate kick), and once it
+   * completed every write queued before it is in the file, so our references to them can go.
+   */
+  private afterQueuedWrites(syscall: string, op: (h: NativeFileBinding) => Promise<void>): Promise<void> {
+    if (this.handle === null) return Promise.reject(errnoError(9, syscall, "file is closed"));
     this.unsynced = false;
     this.syncsInFlight++;
     const covered = this.size;
     const generation = this.generation;
-    return this.engine
-      .barrier(this.handle)
+    return op(this.handle)
       .then(() => {
         if (generation === this.generation) this.confirm(covered);
       })

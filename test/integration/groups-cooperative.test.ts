@@ -7,7 +7,7 @@ import { codec, WireClient } from "../../src/client/wire-client.ts";
 import { writeDescribeGroupsRequest } from "../../src/protocol/generated/describe-groups-request.ts";
 import { readDescribeGroupsResponse } from "../../src/protocol/generated/describe-groups-response.ts";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
-import { createTopic, kcat } from "../support/tools.ts";
+import { createTopic, produceKeyedRecords } from "../support/tools.ts";
 import { groupCoverage } from "../support/group-coverage.ts";
 import { startTrickle } from "../support/trickle.ts";
 import { javaGroupMember, stopMember, until, type GroupMember as Member } from "../support/group-members.ts";
@@ -28,9 +28,7 @@ beforeAll(async () => {
     name: "groups-cooperative",
   });
   await createTopic(broker.bootstrap, TOPIC, PARTITIONS);
-  // Keyed, so the records spread evenly over the partitions.
-  const lines = Array.from({ length: RECORDS }, (_, i) => `k${i}:v${i}`).join("\n") + "\n";
-  await kcat(broker.bootstrap, ["-P", "-t", TOPIC, "-K", ":", "-X", "linger.ms=20"], { stdin: lines, timeoutMs: 60_000 });
+  await produceKeyedRecords(broker.bootstrap, TOPIC, PARTITIONS, RECORDS);
 }, 90_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@
 // window of the killed member, or a commit lost to a rebalance).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
-import { createTopic, expectEveryPartitionHoldsData, kcat } from "../support/tools.ts";
+import { createTopic, produceKeyedRecords } from "../support/tools.ts";
 import { groupCoverage } from "../support/group-coverage.ts";
 import { javaGroupMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
@@ -19,12 +19,7 @@ let broker: BrokerHandle;
 beforeAll(async () => {
   broker = await startTestBroker({ overrides: { "group.initial.rebalance.delay.ms": "0" }, name: "groups-java" });
   await createTopic(broker.bootstrap, TOPIC, PARTITIONS);
-  // Keyed records: librdkafka hashes keys over all partitions. Without keys its sticky partitioner
-  // fills whichever partition is current for 10 ms, so some partitions could stay empty and a
-  // member owning only those would rightly consume nothing.
-  const lines = Array.from({ length: RECORDS }, (_, i) => `k${i}:v${i}`).join("\n") + "\n";
-  await kcat(broker.bootstrap, ["-P", "-t", TOPIC, "-K", ":", "-X", "linger.ms=20"], { stdin: lines, timeoutMs: 60_000 });
-  await expectEveryPartitionHoldsData(broker.bootstrap, TOPIC, PARTITIONS);
+  await produceKeyedRecords(broker.bootstrap, TOPIC, PARTITIONS, RECORDS);
 }, 90_000);
 
 afterAll(async () => {

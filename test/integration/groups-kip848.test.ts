@@ -6,7 +6,7 @@
 // describe the group through ConsumerGroupDescribe.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
-import { createTopic, expectEveryPartitionHoldsData, java, kcat } from "../support/tools.ts";
+import { createTopic, java, produceKeyedRecords } from "../support/tools.ts";
 import { groupCoverage } from "../support/group-coverage.ts";
 import { javaGroupMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
@@ -25,12 +25,7 @@ beforeAll(async () => {
     name: "groups-kip848",
   });
   await createTopic(broker.bootstrap, TOPIC, PARTITIONS);
-  // Keyed records: librdkafka hashes keys over all partitions. Without keys its sticky partitioner
-  // fills whichever partition is current for 10 ms, so some partitions could stay empty and a
-  // member owning only those would rightly consume nothing.
-  const lines = Array.from({ length: RECORDS }, (_, i) => `k${i}:v${i}`).join("\n") + "\n";
-  await kcat(broker.bootstrap, ["-P", "-t", TOPIC, "-K", ":", "-X", "linger.ms=20"], { stdin: lines, timeoutMs: 60_000 });
-  await expectEveryPartitionHoldsData(broker.bootstrap, TOPIC, PARTITIONS);
+  await produceKeyedRecords(broker.bootstrap, TOPIC, PARTITIONS, RECORDS);
 }, 90_000);
 
 afterAll(async () => {

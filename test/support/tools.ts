@@ -246,6 +246,18 @@ export async function createTopic(
 }
 
 /**
+ * Produces `count` keyed records (`k<i>` → `v<i>`) with kcat and checks that every partition got
+ * some. Keyed, because librdkafka hashes keys over all partitions; without keys its sticky
+ * partitioner fills whichever partition is current for 10 ms, so some partitions could stay empty
+ * and a group member owning only those would rightly consume nothing.
+ */
+export async function produceKeyedRecords(bootstrap: string, topic: string, partitions: number, count: number): Promise<void> {
+  const lines = Array.from({ length: count }, (_, i) => `k${i}:v${i}`).join("\n") + "\n";
+  await kcat(bootstrap, ["-P", "-t", topic, "-K", ":", "-X", "linger.ms=20"], { stdin: lines, timeoutMs: 60_000 });
+  await expectEveryPartitionHoldsData(bootstrap, topic, partitions);
+}
+
+/**
  * Fails unless every partition of `topic` holds at least one record (end offset > 0). Group tests
  * need it: a member whose partitions are all empty consumes nothing, which is not a group bug.
  */
