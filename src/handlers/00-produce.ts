@@ -94,7 +94,7 @@ export const produceHandler = defineHandler({
             result.durable.catch((e) => broker.log(`flush of ${topic.name}-${p.index} failed: ${(e as Error).message}`));
             // acks=1: the bytes must be in the kernel (survive a crash of this process), which on
             // the native engine is after the worker wrote them.
-            if (acks === 1) pending.push({ response, durable: result.whenWritten(), what: "write failed" });
+            if (acks === 1) pending.push({ response, durable: log.untilWritten(result), what: "write failed" });
           }
           return response;
         }),

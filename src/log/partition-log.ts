@@ -57,13 +57,8 @@ export interface AppendResult {
    * raises an unhandled rejection; awaiting it still sees the rejection.
    */
   durable: Promise<void>;
-  /**
-   * Resolves when the appended bytes are in the kernel, so they survive a crash of this process
-   * (what acks=1 promises): at once where writes reach the kernel on return (the js backend) or on
-   * errors; in durable mode with `durable` (the fsync is asked for anyway); otherwise after a write
-   * barrier of the native engine. Asked only by acks=1, so other appends cost no barrier.
-   */
-  whenWritten: () => Promise<void>;
+  /** Last offset of the append (for a duplicate: of the original); -1 on error. */
+  lastOffset: number;
 }
 
 export interface ReadResult {
@@ -375,14 +370,10 @@ export class PartitionLog {
       logAppendTime: appendTime ? now : -1,
       logStartOffset: this.startOffset,
       durable: RESOLVED,
-      whenWritten: this.whenWrittenFn((appended[appended.length - 1] as AppendedBatch).lastOffset),
+      lastOffset: (appended[appended.length - 1] as AppendedBatch).lastOffset,
     };
     if (this.acksWaitForSync) {
-      const durable = handled(this.groupCommit.request());
-      result.durable = durable;
-      // The fsync is asked for anyway and covers the write: acks=1 shares it (with the inline
-      // fsync of an idle engine it is also the quickest way to know the bytes are in the kernel).
-      result.whenWritten = () => durable;
+      result.durable = handled(this.groupCommit.request());
     } else if (this.acksWaitForWrite) {
       result.durable = handled(this.writeCommit.request());
       this.afterFlushIntervalAppend(batches);
@@ -661,7 +652,7 @@ export class PartitionLog {
       logAppendTime: -1,
       logStartOffset: this.startOffset,
       durable: RESOLVED,
-      whenWritten: () => RESOLVED,
+      lastOffset: -1,
     };
     if (recordErrors !== undefined) r.recordErrors = recordErrors;
     return r;
@@ -681,14 +672,22 @@ export class PartitionLog {
       logAppendTime: -1,
       logStartOffset: this.startOffset,
       durable,
-      whenWritten: this.acksWaitForSync ? () => durable : this.whenWrittenFn(lastOffset),
+      lastOffset,
     };
   }
 
-  /** The `whenWritten` of an append ending at `lastOffset` (see AppendResult). */
-  private whenWrittenFn(lastOffset: number): () => Promise<void> {
-    if (this.files.writeBarriers !== true) return () => RESOLVED;
-    return () => (lastOffset < Math.max(this.written, this.committed) ? RESOLVED : handled(this.writeCommit.request()));
+  /**
+   * Resolves when the bytes of an append are in the kernel, so they survive a crash of this
+   * process (what acks=1 promises). In durable mode that is the append's own fsync (asked for
+   * anyway; with the inline fsync of an idle engine also the quickest answer); on the js backend
+   * writes reach the kernel on return; otherwise a write barrier of the native engine. Only acks=1
+   * asks, so other appends cost nothing.
+   */
+  untilWritten(result: AppendResult): Promise<void> {
+    if (result.errorCode !== ErrorCode.NONE) return RESOLVED;
+    if (this.acksWaitForSync) return result.durable;
+    if (this.files.writeBarriers !== true || result.lastOffset < Math.max(this.written, this.committed)) return RESOLVED;
+    return handled(this.writeCommit.request());
   }
 
   private segmentIndexFor(offset: number): number {

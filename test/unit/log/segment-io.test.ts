@@ -141,16 +141,16 @@ for (const mode of MODES) {
       await log.close();
     });
 
-    test("acks=1 promise (whenWritten): the bytes are in the file when it resolves, in both modes", async () => {
+    test("acks=1 promise (untilWritten): the bytes are in the file when it resolves, in both modes", async () => {
       for (const cfg of [config(), config({ flushIntervalMessages: 1000 })]) {
         const dir = tempDir();
         const log = await open(dir, cfg);
         const r = log.append(buildBatch(sampleRecords(3)), T0);
-        await r.whenWritten();
+        await log.untilWritten(r);
         const logFile = readdirSync(dir).find((f) => f.endsWith(".log"))!;
         expect(splitBatches(new Uint8Array(readFileSync(join(dir, logFile))))).toHaveLength(1);
         // Already written: a later call resolves without another barrier.
-        await r.whenWritten();
+        await log.untilWritten(r);
         await r.durable;
         await log.close();
       }
