@@ -10,7 +10,7 @@ import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
 import { createTopic, produceKeyedRecords } from "../support/tools.ts";
 import { groupCoverage } from "../support/group-coverage.ts";
 import { startTrickle } from "../support/trickle.ts";
-import { javaGroupMember, stopMember, until, type GroupMember as Member } from "../support/group-members.ts";
+import { expectCleanExits, javaGroupMember, stopMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
 const DescribeGroups = codec(15, writeDescribeGroupsRequest, readDescribeGroupsResponse);
 const TOPIC = `groups-coop-${Date.now()}`;
@@ -80,10 +80,7 @@ test("cooperative-sticky: three members join one by one, one leaves; incremental
     expected += await trickle.stop();
     await until(() => groupCoverage(members, PARTITIONS, COVERAGE_SLOTS).total === expected, 60_000, `all ${expected} records to be consumed`, 500);
     await Promise.all([stopMember(a), stopMember(c)]);
-    const codes = await Promise.all(members.map((m) => m.exited));
-    const stderrs = await Promise.all(members.map((m) => m.stderr));
-    await Promise.all(members.map((m) => m.drained));
-    for (let i = 0; i < codes.length; i++) expect({ code: codes[i], stderr: codes[i] === 0 ? "" : stderrs[i] }).toEqual({ code: 0, stderr: "" });
+    await expectCleanExits(members);
     expect(b.lines.some((l) => l.event === "closed")).toBe(true);
   } finally {
     await trickle.stop();

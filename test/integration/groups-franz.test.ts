@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
 import { CACHE_DIR, lastJson, run } from "../support/tools.ts";
-import { spawnGroupMember, stopMember, until, type GroupMember as Member } from "../support/group-members.ts";
+import { expectCleanExits, spawnGroupMember, stopMember, until, type GroupMember as Member } from "../support/group-members.ts";
 
 const FRANZ_GROUP_BIN = join(CACHE_DIR, "bin", "franz-group");
 const TOPIC = `groups-franz-${Date.now()}`;
@@ -56,10 +56,7 @@ test("two franz-go members share a topic; one leaves, the other takes over; ever
     const aHeld = [...owned(a)];
     const leftAt = Date.now();
     await stopMember(a);
-    const codes = await Promise.all(members.map((m) => m.exited));
-    await Promise.all(members.map((m) => m.drained));
-    const stderrs = await Promise.all(members.map((m) => m.stderr));
-    for (let i = 0; i < codes.length; i++) expect({ code: codes[i], stderr: codes[i] === 0 ? "" : stderrs[i] }).toEqual({ code: 0, stderr: "" });
+    await expectCleanExits(members);
     // b was given a's partitions after a left.
     const later = b.lines.filter((l) => l.event === "assigned" && l.ts >= leftAt).flatMap((l) => l.partitions as number[]);
     for (const p of aHeld) expect(later).toContain(p);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
 import { createTopic, produceKeyedRecords } from "../support/tools.ts";
 import { groupCoverage } from "../support/group-coverage.ts";
-import { javaGroupMember, until, type GroupMember as Member } from "../support/group-members.ts";
+import { awaitAllConsuming, expectCleanExits, javaGroupMember, killBusiest, type GroupMember as Member } from "../support/group-members.ts";
 
 const TOPIC = `groups-java-${Date.now()}`;
 const GROUP = `gj-${Date.now()}`;
@@ -37,24 +37,13 @@ function startMember(name: string, extra: string[] = []): Member {
 
 test("3 members, one killed mid-stream, one joins: every record consumed, duplicates only from uncommitted windows", async () => {
   const members = ["a", "b", "c"].map((n) => startMember(n));
-  const consumedSoFar = () => members.reduce((n, m) => n + m.consumed, 0);
-  try {
-    await until(() => consumedSoFar() >= 25_000 && members.every((m) => m.consumed > 0), 60_000, "all three members to consume");
-  } catch (e) {
-    for (const m of members) m.proc.kill("SIGKILL");
-    await Promise.all(members.map((m) => m.exited));
-    throw new Error(`${(e as Error).message} (consumed ${members.map((m) => `${m.name}=${m.consumed}/${m.lines.length} lines`).join(", ")})\n${(await Promise.all(members.map((m) => m.stderr))).join("\n---\n").slice(0, 6000)}\nbroker log: ${broker.logFile}`);
-  }
+  await awaitAllConsuming(members, 25_000, 60_000, broker.logFile);
   // The busiest member dies without leaving: its partitions move only after its session times out.
-  const victim = members.reduce((a, b) => (b.consumed > a.consumed ? b : a));
-  victim.proc.kill("SIGKILL");
-  await victim.exited;
+  const victim = await killBusiest(members);
   const joiner = startMember("d");
   const all = [...members, joiner];
-  const codes = await Promise.all(all.filter((m) => m !== victim).map((m) => m.exited));
-  const stderrs = await Promise.all(all.map((m) => m.stderr));
-  await Promise.all(all.map((m) => m.drained));
-  for (let i = 0; i < codes.length; i++) expect({ code: codes[i], stderr: codes[i] === 0 ? "" : stderrs[i] }).toEqual({ code: 0, stderr: "" });
+  await expectCleanExits(all.filter((m) => m !== victim));
+  await victim.drained;
 
   const { total, duplicates, unexplained } = groupCoverage(all, PARTITIONS, RECORDS);
   expect(total).toBe(RECORDS);

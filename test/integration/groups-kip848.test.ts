@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestBroker, type BrokerHandle } from "../support/broker.ts";
 import { createTopic, java, produceKeyedRecords } from "../support/tools.ts";
 import { groupCoverage } from "../support/group-coverage.ts";
-import { javaGroupMember, until, type GroupMember as Member } from "../support/group-members.ts";
+import { awaitAllConsuming, expectCleanExits, javaGroupMember, killBusiest, type GroupMember as Member } from "../support/group-members.ts";
 
 const TOPIC = `groups-kip848-${Date.now()}`;
 const GROUP = `gk-${Date.now()}`;
@@ -43,30 +43,18 @@ function startMember(name: string): Member {
 
 test("group.protocol=consumer: 3 members, one killed mid-stream, one joins; every record consumed, duplicates only from uncommitted windows", async () => {
   const members = ["a", "b", "c"].map((n) => startMember(n));
-  const consumedSoFar = () => members.reduce((n, m) => n + m.consumed, 0);
-  try {
-    await until(() => consumedSoFar() >= 20_000 && members.every((m) => m.consumed > 0), 60_000, "all three members to consume");
-  } catch (e) {
-    for (const m of members) m.proc.kill("SIGKILL");
-    await Promise.all(members.map((m) => m.exited));
-    const events = members.map((m) => `${m.name}: ${m.lines.filter((l) => l.event !== "records" && l.event !== "commit").map((l) => JSON.stringify(l)).join(" ")}`).join("\n");
-    throw new Error(`${(e as Error).message} (consumed ${members.map((m) => `${m.name}=${m.consumed}/${m.lines.length} lines`).join(", ")})\n${events}\n${(await Promise.all(members.map((m) => m.stderr))).join("\n---\n").slice(0, 6000)}\nbroker log: ${broker.logFile}`);
-  }
+  await awaitAllConsuming(members, 20_000, 60_000, broker.logFile);
   // Kafka's tool describes the group through ConsumerGroupDescribe (a classic describe would say Dead).
   const describe = java("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", ["--bootstrap-server", broker.bootstrap, "--describe", "--group", GROUP, "--state"], {
     jvmArgs: ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"],
     timeoutMs: 60_000,
   });
   // The busiest member dies without leaving: its partitions move only after its session times out.
-  const victim = members.reduce((a, b) => (b.consumed > a.consumed ? b : a));
-  victim.proc.kill("SIGKILL");
-  await victim.exited;
+  const victim = await killBusiest(members);
   const joiner = startMember("d");
   const all = [...members, joiner];
-  const codes = await Promise.all(all.filter((m) => m !== victim).map((m) => m.exited));
-  const stderrs = await Promise.all(all.map((m) => m.stderr));
-  await Promise.all(all.map((m) => m.drained));
-  for (let i = 0; i < codes.length; i++) expect({ code: codes[i], stderr: codes[i] === 0 ? "" : stderrs[i] }).toEqual({ code: 0, stderr: "" });
+  await expectCleanExits(all.filter((m) => m !== victim));
+  await victim.drained;
   const state = (await describe).stdout;
   // ASSIGNMENT-STRATEGY, STATE, #MEMBERS: 3 or 4 while everyone is in (4 when the tool ran after
   // the joiner came and before the victim's session expired); 2 when the tool's JVM answered only

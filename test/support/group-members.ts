@@ -3,6 +3,7 @@
  * franz-go group member) that prints JSON lines, whose `records` events (ranges of
  * [topic, partition, firstOffset, count]) are counted as they arrive.
  */
+import { expect } from "bun:test";
 import type { Subprocess } from "bun";
 import { CLIENT_LOG4J, javaClasspath } from "./tools.ts";
 
@@ -65,4 +66,36 @@ export async function stopMember(m: GroupMember): Promise<void> {
   stdin.write("stop\n");
   await stdin.flush();
   stdin.end();
+}
+
+/** Waits for every member to exit and its output to be read; each must exit 0 (else its stderr shows). */
+export async function expectCleanExits(members: GroupMember[]): Promise<void> {
+  const codes = await Promise.all(members.map((m) => m.exited));
+  const stderrs = await Promise.all(members.map((m) => m.stderr));
+  await Promise.all(members.map((m) => m.drained));
+  for (let i = 0; i < codes.length; i++) expect({ code: codes[i], stderr: codes[i] === 0 ? "" : stderrs[i] }).toEqual({ code: 0, stderr: "" });
+}
+
+/**
+ * Waits until the members consumed `total` records together, each at least one; on timeout kills
+ * them and fails with what each printed besides records and commits, its stderr and the broker log.
+ */
+export async function awaitAllConsuming(members: GroupMember[], total: number, ms: number, brokerLog: string): Promise<void> {
+  try {
+    await until(() => members.reduce((n, m) => n + m.consumed, 0) >= total && members.every((m) => m.consumed > 0), ms, `all ${members.length} members to consume`);
+  } catch (e) {
+    for (const m of members) m.proc.kill("SIGKILL");
+    await Promise.all(members.map((m) => m.exited));
+    const events = members.map((m) => `${m.name}: ${m.lines.filter((l) => l.event !== "records" && l.event !== "commit").map((l) => JSON.stringify(l)).join(" ")}`).join("\n");
+    const stderr = (await Promise.all(members.map((m) => m.stderr))).join("\n---\n").slice(0, 6000);
+    throw new Error(`${(e as Error).message} (consumed ${members.map((m) => `${m.name}=${m.consumed}/${m.lines.length} lines`).join(", ")})\n${events}\n${stderr}\nbroker log: ${brokerLog}`);
+  }
+}
+
+/** SIGKILLs the member that consumed most (no LeaveGroup: its partitions move after its session times out). */
+export async function killBusiest(members: GroupMember[]): Promise<GroupMember> {
+  const victim = members.reduce((a, b) => (b.consumed > a.consumed ? b : a));
+  victim.proc.kill("SIGKILL");
+  await victim.exited;
+  return victim;
 }
