@@ -2,9 +2,6 @@
 // (LITERAL * becomes PREFIXED on the prefix), described and deleted only within it; broker-wide
 // resource types are refused to tenants. The authorizer enforces them on the internal names.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as C from "../../../src/client/codecs.ts";
 import { codec } from "../../../src/client/wire-client.ts";
 import { buildRecordBatch } from "../../../src/client/record-batch-builder.ts";
@@ -16,8 +13,7 @@ import { readDescribeAclsResponse, type DescribeAclsResponse } from "../../../sr
 import { writeDeleteAclsRequest } from "../../../src/protocol/generated/delete-acls-request.ts";
 import { readDeleteAclsResponse } from "../../../src/protocol/generated/delete-acls-response.ts";
 import { AclOperation, AclPermission, PatternType, ResourceType } from "../../../src/acl/types.ts";
-import { TenantStore } from "../../../src/tenant/tenant-store.ts";
-import { openPrincipalBroker, type PrincipalBroker } from "./principal-broker.ts";
+import { openTwoTenantBroker, type PrincipalBroker } from "./principal-broker.ts";
 
 const CreateAcls = codec(30, writeCreateAclsRequest, readCreateAclsResponse);
 const DescribeAcls = codec(29, writeDescribeAclsRequest, readDescribeAclsResponse);
@@ -32,15 +28,7 @@ const anyFilter = { resourceTypeFilter: ResourceType.ANY, resourceNameFilter: nu
 const patterns = (r: DescribeAclsResponse) => r.resources.map((x) => `${x.resourceType}:${x.patternType}:${x.resourceName}`).sort();
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "bunka-tenant-acl-"));
-  const store = TenantStore.open(dir);
-  store.add("acme", 1);
-  store.add("globex", 1);
-  store.assign("alice", "acme");
-  store.assign("carol", "acme");
-  store.assign("bob", "globex");
-  store.saveSync();
-  pb = await openPrincipalBroker(dir, { "authorizer.class.name": "bunka", "super.users": "User:root" });
+  pb = await openTwoTenantBroker({ "authorizer.class.name": "bunka", "super.users": "User:root" }, { alice: "acme", carol: "acme", bob: "globex" });
   // The operator lets the tenants' admins manage ACLs and create topics.
   const res = await pb.as("root")(CreateAcls, 3, {
     creations: ["User:alice", "User:bob"].flatMap((p) => [

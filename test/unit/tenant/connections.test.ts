@@ -2,27 +2,16 @@
 // it is closed at its first request; a closed connection gives its slot back; other tenants and the
 // global namespace are not affected.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as C from "../../../src/client/codecs.ts";
 import { encodeRequest, type ApiCodec } from "../../../src/client/wire-client.ts";
 import type { ConnectionContext } from "../../../src/net/connection.ts";
-import { TenantStore } from "../../../src/tenant/tenant-store.ts";
-import { openPrincipalBroker, type PrincipalBroker } from "./principal-broker.ts";
+import { openTwoTenantBroker, type PrincipalBroker } from "./principal-broker.ts";
 
 let pb: PrincipalBroker;
 let nextConn = 1000;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "bunka-tenant-conn-"));
-  const store = TenantStore.open(dir);
-  store.add("acme", 1);
-  store.add("globex", 1);
-  store.assign("alice", "acme");
-  store.assign("bob", "globex");
-  store.saveSync();
-  pb = await openPrincipalBroker(dir, { "bunka.tenant.unit.connections": "2" });
+  pb = await openTwoTenantBroker({ "bunka.tenant.unit.connections": "2" });
 });
 
 afterAll(async () => {

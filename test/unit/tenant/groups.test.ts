@@ -2,12 +2,8 @@
 // ConsumerGroupDescribe) and classic-group admin (DescribeGroups, DeleteGroups, OffsetDelete) see
 // only the tenant's topics and groups, under the names its clients use.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as C from "../../../src/client/codecs.ts";
 import { codec } from "../../../src/client/wire-client.ts";
-import { ErrorCode } from "../../../src/protocol/error-codes.ts";
 import { writeConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatRequest } from "../../../src/protocol/generated/consumer-group-heartbeat-request.ts";
 import { readConsumerGroupHeartbeatResponse } from "../../../src/protocol/generated/consumer-group-heartbeat-response.ts";
 import { writeConsumerGroupDescribeRequest } from "../../../src/protocol/generated/consumer-group-describe-request.ts";
@@ -29,8 +25,7 @@ import { readOffsetDeleteResponse } from "../../../src/protocol/generated/offset
 import { readConsumerProtocolSubscription, writeConsumerProtocolSubscription } from "../../../src/protocol/generated/consumer-protocol-subscription.ts";
 import { Reader } from "../../../src/protocol/reader.ts";
 import { Writer } from "../../../src/protocol/writer.ts";
-import { TenantStore } from "../../../src/tenant/tenant-store.ts";
-import { openPrincipalBroker, type PrincipalBroker } from "./principal-broker.ts";
+import { openTwoTenantBroker, type PrincipalBroker } from "./principal-broker.ts";
 
 const Heartbeat = codec(68, writeConsumerGroupHeartbeatRequest, readConsumerGroupHeartbeatResponse);
 const CgDescribe = codec(69, writeConsumerGroupDescribeRequest, readConsumerGroupDescribeResponse);
@@ -61,14 +56,7 @@ let pb: PrincipalBroker;
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "bunka-tenant-groups-"));
-  const store = TenantStore.open(dir);
-  store.add("acme", 1);
-  store.add("globex", 1);
-  store.assign("alice", "acme");
-  store.assign("bob", "globex");
-  store.saveSync();
-  pb = await openPrincipalBroker(dir, { "group.consumer.heartbeat.interval.ms": "1000", "group.initial.rebalance.delay.ms": "0" });
+  pb = await openTwoTenantBroker({ "group.consumer.heartbeat.interval.ms": "1000", "group.initial.rebalance.delay.ms": "0" });
   for (const [user, topics] of [["alice", ["orders"]], ["bob", ["orders", "ordinals"]]] as const) {
     const r = await pb.as(user)(C.CreateTopics, 7, { topics: topics.map((name) => ({ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] })), timeoutMs: 1000, validateOnly: false });
     for (const t of r.topics) ids[`${user}/${t.name}`] = t.topicId!;

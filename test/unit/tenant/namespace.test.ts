@@ -20,7 +20,7 @@ import { readCreatePartitionsResponse } from "../../../src/protocol/generated/cr
 import { writeDeleteTopicsRequest } from "../../../src/protocol/generated/delete-topics-request.ts";
 import { readDeleteTopicsResponse } from "../../../src/protocol/generated/delete-topics-response.ts";
 import { TenantStore } from "../../../src/tenant/tenant-store.ts";
-import { openPrincipalBroker, type PrincipalBroker } from "./principal-broker.ts";
+import { openPrincipalBroker, openTwoTenantBroker, type PrincipalBroker } from "./principal-broker.ts";
 
 const OffsetCommit = codec(8, writeOffsetCommitRequest, readOffsetCommitResponse);
 const OffsetFetch = codec(9, writeOffsetFetchRequest, readOffsetFetchResponse);
@@ -31,14 +31,7 @@ const DeleteTopics = codec(20, writeDeleteTopicsRequest, readDeleteTopicsRespons
 let pb: PrincipalBroker;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "bunka-tenant-ns-"));
-  const store = TenantStore.open(dir);
-  store.add("acme", 1);
-  store.add("globex", 1);
-  store.assign("alice", "acme");
-  store.assign("bob", "globex");
-  store.saveSync();
-  pb = await openPrincipalBroker(dir, { "bunka.tenant.unit.partitions": "6", "bunka.tenant.unit.controller.mutation.rate": "1000" });
+  pb = await openTwoTenantBroker({ "bunka.tenant.unit.partitions": "6", "bunka.tenant.unit.controller.mutation.rate": "1000" });
 });
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { Broker } from "../../../src/broker/broker.ts";
 import { buildBrokerConfig } from "../../../src/config/broker-config.ts";
 import { decodeResponse, encodeRequest, type ApiCodec } from "../../../src/client/wire-client.ts";
 import type { ConnectionContext } from "../../../src/net/connection.ts";
+import { TenantStore } from "../../../src/tenant/tenant-store.ts";
 
 export interface PrincipalBroker {
   broker: Broker;
@@ -45,4 +46,18 @@ export async function openPrincipalBroker(dataDir: string | null, overrides: Rec
       if (!keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The usual two-tenant setup: tenants `acme` and `globex` (one unit each), `members` maps users to
+ * them (default: alice in acme, bob in globex), on a fresh data dir.
+ */
+export async function openTwoTenantBroker(overrides: Record<string, string> = {}, members: Record<string, "acme" | "globex"> = { alice: "acme", bob: "globex" }): Promise<PrincipalBroker> {
+  const dir = mkdtempSync(join(tmpdir(), "bunka-tenant-"));
+  const store = TenantStore.open(dir);
+  store.add("acme", 1);
+  store.add("globex", 1);
+  for (const [user, tenant] of Object.entries(members)) store.assign(user, tenant);
+  store.saveSync();
+  return openPrincipalBroker(dir, overrides);
 }

@@ -18,8 +18,7 @@ import { TokenBucket } from "../../../src/quota/token-bucket.ts";
 import { QuotaManager } from "../../../src/quota/quota-manager.ts";
 import { QuotaStore } from "../../../src/quota/quota-store.ts";
 import { DEFAULT_QUOTA_CONFIG } from "../../../src/quota/quota-config.ts";
-import { TenantStore } from "../../../src/tenant/tenant-store.ts";
-import { openPrincipalBroker, type PrincipalBroker } from "./principal-broker.ts";
+import { openTwoTenantBroker, type PrincipalBroker } from "./principal-broker.ts";
 import { trackTempDir } from "../../support/temp-dirs.ts";
 
 const AlterQuotas = codec(49, writeAlterClientQuotasRequest, readAlterClientQuotasResponse);
@@ -40,14 +39,7 @@ let pb: PrincipalBroker;
 const batch = buildRecordBatch([{ key: null, value: new Uint8Array(4000).fill(1) }]);
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "bunka-tenant-quota-"));
-  const store = TenantStore.open(dir);
-  store.add("acme", 1);
-  store.add("globex", 1);
-  store.assign("alice", "acme");
-  store.assign("bob", "globex");
-  store.saveSync();
-  pb = await openPrincipalBroker(dir, { "bunka.tenant.unit.ingress.bytes.per.sec": "20000", "bunka.tenant.unit.egress.bytes.per.sec": "20000" });
+  pb = await openTwoTenantBroker({ "bunka.tenant.unit.ingress.bytes.per.sec": "20000", "bunka.tenant.unit.egress.bytes.per.sec": "20000" });
   for (const user of ["alice", "bob"]) {
     await pb.as(user)(C.CreateTopics, 7, { topics: [{ name: "t", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false });
   }
