@@ -1,64 +1,25 @@
 /**
  * Quota enforcement figures (`bun bench/quota.bench.ts`): a client-id with a producer_byte_rate
- * quota Q floods Produce at 10 × Q (paced, ignoring throttle_time_ms: the broker's connection mute
- * is what holds it back), while a second client-id without a quota produces small batches at a
- * steady pace. Reported: throttle accuracy (achieved flood rate / Q, measured on acknowledged bytes
+ * quota Q floods Produce at 10 × Q, while a second client-id without a quota produces small
+ * batches at a steady pace (the measurement: bench/lib/flood-isolation.ts). Reported: throttle accuracy (achieved flood rate / Q, measured on acknowledged bytes
  * over the measurement interval) and isolation (victim p99 produce latency during the flood / its
  * p99 alone, measured in the same run). test/integration/quota-produce.test.ts runs the same
  * scenario with assertions.
  */
 import * as C from "../src/client/codecs.ts";
 import { codec, WireClient } from "../src/client/wire-client.ts";
-import { buildRecordBatch } from "../src/client/record-batch-builder.ts";
 import { writeAlterClientQuotasRequest } from "../src/protocol/generated/alter-client-quotas-request.ts";
 import { readAlterClientQuotasResponse } from "../src/protocol/generated/alter-client-quotas-response.ts";
 import { startBunka } from "../test/support/broker.ts";
-import { summarize, type LatencySummary } from "./lib/stats.ts";
+import { measureFloodIsolation, type FloodIsolationResult, type FloodPhases } from "./lib/flood-isolation.ts";
 
 export const AlterClientQuotas = codec(49, writeAlterClientQuotasRequest, readAlterClientQuotasResponse);
 
-export interface QuotaScenarioOptions {
+export interface QuotaScenarioOptions extends FloodPhases {
   quotaBytesPerSec: number;
-  floodBatchBytes: number;
-  /** Warm-up after the flood starts (the first window's burst), not measured. */
-  warmupMs: number;
-  measureMs: number;
-  soloMs: number;
-  victimIntervalMs: number;
 }
 
-export interface QuotaScenarioResult {
-  quotaBytesPerSec: number;
-  achievedBytesPerSec: number;
-  accuracy: number;
-  maxThrottleTimeMs: number;
-  solo: LatencySummary;
-  flooded: LatencySummary;
-  isolation: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function produce(c: WireClient, topic: string, batch: Uint8Array): Promise<{ ms: number; throttle: number }> {
-  const t0 = performance.now();
-  const res = await c.send(C.Produce, 9, { acks: 1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] });
-  const code = res.responses[0]!.partitionResponses[0]!.errorCode;
-  if (code !== 0) throw new Error(`produce to ${topic} failed with error ${code}`);
-  return { ms: performance.now() - t0, throttle: res.throttleTimeMs ?? 0 };
-}
-
-async function victimLoop(c: WireClient, until: () => boolean, intervalMs: number, out: number[]): Promise<void> {
-  const batch = buildRecordBatch([{ key: null, value: new Uint8Array(512).fill(7) }]);
-  let next = performance.now();
-  while (!until()) {
-    out.push((await produce(c, "quota-victim", batch)).ms);
-    next += intervalMs;
-    const wait = next - performance.now();
-    if (wait > 0) await sleep(wait);
-  }
-}
-
-export async function runQuotaScenario(o: QuotaScenarioOptions): Promise<QuotaScenarioResult> {
+export async function runQuotaScenario(o: QuotaScenarioOptions): Promise<FloodIsolationResult> {
   const broker = await startBunka({ name: "quota-bench" });
   try {
     const admin = await WireClient.connect(broker.host, broker.port, "admin");
@@ -77,51 +38,12 @@ export async function runQuotaScenario(o: QuotaScenarioOptions): Promise<QuotaSc
 
     const victim = await WireClient.connect(broker.host, broker.port, "victim");
     const flood = await WireClient.connect(broker.host, broker.port, "flood");
-    const soloSamples: number[] = [];
-    const soloEnd = performance.now() + o.soloMs;
-    await victimLoop(victim, () => performance.now() >= soloEnd, o.victimIntervalMs, soloSamples);
-
-    // Flood at 10 × quota, paced, sequential requests; acknowledged bytes are counted by time.
-    const floodBatch = buildRecordBatch([{ key: null, value: new Uint8Array(o.floodBatchBytes - 80).fill(1) }]);
-    const offeredInterval = (floodBatch.length * 1000) / (10 * o.quotaBytesPerSec);
-    const floodStart = performance.now();
-    const measureStart = floodStart + o.warmupMs;
-    const measureEnd = measureStart + o.measureMs;
-    let acked = 0;
-    let maxThrottle = 0;
-    let stop = false;
-    const floodLoop = (async () => {
-      let next = performance.now();
-      while (!stop) {
-        const r = await produce(flood, "quota-flood", floodBatch);
-        const now = performance.now();
-        if (now >= measureStart && now < measureEnd) acked += floodBatch.length;
-        maxThrottle = Math.max(maxThrottle, r.throttle);
-        next += offeredInterval;
-        if (next < now) next = now;
-        const wait = next - now;
-        if (wait > 0) await sleep(wait);
-      }
-    })();
-    await sleep(o.warmupMs);
-    const floodedSamples: number[] = [];
-    await victimLoop(victim, () => performance.now() >= measureEnd, o.victimIntervalMs, floodedSamples);
-    stop = true;
-    flood.close();
-    await floodLoop.catch(() => {});
-    victim.close();
-    const achieved = (acked * 1000) / o.measureMs;
-    const solo = summarize(soloSamples, o.soloMs);
-    const flooded = summarize(floodedSamples, o.measureMs);
-    return {
-      quotaBytesPerSec: o.quotaBytesPerSec,
-      achievedBytesPerSec: achieved,
-      accuracy: achieved / o.quotaBytesPerSec,
-      maxThrottleTimeMs: maxThrottle,
-      solo,
-      flooded,
-      isolation: flooded.p99 / solo.p99,
-    };
+    try {
+      return await measureFloodIsolation({ client: victim, topic: "quota-victim" }, { client: flood, topic: "quota-flood" }, o.quotaBytesPerSec, o);
+    } finally {
+      victim.close();
+      flood.close();
+    }
   } finally {
     await broker.stop();
   }
@@ -133,7 +55,7 @@ export const DEFAULT_SCENARIO: QuotaScenarioOptions = {
   warmupMs: 2000,
   measureMs: 10_000,
   soloMs: 3000,
-  victimIntervalMs: 5,
+  steadyIntervalMs: 5,
 };
 
 if (import.meta.main) {

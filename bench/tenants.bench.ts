@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as C from "../src/client/codecs.ts";
 import { codec, WireClient } from "../src/client/wire-client.ts";
-import { buildRecordBatch } from "../src/client/record-batch-builder.ts";
 import { writeSaslHandshakeRequest } from "../src/protocol/generated/sasl-handshake-request.ts";
 import { readSaslHandshakeResponse } from "../src/protocol/generated/sasl-handshake-response.ts";
 import { writeSaslAuthenticateRequest } from "../src/protocol/generated/sasl-authenticate-request.ts";
@@ -20,7 +19,7 @@ import { readSaslAuthenticateResponse } from "../src/protocol/generated/sasl-aut
 import { parseUsersArgs, runUsersCommand } from "../src/auth/users-cli.ts";
 import { TenantStore } from "../src/tenant/tenant-store.ts";
 import { freePort, startBunka } from "../test/support/broker.ts";
-import { summarize, type LatencySummary } from "./lib/stats.ts";
+import { measureFloodIsolation, type FloodIsolationResult, type FloodPhases } from "./lib/flood-isolation.ts";
 
 const SaslHandshake = codec(17, writeSaslHandshakeRequest, readSaslHandshakeResponse);
 const SaslAuthenticate = codec(36, writeSaslAuthenticateRequest, readSaslAuthenticateResponse);
@@ -35,49 +34,14 @@ export async function saslPlainClient(host: string, port: number, clientId: stri
   return c;
 }
 
-export interface TenantScenarioOptions {
+export interface TenantScenarioOptions extends FloodPhases {
   /** Ingress of one unit = the flooding tenant's produce quota (it has 1 unit). */
   unitIngressBytesPerSec: number;
-  floodBatchBytes: number;
-  warmupMs: number;
-  measureMs: number;
-  soloMs: number;
-  steadyIntervalMs: number;
 }
 
-export interface TenantScenarioResult {
-  quotaBytesPerSec: number;
-  achievedBytesPerSec: number;
-  accuracy: number;
-  maxThrottleTimeMs: number;
-  solo: LatencySummary;
-  flooded: LatencySummary;
-  isolation: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TOPIC = "events";
 
-async function produce(c: WireClient, batch: Uint8Array): Promise<{ ms: number; throttle: number }> {
-  const t0 = performance.now();
-  const res = await c.send(C.Produce, 9, { acks: 1, timeoutMs: 30_000, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: batch }] }] });
-  const r = res.responses[0]!;
-  if (r.name !== TOPIC || r.partitionResponses[0]!.errorCode !== 0) throw new Error(`produce: ${r.name} error ${r.partitionResponses[0]!.errorCode}`);
-  return { ms: performance.now() - t0, throttle: res.throttleTimeMs ?? 0 };
-}
-
-async function steadyLoop(c: WireClient, until: () => boolean, intervalMs: number, out: number[]): Promise<void> {
-  const batch = buildRecordBatch([{ key: null, value: new Uint8Array(512).fill(7) }]);
-  let next = performance.now();
-  while (!until()) {
-    out.push((await produce(c, batch)).ms);
-    next += intervalMs;
-    const wait = next - performance.now();
-    if (wait > 0) await sleep(wait);
-  }
-}
-
-export async function runTenantScenario(o: TenantScenarioOptions): Promise<TenantScenarioResult> {
+export async function runTenantScenario(o: TenantScenarioOptions): Promise<FloodIsolationResult> {
   const dataDir = mkdtempSync(join(tmpdir(), "bunka-tenant-bench-"));
   const tenants = TenantStore.open(dataDir);
   tenants.add("flood", 1);
@@ -100,48 +64,12 @@ export async function runTenantScenario(o: TenantScenarioOptions): Promise<Tenan
       });
       if (created.topics[0]!.errorCode !== 0) throw new Error(`create ${TOPIC}: ${created.topics[0]!.errorCode}`);
     }
-    const soloSamples: number[] = [];
-    const soloEnd = performance.now() + o.soloMs;
-    await steadyLoop(steady, () => performance.now() >= soloEnd, o.steadyIntervalMs, soloSamples);
-
-    const floodBatch = buildRecordBatch([{ key: null, value: new Uint8Array(o.floodBatchBytes - 80).fill(1) }]);
-    const offeredInterval = (floodBatch.length * 1000) / (10 * o.unitIngressBytesPerSec);
-    const measureStart = performance.now() + o.warmupMs;
-    const measureEnd = measureStart + o.measureMs;
-    let acked = 0;
-    let maxThrottle = 0;
-    let stop = false;
-    const floodLoop = (async () => {
-      let next = performance.now();
-      while (!stop) {
-        const r = await produce(flood, floodBatch);
-        const now = performance.now();
-        if (now >= measureStart && now < measureEnd) acked += floodBatch.length;
-        maxThrottle = Math.max(maxThrottle, r.throttle);
-        next += offeredInterval;
-        if (next < now) next = now;
-        if (next > now) await sleep(next - now);
-      }
-    })();
-    await sleep(o.warmupMs);
-    const floodedSamples: number[] = [];
-    await steadyLoop(steady, () => performance.now() >= measureEnd, o.steadyIntervalMs, floodedSamples);
-    stop = true;
-    flood.close();
-    await floodLoop.catch(() => {});
-    steady.close();
-    const achieved = (acked * 1000) / o.measureMs;
-    const solo = summarize(soloSamples, o.soloMs);
-    const flooded = summarize(floodedSamples, o.measureMs);
-    return {
-      quotaBytesPerSec: o.unitIngressBytesPerSec,
-      achievedBytesPerSec: achieved,
-      accuracy: achieved / o.unitIngressBytesPerSec,
-      maxThrottleTimeMs: maxThrottle,
-      solo,
-      flooded,
-      isolation: flooded.p99 / solo.p99,
-    };
+    try {
+      return await measureFloodIsolation({ client: steady, topic: TOPIC }, { client: flood, topic: TOPIC }, o.unitIngressBytesPerSec, o);
+    } finally {
+      steady.close();
+      flood.close();
+    }
   } finally {
     await broker.stop();
     rmSync(dataDir, { recursive: true, force: true });
