@@ -53,7 +53,8 @@ export async function runTenantScenario(o: TenantScenarioOptions): Promise<Flood
   const port = freePort();
   const broker = await startBunka({
     dataDir, name: "tenant-bench", port,
-    overrides: { listeners: `SASL_PLAINTEXT://127.0.0.1:${port}`, "bunka.tenant.unit.ingress.bytes.per.sec": String(o.unitIngressBytesPerSec) },
+    // Flush-interval mode, as in bench/quota.bench.ts: acks=1 waits for the write, not an fsync.
+    overrides: { listeners: `SASL_PLAINTEXT://127.0.0.1:${port}`, "bunka.tenant.unit.ingress.bytes.per.sec": String(o.unitIngressBytesPerSec), "log.flush.interval.ms": "1000" },
   });
   try {
     const steady = await saslPlainClient(broker.host, broker.port, "steady", "steady-user", "pw");
