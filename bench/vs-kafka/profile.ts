@@ -160,7 +160,7 @@ try {
     ioPerRequest:
       io0 && io1 && res.requests > 0
         ? Object.fromEntries(
-            ["writes", "syncRequests", "submits", "fdatasyncs", "inlineSyncs", "wakeups", "notifies", "cycles"].map((k) => [k, Number((((io1[k] ?? 0) - (io0[k] ?? 0)) / res.requests).toFixed(2))]),
+            ["writes", "syncRequests", "submits", "fdatasyncs", "inlineSyncs", "syncfsCalls", "syncfsCovered", "syncfsMicros", "wakeups", "notifies", "cycles"].map((k) => [k, Number((((io1[k] ?? 0) - (io0[k] ?? 0)) / res.requests).toFixed(2))]),
           )
         : null,
     perfPerMiB: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, Number((v / mib).toFixed(1))])),

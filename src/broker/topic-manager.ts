@@ -209,7 +209,9 @@ export class TopicManager {
       const raw = this.config.raw.get("bunka.log.io") ?? "auto";
       const setting = LOG_IO_SETTINGS.find((s) => s === raw) ?? "auto";
       this.io = segmentIoFor(setting as LogIoSetting);
-      this.log(this.io.description);
+      const syncfsMinFiles = Number(this.config.raw.get("bunka.log.syncfs.min.files") ?? 2);
+      this.io.engine?.raw.setSyncfsMinFiles(syncfsMinFiles);
+      this.log(this.io.description + (this.io.engine ? `; syncfs group commit from ${syncfsMinFiles} files${syncfsMinFiles === 0 ? " (off)" : ""}` : ""));
     }
     return this.io;
   }

@@ -43,6 +43,11 @@ export interface IoEngineStats {
   asyncReads: number;
   /** Syncs run inline on the JS thread (the low-load path of submit). */
   inlineSyncs: number;
+  /** syncfs(2) calls of cross-file group commits, and the files' sync chains they covered. */
+  syncfsCalls: number;
+  syncfsCovered: number;
+  /** Time spent in those syncfs calls (µs). */
+  syncfsMicros: number;
 }
 
 /** Raw `IoEngine` of the addon. Use src/log/native-segment-file.ts, which wraps it. */
@@ -57,6 +62,11 @@ export interface IoEngineBinding {
   refLoop(): void;
   unrefLoop(): void;
   stats(): IoEngineStats;
+  /**
+   * `bunka.log.syncfs.min.files`: a worker cycle in which at least n files wait for a sync writes
+   * them and runs one syncfs(2) per filesystem instead of one fdatasync per file; 0 = never.
+   */
+  setSyncfsMinFiles(n: number): void;
   /**
    * Queues many ops with one native call (one queue lock, at most one wake-up). Op i is on
    * files[i]; kinds[i]: 0 write (the next entry of `data`, at positions[i]), 1 datasync (completion
