@@ -11,6 +11,7 @@
  * positions inside the log) and rebuilt from the log when in doubt. All entries are also kept in
  * memory, so lookups never read the file.
  */
+import { IndexFileWriter } from "./index-file-writer.ts";
 import type { SegmentFile } from "./segment-file.ts";
 
 export const OFFSET_INDEX_ENTRY_SIZE = 8;
@@ -23,13 +24,14 @@ export interface OffsetPosition {
 export class OffsetIndex {
   private rel: number[] = [];
   private pos: number[] = [];
-  /** Set when an index write failed: the file no longer mirrors memory; rewrite before trusting. */
-  private stale = false;
+  private readonly out: IndexFileWriter;
 
   constructor(
     private readonly file: SegmentFile,
     readonly baseOffset: number,
-  ) {}
+  ) {
+    this.out = new IndexFileWriter(file, OFFSET_INDEX_ENTRY_SIZE);
+  }
 
   get entries(): number {
     return this.rel.length;
@@ -69,17 +71,11 @@ export class OffsetIndex {
     const r = offset - this.baseOffset;
     this.rel.push(r);
     this.pos.push(position);
-    if (this.stale) return;
-    const buf = new Uint8Array(OFFSET_INDEX_ENTRY_SIZE);
-    const dv = new DataView(buf.buffer);
-    dv.setInt32(0, r);
-    dv.setInt32(4, position);
-    try {
-      this.file.write(buf);
-    } catch {
-      // The index is only a hint and is validated on open; keep serving from memory.
-      this.stale = true;
-    }
+    const dv = this.out.entryView();
+    const at = this.out.nextEntryAt;
+    dv.setInt32(at, r);
+    dv.setInt32(at + 4, position);
+    this.out.added();
   }
 
   /** The last entry whose offset is <= `offset`, or the segment start. */
@@ -113,12 +109,16 @@ export class OffsetIndex {
 
   /** Makes the file durable (at segment seal); rewrites it first if a write had failed. */
   async sync(): Promise<void> {
-    if (this.stale) this.rewriteFile();
-    await this.file.datasync();
+    await this.out.sync(() => this.rewriteFile());
+  }
+
+  /** Writes entries still pending in memory (they are otherwise written in groups). */
+  flush(): void {
+    this.out.flush();
   }
 
   close(): void {
-    this.file.close();
+    this.out.close();
   }
 
   private rewriteFile(): void {
@@ -128,12 +128,6 @@ export class OffsetIndex {
       dv.setInt32(i * OFFSET_INDEX_ENTRY_SIZE, this.rel[i] as number);
       dv.setInt32(i * OFFSET_INDEX_ENTRY_SIZE + 4, this.pos[i] as number);
     }
-    try {
-      this.file.truncate(0);
-      this.file.write(buf);
-      this.stale = false;
-    } catch {
-      this.stale = true;
-    }
+    this.out.rewrite(buf);
   }
 }

@@ -342,6 +342,9 @@ export class Segment {
     if (this.sealed) return;
     this.sealed = true;
     if (this.offsetOfMaxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    // A sealed segment's index files are complete (tiering uploads them as they are).
+    this.index.flush();
+    this.timeIndex.flush();
   }
 
   /** fdatasync of the log file only (the group-commit path: indexes are rebuilt on recovery). */

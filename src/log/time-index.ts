@@ -9,6 +9,7 @@
  * when the running max grew, and once more when the segment is sealed, so the last entry of a
  * sealed segment carries the segment's max timestamp. Validated on open like the offset index.
  */
+import { IndexFileWriter } from "./index-file-writer.ts";
 import type { SegmentFile } from "./segment-file.ts";
 
 export const TIME_INDEX_ENTRY_SIZE = 12;
@@ -21,12 +22,14 @@ export interface TimestampOffset {
 export class TimeIndex {
   private ts: number[] = [];
   private rel: number[] = [];
-  private stale = false;
+  private readonly out: IndexFileWriter;
 
   constructor(
     private readonly file: SegmentFile,
     readonly baseOffset: number,
-  ) {}
+  ) {
+    this.out = new IndexFileWriter(file, TIME_INDEX_ENTRY_SIZE);
+  }
 
   get entries(): number {
     return this.ts.length;
@@ -68,16 +71,11 @@ export class TimeIndex {
     const r = offset - this.baseOffset;
     this.ts.push(timestamp);
     this.rel.push(r);
-    if (this.stale) return;
-    const buf = new Uint8Array(TIME_INDEX_ENTRY_SIZE);
-    const dv = new DataView(buf.buffer);
-    dv.setBigInt64(0, BigInt(timestamp));
-    dv.setInt32(8, r);
-    try {
-      this.file.write(buf);
-    } catch {
-      this.stale = true;
-    }
+    const dv = this.out.entryView();
+    const at = this.out.nextEntryAt;
+    dv.setBigInt64(at, BigInt(timestamp));
+    dv.setInt32(at + 8, r);
+    this.out.added();
   }
 
   /** The last entry with timestamp < `ts`: batches up to its offset all lie below `ts`. */
@@ -109,12 +107,16 @@ export class TimeIndex {
   }
 
   async sync(): Promise<void> {
-    if (this.stale) this.rewriteFile();
-    await this.file.datasync();
+    await this.out.sync(() => this.rewriteFile());
+  }
+
+  /** Writes entries still pending in memory (they are otherwise written in groups). */
+  flush(): void {
+    this.out.flush();
   }
 
   close(): void {
-    this.file.close();
+    this.out.close();
   }
 
   private rewriteFile(): void {
@@ -124,12 +126,6 @@ export class TimeIndex {
       dv.setBigInt64(i * TIME_INDEX_ENTRY_SIZE, BigInt(this.ts[i] as number));
       dv.setInt32(i * TIME_INDEX_ENTRY_SIZE + 8, this.rel[i] as number);
     }
-    try {
-      this.file.truncate(0);
-      this.file.write(buf);
-      this.stale = false;
-    } catch {
-      this.stale = true;
-    }
+    this.out.rewrite(buf);
   }
 }
