@@ -5,10 +5,30 @@
  * so a read at or after the oldest cached batch is served wholly from memory.
  *
  * Fairness: when the pool is over budget, bytes are taken from the partition holding the most,
- * so every partition keeps at least an equal share (max-min fair) and one busy partition cannot
- * push the quiet ones' tails out. Reads give the same bytes and batch boundaries as
+ * so every partition keeps at least an equal share (max-min fair, to within one slab) and one busy
+ * partition cannot push the quiet ones' tails out. Reads give the same bytes and batch boundaries as
  * Segment.readBatches (at least one batch, KIP-74; then whole batches within maxBytes; none
  * whose last offset is >= upTo).
+ *
+ * Memory: appends are copied into per-partition slabs (one `set` per append, no allocation per append),
+ * 16 KiB at first, doubling up to 1 MiB but never above a quarter of the partition's fair share
+ * (maxBytes / partitions), so eviction stays fine-grained with many partitions. An append that
+ * does not fit the newest slab starts a new one; eviction drops the oldest slab whole. When the
+ * pool is full, the slab that eviction frees is handed straight to the partition that needs one
+ * (same size), so at steady state the produce path touches no fresh memory. A read whose batches
+ * lie in one slab is answered with a view into it (no copy); a read across slabs is a copy.
+ *
+ * Accounting rule: the pool counts the full capacity of every slab a partition holds (including
+ * the unfilled end of its newest slab) and keeps that total within maxBytes
+ * (bunka.hot.cache.bytes); an append larger than the whole pool is not cached. A slab leaves the
+ * count when evicted or cleared (so clear() and release() bring it back to 0). The one exception
+ * to "counted = held": a slab that a read answered with a view into is never recycled (the reader
+ * may still hold the view, e.g. across a remote-tier await); once evicted it is dropped, and lives
+ * on outside the budget only until the reader lets go, as the former per-append copies did.
+ *
+ * Finding the biggest partition is a max-heap keyed by held bytes; a partition's bytes change only
+ * when it gains or drops a slab (every few appends), so keeping the heap costs O(log partitions)
+ * per slab rather than a scan of every partition per append.
  */
 
 export interface HotBatch {
@@ -26,101 +46,171 @@ export interface HotCacheStats {
   partitions: number;
 }
 
-interface Entry {
-  base: number;
-  last: number;
-  bytes: Uint8Array;
+const FIRST_SLAB = 16 * 1024;
+const MAX_SLAB = 1024 * 1024;
+/** Smallest slab, for tiny pools where a quarter of the fair share is below FIRST_SLAB. */
+const MIN_SLAB = 1024;
+const FIRST_ENTRIES = 32;
+
+interface Slab {
+  readonly buf: Uint8Array;
+  /** Bytes written so far (appends go at `used`). */
+  used: number;
+  /** Cached batches still stored in this slab. */
+  entries: number;
+  /** A read returned a view into it: never recycle, since the view may still be in use. */
+  lent: boolean;
+}
+
+function pow2Floor(n: number): number {
+  return n < 1 ? 1 : 2 ** Math.floor(Math.log2(n));
+}
+
+function pow2Ceil(n: number): number {
+  return n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n));
 }
 
 export class PartitionHotCache {
-  private entries: Entry[] = [];
-  private head = 0;
+  /** Bytes of slab capacity this partition holds (what it counts against the pool). */
   bytes = 0;
+  /** @internal position in the pool's max-heap */
+  heapIndex = -1;
+
+  // Batches as a ring of parallel arrays (no object per batch): oldest at `head`.
+  private ring = FIRST_ENTRIES; // a power of two: indices wrap with `& mask`
+  private mask = FIRST_ENTRIES - 1;
+  private head = 0;
+  private count = 0;
+  private base = new Float64Array(FIRST_ENTRIES);
+  private last = new Float64Array(FIRST_ENTRIES);
+  private pos = new Int32Array(FIRST_ENTRIES);
+  private len = new Int32Array(FIRST_ENTRIES);
+  private slabOf: (Slab | undefined)[] = new Array<Slab | undefined>(FIRST_ENTRIES).fill(undefined);
+
+  // Slabs in append order: oldest at `slabHead`, the one being filled last.
+  private slabs: Slab[] = [];
+  private slabHead = 0;
+  private lastSlabSize = 0;
 
   constructor(private readonly pool: HotCache) {}
 
   get size(): number {
-    return this.entries.length - this.head;
+    return this.count;
   }
 
   /** The offset after the newest cached batch, or -1 when empty. */
   get nextOffset(): number {
-    const last = this.entries[this.entries.length - 1];
-    return this.size === 0 || last === undefined ? -1 : last.last + 1;
+    if (this.count === 0) return -1;
+    return (this.last[(this.head + this.count - 1) & this.mask] as number) + 1;
   }
 
   /** Caches the batches of an append (copied once; the caller's buffer may be reused). */
   append(buf: Uint8Array, batches: readonly HotBatch[]): void {
-    if (batches.length === 0) return;
+    if (batches.length === 0 || this.heapIndex < 0) return; // nothing, or released: not counted any more
     const first = batches[0] as HotBatch;
-    if (this.size > 0 && first.baseOffset !== this.nextOffset) this.clear(); // not contiguous: restart
+    if (this.count > 0 && first.baseOffset !== this.nextOffset) this.clear(); // not contiguous: restart
     const lastB = batches[batches.length - 1] as HotBatch;
     const start = first.position;
-    const copy = buf.slice(start, lastB.position + lastB.length);
-    for (const b of batches) {
-      this.entries.push({ base: b.baseOffset, last: b.lastOffset, bytes: copy.subarray(b.position - start, b.position - start + b.length) });
-      this.bytes += b.length;
+    const end = lastB.position + lastB.length;
+    const n = end - start;
+    let slab = this.slabs.length > this.slabHead ? (this.slabs[this.slabs.length - 1] as Slab) : undefined;
+    if (slab === undefined || slab.buf.length - slab.used < n) {
+      const size = this.pool.slabSize(n, this.lastSlabSize);
+      if (size > this.pool.maxBytes) {
+        this.clear(); // larger than the whole pool: not cached (and the tail stays contiguous)
+        return;
+      }
+      slab = { buf: this.pool.take(this, size), used: 0, entries: 0, lent: false };
+      this.lastSlabSize = size;
+      this.slabs.push(slab); // take() may have evicted older slabs (even all) of this partition
     }
-    this.pool.grew(this, copy.length);
+    const at = slab.used;
+    slab.buf.set(start === 0 && end === buf.length ? buf : buf.subarray(start, end), at);
+    slab.used = at + n;
+    for (const b of batches) this.push(b.baseOffset, b.lastOffset, at + b.position - start, b.length, slab);
+    slab.entries += batches.length;
   }
 
   /** Whole batches from the one containing `offset`, or null when that batch is not cached. */
   read(offset: number, maxBytes: number, upTo: number): Uint8Array | null {
-    if (this.size === 0) return null;
-    const firstEntry = this.entries[this.head] as Entry;
-    if (offset < firstEntry.base || offset >= this.nextOffset) {
+    if (this.count === 0) return null;
+    const mask = this.mask;
+    if (offset < (this.base[this.head] as number) || offset >= this.nextOffset) {
       this.pool.misses++;
       return null;
     }
-    let lo = this.head;
-    let hi = this.entries.length - 1;
+    // First batch whose last offset is >= offset (indices relative to head).
+    let lo = 0;
+    let hi = this.count - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.entries[mid] as Entry).last < offset) lo = mid + 1;
+      if ((this.last[(this.head + mid) & mask] as number) < offset) lo = mid + 1;
       else hi = mid;
     }
-    const picked: Uint8Array[] = [];
     let total = 0;
-    for (let i = lo; i < this.entries.length; i++) {
-      const e = this.entries[i] as Entry;
-      if (e.last >= upTo) break;
-      if (picked.length > 0 && total + e.bytes.length > maxBytes) break;
-      picked.push(e.bytes);
-      total += e.bytes.length;
-      if (total >= maxBytes) break;
+    let end = lo; // exclusive
+    let oneRun = true; // all picked batches adjacent in one slab: answer with a view
+    const firstIdx = (this.head + lo) & mask;
+    const firstSlab = this.slabOf[firstIdx] as Slab;
+    for (; end < this.count; end++) {
+      const i = (this.head + end) & mask;
+      if ((this.last[i] as number) >= upTo) break;
+      const length = this.len[i] as number;
+      if (end > lo && total + length > maxBytes) break;
+      if (end > lo && (this.slabOf[i] !== firstSlab || this.pos[i] !== (this.pos[firstIdx] as number) + total)) oneRun = false;
+      total += length;
+      if (total >= maxBytes) {
+        end++;
+        break;
+      }
     }
     this.pool.hits++;
-    if (picked.length === 0) return new Uint8Array(0);
-    if (picked.length === 1) return picked[0] as Uint8Array;
+    if (end === lo) return new Uint8Array(0);
+    if (oneRun) {
+      firstSlab.lent = true;
+      const p = this.pos[firstIdx] as number;
+      return firstSlab.buf.subarray(p, p + total);
+    }
     const out = new Uint8Array(total);
     let at = 0;
-    for (const p of picked) {
-      out.set(p, at);
-      at += p.length;
+    for (let k = lo; k < end; k++) {
+      const i = (this.head + k) & mask;
+      const p = this.pos[i] as number;
+      const length = this.len[i] as number;
+      out.set((this.slabOf[i] as Slab).buf.subarray(p, p + length), at);
+      at += length;
     }
     return out;
   }
 
-  /** Drops the oldest batch; returns its size. */
+  /** Drops the oldest batch; returns its size. Its slab goes back to the pool once it holds no batch. */
   evictOldest(): number {
-    const e = this.entries[this.head];
-    if (e === undefined) return 0;
-    this.entries[this.head] = undefined as unknown as Entry;
-    this.head++;
-    this.bytes -= e.bytes.length;
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
-      this.head = 0;
-    }
-    return e.bytes.length;
+    if (this.count === 0) return 0;
+    const slab = this.slabOf[this.head] as Slab;
+    const length = this.len[this.head] as number;
+    this.shift();
+    if (--slab.entries === 0) this.dropFrontSlab();
+    return length;
+  }
+
+  /** @internal Drops the oldest slab with all its batches (the pool's unit of eviction). */
+  evictSlab(): void {
+    const slab = this.slabs[this.slabHead];
+    if (slab === undefined) return;
+    while (this.count > 0 && this.slabOf[this.head] === slab) this.shift();
+    slab.entries = 0;
+    this.dropFrontSlab();
   }
 
   clear(): void {
-    const freed = this.bytes;
-    this.entries = [];
+    for (let k = 0; k < this.count; k++) this.slabOf[(this.head + k) & this.mask] = undefined;
     this.head = 0;
-    this.bytes = 0;
-    this.pool.shrank(freed);
+    this.count = 0;
+    const slabs = this.slabs;
+    const from = this.slabHead;
+    this.slabs = [];
+    this.slabHead = 0;
+    for (let i = from; i < slabs.length; i++) this.pool.released(this, slabs[i] as Slab);
   }
 
   /** The partition is gone: frees its memory and leaves the pool. */
@@ -128,11 +218,73 @@ export class PartitionHotCache {
     this.clear();
     this.pool.remove(this);
   }
+
+  private push(baseOffset: number, lastOffset: number, position: number, length: number, slab: Slab): void {
+    if (this.count === this.ring) this.grow();
+    const i = (this.head + this.count) & this.mask;
+    this.base[i] = baseOffset;
+    this.last[i] = lastOffset;
+    this.pos[i] = position;
+    this.len[i] = length;
+    this.slabOf[i] = slab;
+    this.count++;
+  }
+
+  private shift(): void {
+    this.slabOf[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.count--;
+  }
+
+  private grow(): void {
+    const ring = this.ring * 2;
+    const base = new Float64Array(ring);
+    const last = new Float64Array(ring);
+    const pos = new Int32Array(ring);
+    const len = new Int32Array(ring);
+    const slabOf = new Array<Slab | undefined>(ring).fill(undefined);
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) & this.mask;
+      base[k] = this.base[i] as number;
+      last[k] = this.last[i] as number;
+      pos[k] = this.pos[i] as number;
+      len[k] = this.len[i] as number;
+      slabOf[k] = this.slabOf[i];
+    }
+    this.ring = ring;
+    this.mask = ring - 1;
+    this.head = 0;
+    this.base = base;
+    this.last = last;
+    this.pos = pos;
+    this.len = len;
+    this.slabOf = slabOf;
+  }
+
+  private dropFrontSlab(): void {
+    const slab = this.slabs[this.slabHead] as Slab;
+    this.slabs[this.slabHead] = undefined as unknown as Slab;
+    this.slabHead++;
+    if (this.slabHead === this.slabs.length) {
+      this.slabs.length = 0;
+      this.slabHead = 0;
+    } else if (this.slabHead >= 64 && this.slabHead * 2 > this.slabs.length) {
+      this.slabs = this.slabs.slice(this.slabHead);
+      this.slabHead = 0;
+    }
+    this.pool.released(this, slab);
+  }
 }
 
 export class HotCache {
-  private readonly partitions = new Set<PartitionHotCache>();
+  /** Max-heap of partitions by held bytes (heap[0] holds the most). */
+  private readonly heap: PartitionHotCache[] = [];
   private total = 0;
+  /** While take() makes room: the size it needs, and a freed slab of that size to reuse. */
+  private wanted = 0;
+  private spare: Uint8Array | null = null;
+  /** Slab bytes allocated fresh so far (the rest were recycled): for tests and benches. */
+  allocatedBytes = 0;
   hits = 0;
   misses = 0;
 
@@ -140,12 +292,14 @@ export class HotCache {
 
   partition(): PartitionHotCache {
     const p = new PartitionHotCache(this);
-    this.partitions.add(p);
+    p.heapIndex = this.heap.length;
+    this.heap.push(p);
+    this.up(p.heapIndex);
     return p;
   }
 
   stats(): HotCacheStats {
-    return { hits: this.hits, misses: this.misses, bytes: this.total, partitions: this.partitions.size };
+    return { hits: this.hits, misses: this.misses, bytes: this.total, partitions: this.heap.length };
   }
 
   /** Hit rate of reads so far (0 when none). */
@@ -154,31 +308,97 @@ export class HotCache {
     return n === 0 ? 0 : this.hits / n;
   }
 
-  /** @internal */
-  grew(_p: PartitionHotCache, bytes: number): void {
-    this.total += bytes;
-    if (this.total > this.maxBytes) this.evict();
+  /** @internal Size of a new slab for an append of `n` bytes after a slab of `previous` bytes. */
+  slabSize(n: number, previous: number): number {
+    const share = this.maxBytes / Math.max(1, this.heap.length);
+    const cap = Math.min(MAX_SLAB, Math.max(MIN_SLAB, pow2Floor(share / 4)), this.maxBytes);
+    const want = Math.min(cap, previous === 0 ? FIRST_SLAB : previous * 2);
+    if (n <= want) return want;
+    const rounded = pow2Ceil(n);
+    return rounded > MAX_SLAB || rounded > this.maxBytes ? n : rounded; // oversized: a slab of its own size
   }
 
-  /** @internal */
-  shrank(bytes: number): void {
-    this.total -= bytes;
+  /**
+   * @internal A slab of `size` bytes for `p`, counted from now on. When the pool is full, whole
+   * slabs are evicted from the biggest partitions until it fits, and a freed slab of that size is
+   * reused rather than allocating.
+   */
+  take(p: PartitionHotCache, size: number): Uint8Array {
+    this.wanted = size;
+    while (this.spare === null && this.total + size > this.maxBytes) {
+      const victim = this.heap[0];
+      if (victim === undefined || victim.bytes === 0) break;
+      victim.evictSlab();
+    }
+    let buf = this.spare;
+    this.spare = null;
+    this.wanted = 0;
+    if (buf === null) {
+      buf = new Uint8Array(size);
+      this.allocatedBytes += size;
+    }
+    this.total += size;
+    p.bytes += size;
+    this.up(p.heapIndex);
+    return buf;
+  }
+
+  /** @internal `p` no longer holds `slab`: uncount it, and keep it for take() when nobody can see into it. */
+  released(p: PartitionHotCache, slab: Slab): void {
+    const size = slab.buf.length;
+    p.bytes -= size;
+    this.total -= size;
+    this.down(p.heapIndex);
+    if (size === this.wanted && this.spare === null && !slab.lent) this.spare = slab.buf;
   }
 
   /** @internal */
   remove(p: PartitionHotCache): void {
-    this.partitions.delete(p);
+    const i = p.heapIndex;
+    if (i < 0 || this.heap[i] !== p) return;
+    const moved = this.heap.pop() as PartitionHotCache;
+    p.heapIndex = -1;
+    if (moved === p) return;
+    this.heap[i] = moved;
+    moved.heapIndex = i;
+    this.up(i);
+    this.down(moved.heapIndex);
   }
 
-  private evict(): void {
-    while (this.total > this.maxBytes) {
-      let biggest: PartitionHotCache | null = null;
-      for (const p of this.partitions) if (biggest === null || p.bytes > biggest.bytes) biggest = p;
-      if (biggest === null || biggest.bytes === 0) return;
-      // Down to the fair share (or until the pool fits), then look again.
-      const share = this.maxBytes / this.partitions.size;
-      do this.total -= biggest.evictOldest();
-      while (this.total > this.maxBytes && biggest.bytes > share && biggest.size > 0);
+  private up(i: number): void {
+    const heap = this.heap;
+    const p = heap[i];
+    if (p === undefined) return;
+    while (i > 0) {
+      const parentAt = (i - 1) >> 1;
+      const parent = heap[parentAt] as PartitionHotCache;
+      if (parent.bytes >= p.bytes) break;
+      heap[i] = parent;
+      parent.heapIndex = i;
+      i = parentAt;
     }
+    heap[i] = p;
+    p.heapIndex = i;
+  }
+
+  private down(i: number): void {
+    const heap = this.heap;
+    const p = heap[i];
+    if (p === undefined) return;
+    const n = heap.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      if (r < n && (heap[r] as PartitionHotCache).bytes > (heap[l] as PartitionHotCache).bytes) c = r;
+      const child = heap[c] as PartitionHotCache;
+      if (child.bytes <= p.bytes) break;
+      heap[i] = child;
+      child.heapIndex = i;
+      i = c;
+    }
+    heap[i] = p;
+    p.heapIndex = i;
   }
 }
