@@ -16,7 +16,7 @@
  * names moved into the tenant's namespace before the handler runs, and the response moved back
  * (and filtered to the tenant's resources) before quotas and framing. Handlers never know.
  */
-import type { ConnectionContext, DispatchResult } from "../net/connection.ts";
+import { responsePool, type ConnectionContext, type DispatchResult } from "../net/connection.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { writeApiVersionsResponse } from "../protocol/generated/api-versions-response.ts";
 import { readRequestHeader } from "../protocol/generated/request-header.ts";
@@ -26,11 +26,22 @@ import { Writer } from "../protocol/writer.ts";
 import { CLOSE_CONNECTION, NO_RESPONSE, type ApiHandler, type RequestContext } from "../handlers/handler.ts";
 import { apiVersionRanges, handlerFor } from "../handlers/registry.ts";
 import type { Broker } from "./broker.ts";
+import { fetchResponseSizeHint } from "../handlers/01-fetch.ts";
+import type { FetchResponse } from "../protocol/generated/fetch-response.ts";
 import { applyQuotas } from "../quota/request-hook.ts";
 import { tenantOf, tenantServiceFor } from "../tenant/tenant-context.ts";
 import { translateRequest, translateResponse } from "../tenant/translate.ts";
 
 const API_VERSIONS_KEY = 18;
+const FETCH_KEY = 1;
+/**
+ * Payloads (Fetch records) below this are copied into the response buffer rather than sent as
+ * chunks of their own: copying into a pooled, already mapped block costs less than the extra
+ * socket write per chunk (bench/response-buffers.bench.ts).
+ */
+const RESPONSE_ZERO_COPY_THRESHOLD = 64 * 1024;
+/** Room for the size, correlation id and header tagged fields in front of the body. */
+const HEADER_BYTES = 16;
 
 export function dispatchFrame(broker: Broker, frame: Uint8Array, conn: ConnectionContext): DispatchResult | Promise<DispatchResult> {
   if (frame.length < 8) {
@@ -85,10 +96,16 @@ export function dispatchFrame(broker: Broker, frame: Uint8Array, conn: Connectio
   return frameResponse(handler, ctx, applyQuotas(ctx, apiKey, request, result, handlerMs));
 }
 
-function frameResponse(handler: ApiHandler, ctx: RequestContext, res: unknown): DispatchResult {
+/**
+ * Frames a handler's result. The buffer comes from the connections' response pool when it is large
+ * (a connection gives it back once written); Fetch responses are pre-sized from their records so
+ * they are built in one block without copy-on-grow.
+ */
+export function frameResponse(handler: ApiHandler, ctx: RequestContext, res: unknown): DispatchResult {
   if (res === NO_RESPONSE) return null;
   if (res === CLOSE_CONNECTION) return "close";
-  const w = new Writer(256);
+  const capacity = handler.apiKey === FETCH_KEY ? HEADER_BYTES + fetchResponseSizeHint(res as FetchResponse, RESPONSE_ZERO_COPY_THRESHOLD) : 256;
+  const w = new Writer(capacity, { pool: responsePool, zeroCopyThreshold: RESPONSE_ZERO_COPY_THRESHOLD });
   const size = w.reserveInt32();
   w.int32(ctx.correlationId);
   if (responseHeaderVersion(handler.apiKey, ctx.apiVersion) >= 1) w.uvarint(0); // empty tagged fields

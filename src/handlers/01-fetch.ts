@@ -123,6 +123,26 @@ export const fetchHandler = defineHandler({
   },
 });
 
+/**
+ * A generous estimate of the bytes a writer copies for this response body: every records set below
+ * `copyBelow` bytes (larger ones become chunks of their own) plus an allowance for each topic's and
+ * partition's fixed fields. The response is framed into a buffer of this size, so it is written
+ * without growing; an underestimate only costs a copy-on-grow.
+ */
+export function fetchResponseSizeHint(res: FetchResponse, copyBelow: number): number {
+  let n = 32;
+  for (const t of res.responses) {
+    n += 40 + (t.topic?.length ?? 0) * 3;
+    for (const p of t.partitions) {
+      const len = p.records?.length ?? 0;
+      // v12+ fixed fields are about 45 bytes; tagged fields (leader, epochs) stay under 64 more.
+      n += 64 + (len < copyBelow ? len : 0) + (p.abortedTransactions?.length ?? 0) * 16;
+    }
+  }
+  for (const e of res.nodeEndpoints ?? []) n += 32 + (e.host.length + (e.rack?.length ?? 0)) * 3;
+  return n;
+}
+
 function sessionError(errorCode: number): FetchResponse {
   return { throttleTimeMs: 0, errorCode, sessionId: 0, responses: [] };
 }

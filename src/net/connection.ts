@@ -8,6 +8,21 @@ import { FrameReader } from "./frame-reader.ts";
 import { POOL_MIN_FRAME, framePool } from "./frame-pool.ts";
 import { AuthSession } from "../auth/auth-session.ts";
 import type { ListenerBinding } from "../auth/listener-binding.ts";
+import { BufferPool } from "../protocol/writer.ts";
+
+/**
+ * Blocks responses are built in (dispatch.ts frameResponse) and coalesced into. A connection gives
+ * a block back only once the socket took every byte of it: Bun's socket.write copies what it
+ * reports written into the kernel and keeps no reference, and the rest stays in outQueue (ours)
+ * until drained. Responses that never reach a connection's send (in-process callers) are simply
+ * not given back.
+ */
+export const responsePool = new BufferPool();
+
+/** Gives back the pooled blocks of a response whose bytes are no longer needed (e.g. written in full). */
+export function releaseResponse(chunks: readonly Uint8Array[]): void {
+  responsePool.releaseChunks(chunks);
+}
 
 /** What the broker answers for one frame: response bytes, nothing (acks=0), or "close the connection". */
 export type DispatchResult = Uint8Array[] | null | "close";
@@ -37,6 +52,12 @@ interface Slot {
   result: DispatchResult;
 }
 
+interface OutChunk {
+  bytes: Uint8Array;
+  /** Last chunk in its pooled block: give the block back once these bytes were written. */
+  release: boolean;
+}
+
 // Pause reading when this much work is queued on one connection; resume when it drains below half.
 const MAX_IN_FLIGHT = 64;
 const MAX_QUEUED_OUT_BYTES = 32 * 1024 * 1024;
@@ -53,7 +74,7 @@ const poolIf = (apiKey: number): boolean => apiKey === PRODUCE_API_KEY;
 export class Connection implements ConnectionContext {
   private readonly frames: FrameReader;
   private readonly slots: Slot[] = [];
-  private readonly outQueue: Uint8Array[] = [];
+  private readonly outQueue: OutChunk[] = [];
   private outQueuedBytes = 0;
   private paused = false;
   private closed = false;
@@ -167,27 +188,35 @@ export class Connection implements ConnectionContext {
   }
 
   private send(chunks: Uint8Array[]): void {
-    if (this.closed) return;
+    if (this.closed) return; // pooled blocks are left to the garbage collector
     let total = 0;
     for (const c of chunks) total += c.length;
     if (chunks.length > 1 && total <= COALESCE_LIMIT) {
-      const merged = new Uint8Array(total);
+      // Acquire before giving the sources back, so the merge never lands in a block it copies from.
+      const merged = total >= responsePool.minBlock ? responsePool.acquire(total).subarray(0, total) : new Uint8Array(total);
       let pos = 0;
       for (const c of chunks) {
         merged.set(c, pos);
         pos += c.length;
       }
+      responsePool.releaseChunks(chunks);
       chunks = [merged];
     }
-    for (const c of chunks) {
+    const releaseAt = lastChunkOfEachBlock(chunks);
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i]!;
+      const release = releaseAt !== null && releaseAt[i] === true;
       if (this.outQueue.length === 0) {
         const written = this.socket.write(c);
-        if (written === c.length) continue;
+        if (written === c.length) {
+          if (release) responsePool.release(c);
+          continue;
+        }
         const rest = c.subarray(Math.max(written, 0));
-        this.outQueue.push(rest);
+        this.outQueue.push({ bytes: rest, release });
         this.outQueuedBytes += rest.length;
       } else {
-        this.outQueue.push(c);
+        this.outQueue.push({ bytes: c, release });
         this.outQueuedBytes += c.length;
       }
     }
@@ -195,15 +224,17 @@ export class Connection implements ConnectionContext {
 
   onDrain(): void {
     while (this.outQueue.length > 0 && !this.closed) {
-      const c = this.outQueue[0]!;
+      const head = this.outQueue[0]!;
+      const c = head.bytes;
       const written = this.socket.write(c);
       if (written === c.length) {
         this.outQueue.shift();
         this.outQueuedBytes -= c.length;
+        if (head.release) responsePool.release(c);
         continue;
       }
       if (written > 0) {
-        this.outQueue[0] = c.subarray(written);
+        head.bytes = c.subarray(written);
         this.outQueuedBytes -= written;
       }
       break;
@@ -250,4 +281,23 @@ export class Connection implements ConnectionContext {
     this.dispatcher.onConnectionClosed?.(this);
     this.onFinished(this);
   }
+}
+
+/**
+ * For each pooled block the chunks point into, marks the last chunk in it (chunks go out in order,
+ * so once that one is written the whole block is); null when no chunk is pooled.
+ */
+function lastChunkOfEachBlock(chunks: Uint8Array[]): boolean[] | null {
+  let marks: boolean[] | null = null;
+  let seen: ArrayBufferLike[] | null = null;
+  for (let i = chunks.length - 1; i >= 0; i--) {
+    const c = chunks[i]!;
+    if (!responsePool.owns(c)) continue;
+    seen ??= [];
+    if (seen.includes(c.buffer)) continue;
+    seen.push(c.buffer);
+    marks ??= new Array<boolean>(chunks.length).fill(false);
+    marks[i] = true;
+  }
+  return marks;
 }

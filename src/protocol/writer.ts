@@ -11,6 +11,14 @@
  *
  * Positions handed out by reserveInt32() / startTaggedField() are logical
  * offsets into the whole output, so they stay valid across buffer growth.
+ *
+ * A writer given a BufferPool takes its large buffers (pool.minBlock bytes and
+ * up) from the pool instead of fresh memory: touching fresh pages costs page
+ * faults, far more than writing into memory that is already mapped. The chunks
+ * it returns may then be views of pooled blocks; whoever consumes them gives
+ * the blocks back with pool.releaseChunks() once no byte of them is needed any
+ * more (the connection, after the socket took every byte). Chunks never given
+ * back only cost their blocks (the garbage collector takes them).
  */
 
 const encoder = new TextEncoder();
@@ -39,6 +47,85 @@ function hexVal(c: number): number {
   return -1;
 }
 
+/**
+ * Reusable blocks for large output buffers, in power-of-two size classes.
+ * A leased block is never handed out again until it was released (release is
+ * idempotent: a second release of the same block does nothing).
+ */
+export class BufferPool {
+  private readonly free = new Map<number, Uint8Array[]>();
+  private readonly leased = new WeakSet<ArrayBufferLike>();
+  private freeBytes = 0;
+  /** Counters for tests and benchmarks. */
+  readonly stats = { acquired: 0, reused: 0, released: 0 };
+
+  /**
+   * @param minBlock smallest block (and smallest request worth pooling)
+   * @param maxBlock requests above this get unpooled memory
+   * @param maxFreeBytes most bytes kept on the free lists (beyond it, released blocks are dropped)
+   */
+  constructor(
+    readonly minBlock = 32 * 1024,
+    readonly maxBlock = 4 * 1024 * 1024,
+    private readonly maxFreeBytes = 64 * 1024 * 1024,
+  ) {}
+
+  /** A whole block of at least n bytes (contents undefined), leased until released. */
+  acquire(n: number): Uint8Array {
+    if (n > this.maxBlock) return new Uint8Array(n);
+    let size = this.minBlock;
+    while (size < n) size *= 2;
+    let block = this.free.get(size)?.pop();
+    if (block !== undefined) {
+      this.freeBytes -= size;
+      this.stats.reused++;
+    } else {
+      // A dedicated ArrayBuffer without zero-filling: only written bytes are ever read.
+      block = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
+    }
+    this.stats.acquired++;
+    this.leased.add(block.buffer);
+    return block;
+  }
+
+  /** True when `view` points into a block currently leased from this pool. */
+  owns(view: Uint8Array): boolean {
+    return this.leased.has(view.buffer);
+  }
+
+  /** Gives back the leased block `view` points into (no-op if it is not leased). */
+  release(view: Uint8Array): void {
+    const buffer = view.buffer;
+    if (!this.leased.delete(buffer)) return;
+    this.stats.released++;
+    const size = buffer.byteLength;
+    if (this.freeBytes + size > this.maxFreeBytes) return;
+    let list = this.free.get(size);
+    if (list === undefined) {
+      list = [];
+      this.free.set(size, list);
+    }
+    list.push(new Uint8Array(buffer, 0, size));
+    this.freeBytes += size;
+  }
+
+  /** Gives back every pooled block the chunks point into: call only once none of their bytes is needed. */
+  releaseChunks(chunks: readonly Uint8Array[]): void {
+    for (const c of chunks) this.release(c);
+  }
+}
+
+export interface WriterOptions {
+  /**
+   * Take buffers of pool.minBlock bytes and more from this pool (see BufferPool). Such a writer
+   * must not be written to after toChunks()/toBytes(): growing could give back a block a view of
+   * the open segment still points into.
+   */
+  pool?: BufferPool;
+  /** Payloads at least this large become their own chunk; default ZERO_COPY_THRESHOLD. */
+  zeroCopyThreshold?: number;
+}
+
 export class Writer {
   private buf: Uint8Array;
   private view: DataView;
@@ -52,10 +139,21 @@ export class Writer {
   private flushed = 0;
   /** >0 while inside a tagged-field body: no chunk splitting allowed there. */
   private noSplit = 0;
+  private readonly pool: BufferPool | undefined;
+  private readonly zeroCopyThreshold: number;
 
-  constructor(initialCapacity = 1024) {
-    this.buf = new Uint8Array(Math.max(16, initialCapacity));
-    this.view = new DataView(this.buf.buffer);
+  constructor(initialCapacity = 1024, options?: WriterOptions) {
+    this.pool = options?.pool;
+    this.zeroCopyThreshold = options?.zeroCopyThreshold ?? ZERO_COPY_THRESHOLD;
+    // A pooled writer starts in at most one largest block and chains from there.
+    const cap = Math.max(16, this.pool !== undefined ? Math.min(initialCapacity, this.pool.maxBlock) : initialCapacity);
+    this.buf = this.allocate(cap);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+
+  private allocate(n: number): Uint8Array {
+    const pool = this.pool;
+    return pool !== undefined && n >= pool.minBlock ? pool.acquire(n) : new Uint8Array(n);
   }
 
   /** Total bytes written so far. */
@@ -65,10 +163,7 @@ export class Writer {
 
   /** Forget everything written; keeps the current buffer only if no chunk views escaped. */
   reset(): void {
-    if (this.chunks.length > 0 || this.segStart > 0) {
-      this.buf = new Uint8Array(this.buf.length);
-      this.view = new DataView(this.buf.buffer);
-    }
+    if (this.chunks.length > 0 || this.segStart > 0) this.setBuffer(this.allocate(this.buf.length));
     this.pos = 0;
     this.segStart = 0;
     this.chunks = [];
@@ -76,18 +171,43 @@ export class Writer {
     this.noSplit = 0;
   }
 
-  /** Make room for n more bytes in the current segment (copy-on-grow). */
+  /**
+   * Make room for n more bytes in the current segment. A pooled writer already in a pooled block
+   * chains: it closes the segment as a chunk and continues in another block, copying nothing
+   * (blocks double up to pool.maxBlock). Otherwise, and always inside a tagged-field body (which
+   * must stay contiguous), copy-on-grow.
+   */
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
+    const pool = this.pool;
+    const old = this.buf;
+    if (pool !== undefined && this.noSplit === 0 && old.length >= pool.minBlock) {
+      if (this.pos > this.segStart) {
+        this.chunks.push(old.subarray(this.segStart, this.pos));
+        this.flushed += this.pos - this.segStart;
+      } else if (this.segStart === 0) {
+        pool.release(old); // nothing was written into it
+      }
+      this.setBuffer(pool.acquire(Math.max(n, Math.min(old.length * 2, pool.maxBlock))));
+      this.pos = 0;
+      this.segStart = 0;
+      return;
+    }
     const used = this.pos - this.segStart;
-    let cap = this.buf.length * 2;
+    let cap = old.length * 2;
     while (cap < used + n) cap *= 2;
-    const nb = new Uint8Array(cap);
-    nb.set(this.buf.subarray(this.segStart, this.pos));
-    this.buf = nb;
-    this.view = new DataView(nb.buffer);
+    const nb = this.allocate(cap);
+    nb.set(old.subarray(this.segStart, this.pos));
+    // A pooled buffer no chunk points into (segStart 0: no segment of it was closed) can go back now.
+    if (this.segStart === 0 && pool !== undefined) pool.release(old);
+    this.setBuffer(nb);
     this.pos = used;
     this.segStart = 0;
+  }
+
+  private setBuffer(b: Uint8Array): void {
+    this.buf = b;
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
 
   // ---- fixed-width primitives -------------------------------------------
@@ -245,12 +365,13 @@ export class Writer {
   // ---- raw bytes ----------------------------------------------------------
 
   /**
-   * Append bytes. Payloads of ZERO_COPY_THRESHOLD bytes or more become their
-   * own chunk (no copy) unless we are inside a tagged-field body.
+   * Append bytes. Payloads of zeroCopyThreshold bytes (ZERO_COPY_THRESHOLD
+   * unless set) or more become their own chunk (no copy) unless we are inside
+   * a tagged-field body.
    */
   raw(b: Uint8Array): void {
     const n = b.length;
-    if (n >= ZERO_COPY_THRESHOLD && this.noSplit === 0) {
+    if (n >= this.zeroCopyThreshold && this.noSplit === 0) {
       if (this.pos > this.segStart) {
         this.chunks.push(this.buf.subarray(this.segStart, this.pos));
         this.flushed += this.pos - this.segStart;
