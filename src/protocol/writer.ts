@@ -67,7 +67,7 @@ export class BufferPool {
   constructor(
     readonly minBlock = 32 * 1024,
     readonly maxBlock = 4 * 1024 * 1024,
-    private readonly maxFreeBytes = 64 * 1024 * 1024,
+    private readonly maxFreeBytes = 32 * 1024 * 1024,
   ) {}
 
   /** A whole block of at least n bytes (contents undefined), leased until released. */
