@@ -60,6 +60,10 @@ const seconds = Number(opt("--seconds", "8"));
 const cpuProf = argv.includes("--cpu-prof");
 /** --unthrottled: 256-record batches, 8 in flight, round-robin, for --seconds (instead of the open loop). */
 const unthrottled = argv.includes("--unthrottled");
+/** --no-perf: no `perf stat` (its per-syscall tracepoints slow the broker: use it for latency A/Bs). */
+const noPerf = argv.includes("--no-perf");
+/** --warmup MS: records stamped in the first MS are not measured (default 0). */
+const warmupOpt = Number(opt("--warmup", "0"));
 const overrides: Record<string, string> = {};
 argv.forEach((a, i) => {
   if (a === "--override") {
@@ -117,20 +121,20 @@ try {
   const pid = b.pid();
   const warmupMs = 2000;
   const perf = Bun.spawn(
-    ["perf", "stat", "-x", ",", "-e", "task-clock,context-switches,page-faults,raw_syscalls:sys_enter,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_write,syscalls:sys_enter_pwrite64,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait", "-p", String(pid), "--", "sleep", String(seconds)],
+    noPerf ? ["sleep", "0"] : ["perf", "stat", "-x", ",", "-e", "task-clock,context-switches,page-faults,raw_syscalls:sys_enter,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_write,syscalls:sys_enter_pwrite64,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait", "-p", String(pid), "--", "sleep", String(seconds)],
     { stdout: "pipe", stderr: "pipe" },
   );
   const io0 = await ioStats(pid);
   const cpu0 = processCpuMs(pid);
   const res = unthrottled
     ? await unthrottledWrite(b.host, b.port, "prof", P, seconds * 1000)
-    : await openLoop({ host: b.host, port: b.port, topic: "prof", partitions: P, targetMBps: rate, warmupMs: 0, durationMs: seconds * 1000 });
+    : await openLoop({ host: b.host, port: b.port, topic: "prof", partitions: P, targetMBps: rate, warmupMs: warmupOpt, durationMs: seconds * 1000 });
   const cpuMs = processCpuMs(pid) - cpu0;
   const io1 = await ioStats(pid);
   const perfErr = await new Response(perf.stderr).text();
   await perf.exited;
   void warmupMs;
-  const mib = res.achievedMBps * seconds;
+  const mib = res.achievedMBps * (seconds + warmupOpt / 1000);
   const counters: Record<string, number> = {};
   for (const line of perfErr.split("\n")) {
     const f = line.split(",");
