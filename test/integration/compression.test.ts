@@ -126,13 +126,18 @@ describe("kcat (librdkafka) producer → recompressing topic → kcat consumer",
     const topic = `kc-snappy-producer-${Date.now()}`;
     await createTopic(broker.bootstrap, topic, 1, { "compression.type": "producer" });
     const input = kcatLines(300, "raw");
-    await kcat(broker.bootstrap, ["-P", "-t", topic, "-p", "0", "-z", "snappy", "-K", ":"], { stdin: input, timeoutMs: 60_000 });
+    await kcat(broker.bootstrap, ["-P", "-t", topic, "-p", "0", "-z", "snappy", "-K", ":", "-X", "linger.ms=50"], { stdin: input, timeoutMs: 60_000 });
     const batches = await storedBatches(topic);
     expect(batches.length).toBeGreaterThan(0);
-    for (const b of batches) expect(b.codec).toBe(Codec.snappy);
-    const xerial = batches.filter((b) => XERIAL.every((x, i) => b.head[i] === x)).length;
+    // librdkafka sends a batch uncompressed when snappy would make it larger, which happens to a
+    // batch of one or two short records (a slow machine can split the input that finely): those
+    // are stored uncompressed, as sent; every other batch keeps the producer's snappy.
+    const snappy = batches.filter((b) => b.codec === Codec.snappy);
+    for (const b of batches) if (b.codec !== Codec.snappy) expect({ codec: b.codec, records: b.records <= 2 }).toEqual({ codec: Codec.none, records: true });
+    expect(snappy.reduce((n, b) => n + b.records, 0)).toBeGreaterThan(250);
+    const xerial = snappy.filter((b) => XERIAL.every((x, i) => b.head[i] === x)).length;
     // librdkafka (2.x here) writes raw snappy, not xerial: the broker must accept both.
-    console.log(`librdkafka snappy batches: ${xerial}/${batches.length} xerial-framed`);
+    console.log(`librdkafka snappy batches: ${xerial}/${snappy.length} xerial-framed (${batches.length - snappy.length} sent uncompressed)`);
     const out = await kcat(broker.bootstrap, ["-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%k:%s\\n"], { timeoutMs: 60_000 });
     expect(out.stdout === input).toBe(true);
   }, 120_000);
