@@ -258,6 +258,29 @@ describe("produce and fetch", () => {
     expect(Buffer.from(res.responses[0]!.partitions[0]!.records!).toString("latin1")).toContain("wake");
   });
 
+  test("a long-poll fetch answers errors and available data at once, without waiting", async () => {
+    await createTopic("pf-now", 1);
+    await produce("pf-now", 0, ["x", "y"]);
+    const long = { maxWaitMs: 5_000, minBytes: 1 };
+    const t0 = performance.now();
+    const outOfRange = await b.call(C.Fetch, 12, fetchReq("pf-now", 0, 99, long));
+    const unknownPartition = await b.call(C.Fetch, 12, fetchReq("pf-now", 7, 0, long));
+    const unknownTopic = await b.call(C.Fetch, 12, fetchReq("pf-none", 0, 0, long));
+    const data = await b.call(C.Fetch, 12, fetchReq("pf-now", 0, 1, long));
+    const fromStart = await b.call(C.Fetch, 12, fetchReq("pf-now", 0, 0, { maxWaitMs: 5_000, minBytes: 1 }));
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(outOfRange.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
+    expect(unknownPartition.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(unknownTopic.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(Buffer.from(data.responses[0]!.partitions[0]!.records!).toString("latin1")).toContain("y");
+    expect(fromStart.responses[0]!.partitions[0]!.records!.length).toBeGreaterThan(0);
+    // min_bytes above what is there: waits for max_wait, then answers with what there is
+    const t1 = performance.now();
+    const partial = await b.call(C.Fetch, 12, fetchReq("pf-now", 0, 0, { maxWaitMs: 200, minBytes: 1 << 20 }));
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(190);
+    expect(Buffer.from(partial.responses[0]!.partitions[0]!.records!).toString("latin1")).toContain("x");
+  });
+
   test("incremental fetch sessions carry only partitions with news", async () => {
     await createTopic("pf-sess", 2);
     await produce("pf-sess", 0, ["a"]);
