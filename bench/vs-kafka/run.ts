@@ -92,6 +92,15 @@ const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19
 // ------------------------------------------------------------------------------- pieces
 
 /** Fills `topic` with `mib` MiB of 1 KiB records through the wire client (acks=all, 8 in flight). */
+/**
+ * Writes back the page cache's dirty data before an open-loop point, so the writeback of what
+ * earlier points (or the other broker's run) wrote does not land inside this point's measurement.
+ * Not timed; the same for both brokers.
+ */
+function settleDisk(): void {
+  Bun.spawnSync(["sync"]);
+}
+
 async function fill(b: Broker, topic: string, partitions: number, mib: number): Promise<number> {
   return (await fillTimed(b, topic, partitions, mib)).acked;
 }
@@ -194,6 +203,7 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
               p50Ms: pr.p50, p95Ms: pr.p95, p99Ms: pr.p99, p999Ms: pr.p999, n: pr.records, note: pr.raw,
             });
           }
+          settleDisk();
           const ol = await openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
           const note = `${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}`;
           for (const metric of ["produce", "e2e"] as const) {
@@ -222,6 +232,7 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
             // capped at what the single-threaded open-loop client can generate (about 60 MiB/s of
             // 1 KiB records here; above that the client's own backlog would be measured)
             const target = Math.min(OPEN_LOOP_CAP_MBPS, Number(((0.8 * (ft.acked * RECORD_BYTES)) / 1048576 / ft.seconds).toFixed(1)));
+            settleDisk();
             const ol = await openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: target, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
             const note = `target = min(80% of the unthrottled maximum, ${OPEN_LOOP_CAP_MBPS} MiB/s); ${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}`;
             for (const metric of ["produce", "e2e"] as const) {
