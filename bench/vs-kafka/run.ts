@@ -93,6 +93,22 @@ const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19
 
 /** Fills `topic` with `mib` MiB of 1 KiB records through the wire client (acks=all, 8 in flight). */
 /**
+ * Each broker starts from the same memory state: the previous broker's data (gigabytes of page
+ * cache, dirty or not, and its deleted data dir's) is written back and dropped, so the second
+ * broker of a pass does not pay for the first one's writeback and reclaim. Needs root (as the
+ * `nice -n -10` of the README); otherwise only `sync` runs and the line says so.
+ */
+function freshMemory(): string {
+  Bun.spawnSync(["sync"]);
+  try {
+    writeFileSync("/proc/sys/vm/drop_caches", "3");
+    return "page cache written back and dropped before the first point";
+  } catch (e) {
+    return `page cache written back (not dropped: ${(e as Error).message})`;
+  }
+}
+
+/**
  * Writes back the page cache's dirty data before an open-loop point, so the writeback of what
  * earlier points (or the other broker's run) wrote does not land inside this point's measurement.
  * Not timed; the same for both brokers.
@@ -175,6 +191,7 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
     await Bun.sleep(1000);
     extraRow(b, "rss", "idle after start", rssMiB(b.pid()), "MiB");
 
+    log(`  ${freshMemory()}`);
     // Warm-up (not measured), the same for both: the JVM's JIT and JSC's both need it. Write
     // CFG.warmupMiB through the wire client, then run the open-loop client for a few seconds.
     if (CFG.warmupMiB > 0) {
