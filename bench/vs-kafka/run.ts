@@ -15,7 +15,7 @@
  * ("max"), Kafka's EndToEndLatency and the tinybench sequential tasks; then fill a recovery topic,
  * kill -9, restart (timed) until every acknowledged record is listed; stop. See README.md here.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Produce } from "../../src/client/codecs.ts";
@@ -92,6 +92,28 @@ const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19
 // ------------------------------------------------------------------------------- pieces
 
 /** Fills `topic` with `mib` MiB of 1 KiB records through the wire client (acks=all, 8 in flight). */
+/** The machine's CPU time counters (first line of /proc/stat: user nice system idle iowait irq softirq steal). */
+function cpuTicks(): number[] {
+  try {
+    return readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Where the machine's CPU time went during a point: on this VM the hypervisor can take a large
+ * share ("steal", seen at 30-60 % during disk-heavy minutes), which slows whichever broker is
+ * measured then; each open-loop row's note carries it so such points can be recognised.
+ */
+function machineShare(a: number[], b: number[]): string {
+  if (a.length < 8 || b.length < 8) return "cpu shares unknown";
+  const d = b.map((v, i) => v - (a[i] ?? 0));
+  const total = d.reduce((x, y) => x + y, 0) || 1;
+  const pct = (i: number) => `${((100 * (d[i] ?? 0)) / total).toFixed(0)}%`;
+  return `machine cpu: busy ${(((d[0]! + d[1]! + d[2]! + d[5]! + d[6]!) * 100) / total).toFixed(0)}%, idle ${pct(3)}, iowait ${pct(4)}, steal ${pct(7)}`;
+}
+
 /**
  * Each broker starts from the same memory state: the previous broker's data (gigabytes of page
  * cache, dirty or not, and its deleted data dir's) is written back and dropped, so the second
@@ -165,7 +187,8 @@ function latencyRow(b: Broker, base: Omit<LatencyRow, "runId" | "mode" | "broker
   rows.push(r);
   const f = (x: number | null) => (x === null ? "–" : x.toFixed(3));
   log(
-    `  ${r.broker}/${r.durability} P=${r.partitions} ${r.step} ${r.metric} ${r.tool}: ${r.achievedMBps.toFixed(2)} MiB/s p50 ${f(r.p50Ms)} p95 ${f(r.p95Ms)} p99 ${f(r.p99Ms)} p99.9 ${f(r.p999Ms)} ms (n=${r.n}, load ${r.load1})`,
+    `  ${r.broker}/${r.durability} P=${r.partitions} ${r.step} ${r.metric} ${r.tool}: ${r.achievedMBps.toFixed(2)} MiB/s p50 ${f(r.p50Ms)} p95 ${f(r.p95Ms)} p99 ${f(r.p99Ms)} p99.9 ${f(r.p999Ms)} ms (n=${r.n}, load ${r.load1})` +
+      (r.note?.includes("machine cpu") ? ` [${r.note.slice(r.note.indexOf("machine cpu"))}]` : ""),
   );
   return r;
 }
@@ -221,8 +244,9 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
             });
           }
           settleDisk();
+          const cpu0 = cpuTicks();
           const ol = await openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
-          const note = `${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}`;
+          const note = `${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${machineShare(cpu0, cpuTicks())}`;
           for (const metric of ["produce", "e2e"] as const) {
             const s = ol[metric];
             latencyRow(b, {
@@ -250,8 +274,9 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
             // 1 KiB records here; above that the client's own backlog would be measured)
             const target = Math.min(OPEN_LOOP_CAP_MBPS, Number(((0.8 * (ft.acked * RECORD_BYTES)) / 1048576 / ft.seconds).toFixed(1)));
             settleDisk();
+            const cpu0 = cpuTicks();
             const ol = await openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: target, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
-            const note = `target = min(80% of the unthrottled maximum, ${OPEN_LOOP_CAP_MBPS} MiB/s); ${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}`;
+            const note = `target = min(80% of the unthrottled maximum, ${OPEN_LOOP_CAP_MBPS} MiB/s); ${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${machineShare(cpu0, cpuTicks())}`;
             for (const metric of ["produce", "e2e"] as const) {
               const s = ol[metric];
               latencyRow(b, {
