@@ -527,6 +527,21 @@ fn blocking_pread(fd: i32, buf: &mut [u8], pos: u64) -> std::result::Result<usiz
     Ok(done)
 }
 
+/// The next chain of `fq` to run blocking (None once nothing is queued). Chains of a file that has
+/// failed are failed here instead (their syncs get the write's errno), so a caller that marks the
+/// file failed after a write error never writes a later chain of it.
+fn next_live_chain(shared: &Shared, fq: &mut FileQueue, out: &mut Vec<i32>) -> Option<Chain> {
+    while fq.markers > 0 {
+        let chain = take_chain(&fq.file, &mut fq.ops, MAX_CHAIN_SQES * 32, &mut fq.markers);
+        let failed = chain.file.failed.load(Ordering::SeqCst);
+        if failed == 0 {
+            return Some(chain);
+        }
+        fail_chain(shared, chain, failed, out);
+    }
+    None
+}
+
 /// Per-file queues kept by the worker.
 struct FileQueue {
     file: Arc<FileEntry>,
@@ -593,14 +608,13 @@ impl Worker {
         let mut written: Vec<(Chain, std::result::Result<(), (i32, i32)>)> = Vec::with_capacity(ids.len());
         for id in ids {
             let fq = self.files.get_mut(&id).unwrap();
-            while fq.markers > 0 {
-                let chain = take_chain(&fq.file, &mut fq.ops, MAX_CHAIN_SQES * 32, &mut fq.markers);
-                let failed = chain.file.failed.load(Ordering::SeqCst);
-                if failed != 0 {
-                    fail_chain(&self.shared, chain, failed, out);
-                    continue;
-                }
+            while let Some(chain) = next_live_chain(&self.shared, fq, out) {
                 let outcome = write_chain_blocking(&self.shared, &chain);
+                if let Err((ST_WRITE_ERROR, e)) = outcome {
+                    // Failed now, not only when the round finishes: a later chain of this file must
+                    // not be written past the cut-off end (it would be acknowledged behind a hole).
+                    let _ = chain.file.failed.compare_exchange(0, e, Ordering::SeqCst, Ordering::SeqCst);
+                }
                 written.push((chain, outcome));
             }
         }
@@ -671,13 +685,7 @@ impl Worker {
             let ids: Vec<u64> = self.files.iter().filter(|(_, f)| f.markers > 0).map(|(k, _)| *k).collect();
             for id in ids {
                 let fq = self.files.get_mut(&id).unwrap();
-                while fq.markers > 0 {
-                    let chain = take_chain(&fq.file, &mut fq.ops, MAX_CHAIN_SQES * 32, &mut fq.markers);
-                    let failed = chain.file.failed.load(Ordering::SeqCst);
-                    if failed != 0 {
-                        fail_chain(&self.shared, chain, failed, &mut out);
-                        continue;
-                    }
+                while let Some(chain) = next_live_chain(&self.shared, fq, &mut out) {
                     let outcome = run_chain_blocking(&self.shared, &chain);
                     finish_chain(&self.shared, chain, outcome, &mut out);
                 }

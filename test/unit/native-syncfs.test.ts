@@ -4,13 +4,13 @@
 // failing syncfs (simulated) fails every sync of the round and marks every file of that
 // filesystem failed, so nothing unsynced is ever acknowledged afterwards.
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ioUringProbe } from "../../src/native/index.ts";
 import { ioEngine, type NativeSegmentFile } from "../../src/log/native-segment-file.ts";
+import { REPO_DIR as REPO, runChildScript } from "../support/child-bun.ts";
 
-const REPO = join(import.meta.dir, "..", "..");
 const dirs: string[] = [];
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), "bunka-syncfs-"));
@@ -67,6 +67,32 @@ for (const mode of MODES) {
       }
     });
 
+    test("a write error inside a syncfs round fails that file only (/dev/full → ENOSPC); the others are durable", async () => {
+      const e = engine();
+      e.raw.setSyncfsMinFiles(2);
+      const dir = tempDir();
+      const good = [0, 1, 2].map((i) => e.open(join(dir, `g${i}.log`)) as NativeSegmentFile);
+      const full = e.open("/dev/full") as NativeSegmentFile;
+      const before = e.stats();
+      const results = await Promise.all(
+        [...good, full].map((f, i) => {
+          f.write(bytes(700, i));
+          return f.datasync().then(
+            () => "ok",
+            (err: NodeJS.ErrnoException) => err.code ?? String(err),
+          );
+        }),
+      );
+      expect(e.stats().syncfsCalls - before.syncfsCalls).toBeGreaterThanOrEqual(1);
+      expect(results).toEqual(["ok", "ok", "ok", "ENOSPC"]);
+      expect(() => full.write(bytes(10, 9))).toThrow(/ENOSPC/);
+      full.close();
+      for (const [i, f] of good.entries()) {
+        f.close();
+        expect(readFileSync(f.path).equals(bytes(700, i))).toBe(true);
+      }
+    });
+
     test("threshold 0: every file gets its own fdatasync, no syncfs", async () => {
       const e = engine();
       e.raw.setSyncfsMinFiles(0);
@@ -94,27 +120,10 @@ for (const mode of MODES) {
   });
 }
 
-/** Runs `script` in a child bun with `env`; returns its last stdout line parsed as JSON. */
-async function child(script: string, env: Record<string, string>): Promise<any> {
-  const file = join(tempDir(), "child.ts");
-  writeFileSync(file, script);
-  const proc = Bun.spawn({
-    cmd: [process.execPath, file],
-    cwd: REPO,
-    env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, errText, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) throw new Error(`child exited ${code}: ${errText}\n${out}`);
-  const lines = out.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1] as string);
-}
-
 for (const mode of MODES) {
   test(`a failing syncfs (${mode}, simulated EIO) fails the round's syncs and every file of that filesystem`, async () => {
     const dir = tempDir();
-    const res = await child(
+    const res = await runChildScript(
       `
       import { ioEngine } from "${REPO}/src/log/native-segment-file.ts";
       const e = ioEngine("${mode}");
