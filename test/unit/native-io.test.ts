@@ -3,11 +3,12 @@
 // writes, async reads, truncate/close ordering, and the error paths (closed file, /dev/full →
 // ENOSPC, RLIMIT_FSIZE → EFBIG in a child process), plus the io_uring → pwrite fallback.
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ioError, ioUringProbe, nativeInfo } from "../../src/native/index.ts";
 import { ioEngine, segmentIoFor, type NativeSegmentFile } from "../../src/log/native-segment-file.ts";
+import { runChildScript } from "../support/child-bun.ts";
 
 const REPO = join(import.meta.dir, "..", "..");
 const dirs: string[] = [];
@@ -189,29 +190,8 @@ test("ioError keeps other errors as they are", () => {
   expect(n.message).toBe("ENOSPC: No space left on device, write");
 });
 
-/** Runs `script` (TypeScript) in a child bun, returns its last stdout line parsed as JSON. */
-async function child(script: string, env: Record<string, string> = {}, shellPrefix = ""): Promise<any> {
-  const dir = tempDir();
-  const file = join(dir, "child.ts");
-  writeFileSync(file, script);
-  const cmd = shellPrefix
-    ? ["bash", "-c", `${shellPrefix} exec "${process.execPath}" "${file}"`]
-    : [process.execPath, file];
-  const proc = Bun.spawn({
-    cmd,
-    cwd: REPO,
-    env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, errText, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) throw new Error(`child exited ${code}: ${errText}\n${out}`);
-  const lines = out.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1] as string);
-}
-
 test("io_uring refused (simulated EPERM): auto falls back to pwrite and says so; io_uring fails", async () => {
-  const res = await child(
+  const res = await runChildScript(
     `
     import { segmentIoFor } from "${REPO}/src/log/native-segment-file.ts";
     import { nativeInfo } from "${REPO}/src/native/index.ts";
@@ -244,7 +224,7 @@ test("nativeInfo().io names the backend in use", () => {
 for (const mode of MODES) {
   test(`RLIMIT_FSIZE (${mode}): EFBIG fails the sync, cuts the file at the last whole append`, async () => {
     const dir = tempDir();
-    const res = await child(
+    const res = await runChildScript(
       `
       import { ioEngine } from "${REPO}/src/log/native-segment-file.ts";
       import { statSync } from "node:fs";
