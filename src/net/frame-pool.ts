@@ -15,6 +15,8 @@
  * Blocks are plain Uint8Arrays (not Buffers), so `slice` on a frame or a view of it copies.
  */
 
+import { BlockFreeLists } from "./block-free-lists.ts";
+
 /** Frames below this size are not pooled (small allocations come from the heap, not fresh pages). */
 export const POOL_MIN_FRAME = 32 * 1024;
 const MIN_CLASS = 64 * 1024;
@@ -25,9 +27,8 @@ interface Lease {
 }
 
 export class FramePool {
-  private readonly free = new Map<number, Uint8Array[]>();
+  private readonly free: BlockFreeLists;
   private readonly leases = new WeakMap<ArrayBuffer, Lease>();
-  private freeBytes = 0;
   /** Counters for tests and benchmarks. */
   readonly stats = { acquired: 0, reused: 0, released: 0 };
 
@@ -36,9 +37,11 @@ export class FramePool {
    * @param maxBlockBytes frames above this size are allocated unpooled
    */
   constructor(
-    private readonly maxFreeBytes = 16 * 1024 * 1024,
+    maxFreeBytes = 16 * 1024 * 1024,
     private readonly maxBlockBytes = 16 * 1024 * 1024,
-  ) {}
+  ) {
+    this.free = new BlockFreeLists(maxFreeBytes);
+  }
 
   /** Whether a frame of `n` bytes would come from the pool. */
   pools(n: number): boolean {
@@ -48,15 +51,9 @@ export class FramePool {
   /** A view of `n` bytes (contents undefined) with one hold. */
   acquire(n: number): Uint8Array {
     const size = classOf(n);
-    const list = this.free.get(size);
-    let block = list?.pop();
-    if (block !== undefined) {
-      this.freeBytes -= size;
-      this.stats.reused++;
-    } else {
-      // allocUnsafeSlow: a dedicated ArrayBuffer without zero-filling; wrapped as a plain Uint8Array.
-      block = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
-    }
+    let block = this.free.take(size);
+    if (block !== null) this.stats.reused++;
+    else block = BlockFreeLists.allocate(size);
     this.stats.acquired++;
     this.leases.set(block.buffer as ArrayBuffer, { holds: 1, block });
     return block.subarray(0, n);
@@ -95,15 +92,7 @@ export class FramePool {
     if (--lease.holds > 0) return;
     this.leases.delete(buffer);
     this.stats.released++;
-    const size = lease.block.length;
-    if (this.freeBytes + size > this.maxFreeBytes) return;
-    let list = this.free.get(size);
-    if (list === undefined) {
-      list = [];
-      this.free.set(size, list);
-    }
-    list.push(lease.block);
-    this.freeBytes += size;
+    this.free.give(lease.block);
   }
 }
 

@@ -21,6 +21,8 @@
  * back only cost their blocks (the garbage collector takes them).
  */
 
+import { BlockFreeLists } from "../net/block-free-lists.ts";
+
 const encoder = new TextEncoder();
 
 /** Payloads at least this large are appended as separate chunks instead of being copied. */
@@ -53,9 +55,8 @@ function hexVal(c: number): number {
  * idempotent: a second release of the same block does nothing).
  */
 export class BufferPool {
-  private readonly free = new Map<number, Uint8Array[]>();
+  private readonly free: BlockFreeLists;
   private readonly leased = new WeakSet<ArrayBufferLike>();
-  private freeBytes = 0;
   /** Counters for tests and benchmarks. */
   readonly stats = { acquired: 0, reused: 0, released: 0 };
 
@@ -67,22 +68,19 @@ export class BufferPool {
   constructor(
     readonly minBlock = 32 * 1024,
     readonly maxBlock = 4 * 1024 * 1024,
-    private readonly maxFreeBytes = 32 * 1024 * 1024,
-  ) {}
+    maxFreeBytes = 32 * 1024 * 1024,
+  ) {
+    this.free = new BlockFreeLists(maxFreeBytes);
+  }
 
   /** A whole block of at least n bytes (contents undefined), leased until released. */
   acquire(n: number): Uint8Array {
     if (n > this.maxBlock) return new Uint8Array(n);
     let size = this.minBlock;
     while (size < n) size *= 2;
-    let block = this.free.get(size)?.pop();
-    if (block !== undefined) {
-      this.freeBytes -= size;
-      this.stats.reused++;
-    } else {
-      // A dedicated ArrayBuffer without zero-filling: only written bytes are ever read.
-      block = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
-    }
+    let block = this.free.take(size);
+    if (block !== null) this.stats.reused++;
+    else block = BlockFreeLists.allocate(size);
     this.stats.acquired++;
     this.leased.add(block.buffer);
     return block;
@@ -98,15 +96,7 @@ export class BufferPool {
     const buffer = view.buffer;
     if (!this.leased.delete(buffer)) return;
     this.stats.released++;
-    const size = buffer.byteLength;
-    if (this.freeBytes + size > this.maxFreeBytes) return;
-    let list = this.free.get(size);
-    if (list === undefined) {
-      list = [];
-      this.free.set(size, list);
-    }
-    list.push(new Uint8Array(buffer, 0, size));
-    this.freeBytes += size;
+    this.free.give(new Uint8Array(buffer, 0, buffer.byteLength));
   }
 
   /** Gives back every pooled block the chunks point into: call only once none of their bytes is needed. */
