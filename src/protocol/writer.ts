@@ -538,10 +538,13 @@ export class Writer {
   }
 
   endTaggedField(handle: number): void {
-    this.noSplit--;
     const size = this.byteLength - handle;
     const sz = uvarintSize(size);
+    // Room for the length prefix is made while splitting is still off: a pooled writer would
+    // otherwise close the body into a chunk and chain a new block, and the body would no longer
+    // be where the prefix is inserted (corrupt output when a tagged field ends at a block's end).
     this.ensure(sz);
+    this.noSplit--;
     const bodyStart = this.segStart + (handle - this.flushed);
     this.buf.copyWithin(bodyStart + sz, bodyStart, this.pos);
     this.putUvarint(bodyStart, size);

@@ -6,18 +6,14 @@ import type { ApiHandler, RequestContext } from "../../../src/handlers/handler.t
 import { responsePool } from "../../../src/net/connection.ts";
 import { writeFetchResponse, type FetchResponse } from "../../../src/protocol/generated/fetch-response.ts";
 import { responseHeaderVersion } from "../../../src/protocol/header.ts";
+import { Prng } from "../../support/load.ts";
 
 const concat = (chunks: Uint8Array[]) => Buffer.concat(chunks);
 
-/** A deterministic pseudo-random byte source. */
+/** Uniform in [0, 1) from the project's seeded PRNG (test/support/load.ts), so runs repeat. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.u32() / 4294967296;
 }
 
 function bytes(n: number, seed: number): Uint8Array {
