@@ -19,6 +19,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { Prng } from "../test/support/load.ts";
 
 const PARTITIONS = 1000;
 const POOL = 64 * 1024 * 1024;
@@ -52,15 +53,10 @@ function minflt(): number {
   return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[7]); // field 10 (minflt)
 }
 
-/** Small deterministic PRNG so both modules see the same sequence. */
+/** Uniform in [0, 1) from the project's seeded PRNG (test/support/load.ts), so runs repeat. */
 function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.u32() / 4294967296;
 }
 
 interface Figures {
