@@ -5,6 +5,7 @@
  * thousand.
  */
 import type { PartitionLog } from "../log/partition-log.ts";
+import { timerDelay } from "../util/long-timeout.ts";
 
 interface Waiter {
   logs: readonly PartitionLog[];
@@ -75,7 +76,7 @@ export class FetchPurgatory {
   private arm(deadline: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timerDeadline = deadline;
-    this.timer = setTimeout(() => this.expire(), Math.max(0, deadline - Date.now()));
+    this.timer = setTimeout(() => this.expire(), timerDelay(deadline - Date.now()));
   }
 
   private expire(): void {

@@ -5,6 +5,8 @@
  * runs what is due and re-arms for the new minimum, so a busy group costs a scan per firing, not a
  * timer per member.
  */
+import { timerDelay } from "../util/long-timeout.ts";
+
 interface Entry {
   deadline: number;
   fire: () => void;
@@ -70,7 +72,7 @@ export class DeadlineScheduler {
   private arm(deadline: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.armedFor = deadline;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, deadline - this.now()));
+    this.timer = setTimeout(() => this.onTimer(), timerDelay(deadline - this.now()));
     this.timer.unref?.();
   }
 

@@ -22,6 +22,7 @@ import { sessionKey, type FetchSession, type SessionPartition } from "../broker/
 import { defineHandler } from "./handler.ts";
 import { AuthzError, authorizeTopic } from "../acl/check.ts";
 import { AclOperation } from "../acl/types.ts";
+import { timerDelay } from "../util/long-timeout.ts";
 
 type TopicResponse = FetchResponse["responses"][number];
 type PartitionResponse = TopicResponse["partitions"][number];
@@ -280,7 +281,7 @@ async function readRemote(broker: Broker, log: PartitionLog, offset: number, max
   pending.catch(() => {}); // a read abandoned at the deadline may still fail later
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<typeof REMOTE_TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(REMOTE_TIMED_OUT), Math.max(0, deadline - Date.now()));
+    timer = setTimeout(() => resolve(REMOTE_TIMED_OUT), timerDelay(deadline - Date.now()));
   });
   try {
     const result = await Promise.race([pending, timeout]);

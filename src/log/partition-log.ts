@@ -38,6 +38,7 @@ import { fdSegmentFileFactory } from "./segment-file.ts";
 import type { PartitionHotCache } from "./hot-cache.ts";
 import type { RemoteLogView } from "./remote-view.ts";
 import type { SegmentFileFactory } from "./segment-file.ts";
+import { setLongTimeout, type LongTimeout } from "../util/long-timeout.ts";
 
 export type { LogConfig } from "./log-config.ts";
 
@@ -131,7 +132,7 @@ export class PartitionLog {
   private dirDirty = false;
   private readonly groupCommit: GroupCommit;
   private messagesSinceFlush = 0;
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private flushTimer: LongTimeout | null = null;
   private activeJitterMs = 0;
   private metaWrites: Promise<void> = RESOLVED;
   /** Tiering: what is in the object store (null: not tiered). */
@@ -552,7 +553,7 @@ export class PartitionLog {
       this.backgroundFlush();
     }
     if (isDurableMode(config) && this.flushTimer !== null) {
-      clearTimeout(this.flushTimer);
+      this.flushTimer.cancel();
       this.flushTimer = null;
     }
   }
@@ -617,7 +618,7 @@ export class PartitionLog {
 
   /** Flushes and closes; writes a producer snapshot at the log end unless `deleting`. */
   async close(deleting = false): Promise<void> {
-    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer?.cancel();
     this.flushTimer = null;
     if (this.failure === null) {
       try {
@@ -806,12 +807,11 @@ export class PartitionLog {
       this.messagesSinceFlush = 0;
       this.backgroundFlush();
     } else if (flushIntervalMs !== null && this.flushTimer === null) {
-      this.flushTimer = setTimeout(() => {
+      this.flushTimer = setLongTimeout(() => {
         this.flushTimer = null;
         this.messagesSinceFlush = 0;
         this.backgroundFlush();
       }, flushIntervalMs);
-      this.flushTimer.unref?.();
     }
   }
 

@@ -25,6 +25,7 @@ import type { OffsetPosition } from "./offset-index.ts";
 import { TimeIndex } from "./time-index.ts";
 import type { TimestampOffset } from "./time-index.ts";
 import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
+import { setLongTimeout } from "../util/long-timeout.ts";
 
 /** Relative offsets are int32 in the index: a segment may span at most this many offsets. */
 export const MAX_RELATIVE_OFFSET = 0x7fffffff;
@@ -395,8 +396,8 @@ export class Segment {
       fs.renameSync(p, p + DELETED_SUFFIX);
       return p + DELETED_SUFFIX;
     });
-    setTimeout(() => {
+    setLongTimeout(() => {
       for (const p of renamed) fs.rmSync(p, { force: true });
-    }, delayMs).unref();
+    }, delayMs);
   }
 }

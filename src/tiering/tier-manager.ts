@@ -20,6 +20,7 @@ import { partitionPrefix, rootPrefix } from "./keys.ts";
 import type { ObjectStore } from "./object-store.ts";
 import { PartitionTier, type TierLag, type TopicTierSettings } from "./partition-tier.ts";
 import { DEFAULT_UPLOAD_CONCURRENCY, type TierConfig } from "./tier-config.ts";
+import { timerDelay } from "../util/long-timeout.ts";
 
 /** Segments of one partition uploaded in parallel and committed with one manifest write. */
 const UPLOADS_PER_PARTITION_PER_PASS = 4;
@@ -240,7 +241,7 @@ export class TierManager {
       this.current = this.tick().finally(() => {
         this.current = null;
       });
-    }, delayMs);
+    }, timerDelay(delayMs));
   }
 
   private async tick(): Promise<void> {

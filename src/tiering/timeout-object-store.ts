@@ -6,6 +6,7 @@
  */
 import { statSync } from "node:fs";
 import type { ObjectInfo, ObjectStore } from "./object-store.ts";
+import { timerDelay } from "../util/long-timeout.ts";
 
 export class StoreTimeoutError extends Error {}
 
@@ -60,7 +61,7 @@ export class TimeoutObjectStore implements ObjectStore {
 
   private bound<T>(what: string, ms: number, call: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new StoreTimeoutError(`object store: ${what} timed out after ${ms} ms`)), ms);
+      const timer = setTimeout(() => reject(new StoreTimeoutError(`object store: ${what} timed out after ${ms} ms`)), timerDelay(ms));
       call().then(
         (v) => {
           clearTimeout(timer);
