@@ -54,7 +54,7 @@ export interface IoEngineStats {
 export interface IoEngineBinding {
   readonly backend: "io_uring" | "pwrite" | "pwrite-fallback";
   readonly fallbackReason: string | null;
-  /** io_uring setup flags: "single_issuer+defer_taskrun" or "plain"; "" for pwrite. */
+  /** io_uring setup flags: "single_issuer+defer_taskrun" or "plain", plus "+no_iowait_idle" (idle waits not counted as iowait, Linux 6.15+); "" for pwrite. */
   readonly ringFlags: string;
   open(path: string): NativeFileBinding;
   takeCompletions(): number[];
