@@ -99,8 +99,18 @@ function readInt64(dv: DataView, at: number): number {
   return dv.getInt32(at) * 4294967296 + dv.getUint32(at + 4);
 }
 
-function writeInt64(dv: DataView, at: number, value: number): void {
-  dv.setBigInt64(at, BigInt(value));
+/** int64 big-endian from a JS number (|value| < 2^53), without a BigInt or a DataView per call. */
+function writeInt64(buf: Uint8Array, at: number, value: number): void {
+  const hi = Math.floor(value / 4294967296);
+  const lo = value - hi * 4294967296; // 0 <= lo < 2^32, also for negative values
+  buf[at] = hi >>> 24;
+  buf[at + 1] = hi >>> 16;
+  buf[at + 2] = hi >>> 8;
+  buf[at + 3] = hi;
+  buf[at + 4] = lo >>> 24;
+  buf[at + 5] = lo >>> 16;
+  buf[at + 6] = lo >>> 8;
+  buf[at + 7] = lo;
 }
 
 /** Reads the header of the batch starting at `pos`. The caller ensures 61 bytes are there. */
@@ -253,7 +263,7 @@ export function validateBatches(buf: Uint8Array, maxBatchBytes: number): Validat
 
 /** Writes baseOffset (int64 @0) of the batch at `pos`. Outside the CRC: no re-CRC needed. */
 export function setBaseOffset(buf: Uint8Array, pos: number, baseOffset: number): void {
-  writeInt64(view(buf), pos + BASE_OFFSET_OFFSET, baseOffset);
+  writeInt64(buf, pos + BASE_OFFSET_OFFSET, baseOffset);
 }
 
 /**
@@ -265,7 +275,7 @@ export function setLogAppendTime(buf: Uint8Array, pos: number, size: number, now
   const dv = view(buf);
   const attributes = dv.getInt16(pos + ATTRIBUTES_OFFSET);
   dv.setInt16(pos + ATTRIBUTES_OFFSET, attributes | ATTR_TIMESTAMP_TYPE_BIT);
-  writeInt64(dv, pos + MAX_TIMESTAMP_OFFSET, now);
+  writeInt64(buf, pos + MAX_TIMESTAMP_OFFSET, now);
   dv.setUint32(pos + CRC_OFFSET, crc32cRange(buf, pos + ATTRIBUTES_OFFSET, pos + size));
 }
 
