@@ -12,7 +12,7 @@
 import { readProduceRequest } from "../protocol/generated/produce-request.ts";
 import { writeProduceResponse, type ProduceResponse } from "../protocol/generated/produce-response.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
-import type { AppendResult } from "../log/partition-log.ts";
+import { SETTLED, type AppendResult } from "../log/partition-log.ts";
 import { CLOSE_CONNECTION, NO_RESPONSE, defineHandler } from "./handler.ts";
 import { AuthzError, authorizeTopic } from "../acl/check.ts";
 import { AclOperation } from "../acl/types.ts";
@@ -65,8 +65,14 @@ export const produceHandler = defineHandler({
           // The request frame may be a reused pooled buffer (src/net/frame-pool.ts). An asynchronous
           // segment backend reads the appended bytes until its write completes, which is before the
           // append's `durable` settles; hold the frame until then (acks=0/1 answer earlier).
-          const release = framePool.hold(p.records);
-          if (release !== null) result.durable.then(release, release);
+          // SETTLED: the bytes were written synchronously and nothing is pending (flush-interval
+          // logs on the js backend), so there is nothing to hold or wait for: at 1000 partitions
+          // that saves a hold, a promise reaction and a Promise.all entry per partition.
+          const settled = result.durable === SETTLED;
+          if (!settled) {
+            const release = framePool.hold(p.records);
+            if (release !== null) result.durable.then(release, release);
+          }
           if (result.errorCode !== ErrorCode.NONE) {
             result.durable.catch(() => {});
             anyError = true;
@@ -89,8 +95,11 @@ export const produceHandler = defineHandler({
             recordErrors: [],
             errorMessage: null,
           };
-          if (acks === -1) pending.push({ response, durable: result.durable, what: "fsync failed" });
-          else {
+          if (settled) {
+            // Nothing pending: with SETTLED the bytes are in the kernel already (acks=1 holds too).
+          } else if (acks === -1) {
+            pending.push({ response, durable: result.durable, what: "fsync failed" });
+          } else {
             result.durable.catch((e) => broker.log(`flush of ${topic.name}-${p.index} failed: ${(e as Error).message}`));
             // acks=1: the bytes must be in the kernel (survive a crash of this process), which on
             // the native engine is after the worker wrote them.

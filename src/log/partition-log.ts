@@ -103,7 +103,13 @@ export class LogStorageError extends Error {
   }
 }
 
-const RESOLVED: Promise<void> = Promise.resolve();
+/**
+ * The already-settled promise an append returns as `durable` (and `untilWritten`) when there is
+ * nothing to wait for: flush-interval mode on a backend whose writes reach the kernel on return.
+ * Callers may compare against it to skip per-partition waiting (the Produce handler does).
+ */
+export const SETTLED: Promise<void> = Promise.resolve();
+const RESOLVED = SETTLED;
 
 function handled(p: Promise<void>): Promise<void> {
   p.catch(() => {});
