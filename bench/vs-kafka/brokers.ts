@@ -15,6 +15,7 @@ import type { Subprocess } from "bun";
 import { ListOffsets, Metadata } from "../../src/client/codecs.ts";
 import { WireClient } from "../../src/client/wire-client.ts";
 import { freePort, REPO_ROOT } from "../../test/support/broker.ts";
+import { serverProcessEnv } from "../../src/server-env.ts";
 
 export type BrokerKind = "kafka" | "bunka";
 export type Durability = "none" | "fsync";
@@ -224,7 +225,7 @@ export async function createBunka(spec: BrokerSpec, opts: { fresh: boolean }): P
     async start() {
       const fd = openSync(logFile, "a");
       const t0 = performance.now();
-      const p = Bun.spawn(args, { cwd: REPO_ROOT, stdout: fd, stderr: fd, stdin: "ignore", env: { ...process.env, ...spec.env } });
+      const p = Bun.spawn(args, { cwd: REPO_ROOT, stdout: fd, stderr: fd, stdin: "ignore", env: serverProcessEnv({ ...process.env, ...spec.env }) });
       closeSync(fd);
       proc = p;
       await waitReady("127.0.0.1", port, 120_000, () => p.exitCode === null && p.signalCode === null);

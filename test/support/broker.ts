@@ -15,6 +15,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { serverProcessEnv } from "../../src/server-env.ts";
 
 export const REPO_ROOT = join(import.meta.dir, "..", "..");
 export const LOG_DIR = join(REPO_ROOT, ".cache", "test-logs");
@@ -175,7 +176,7 @@ export async function startBunka(opts: StartBunkaOptions = {}): Promise<BrokerHa
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
-      env: { ...process.env, ...opts.env },
+      env: serverProcessEnv({ ...process.env, ...opts.env }),
     });
     live.add(proc);
     void proc.exited.then(() => live.delete(proc));
