@@ -15,7 +15,7 @@
  * ("max"), Kafka's EndToEndLatency and the tinybench sequential tasks; then fill a recovery topic,
  * kill -9, restart (timed) until every acknowledged record is listed; stop. See README.md here.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Produce } from "../../src/client/codecs.ts";
@@ -344,6 +344,9 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
     throw e;
   } finally {
     await b.stop().catch((e) => console.error(`stop failed: ${e}`));
+    // A full pass leaves ~9 GiB of segments per broker and durability (a full run: ~37 GiB); keep
+    // only the logs for a post-mortem unless VSK_KEEP_DATA=1.
+    if (process.env.VSK_KEEP_DATA !== "1") rmSync(join(spec.dataDir, "logs"), { recursive: true, force: true });
   }
 }
 
