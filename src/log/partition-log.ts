@@ -109,7 +109,6 @@ export class LogStorageError extends Error {
  * Callers may compare against it to skip per-partition waiting (the Produce handler does).
  */
 export const SETTLED: Promise<void> = Promise.resolve();
-const RESOLVED = SETTLED;
 
 function handled(p: Promise<void>): Promise<void> {
   p.catch(() => {});
@@ -140,7 +139,7 @@ export class PartitionLog {
   private messagesSinceFlush = 0;
   private flushTimer: LongTimeout | null = null;
   private activeJitterMs = 0;
-  private metaWrites: Promise<void> = RESOLVED;
+  private metaWrites: Promise<void> = SETTLED;
   /** Tiering: what is in the object store (null: not tiered). */
   private remote: RemoteLogView | null = null;
   /** Memory tier: the newest batches of this partition. */
@@ -376,7 +375,7 @@ export class PartitionLog {
       baseOffset: base,
       logAppendTime: appendTime ? now : -1,
       logStartOffset: this.startOffset,
-      durable: RESOLVED,
+      durable: SETTLED,
       lastOffset: (appended[appended.length - 1] as AppendedBatch).lastOffset,
     };
     if (this.acksWaitForSync) {
@@ -658,7 +657,7 @@ export class PartitionLog {
       baseOffset: -1,
       logAppendTime: -1,
       logStartOffset: this.startOffset,
-      durable: RESOLVED,
+      durable: SETTLED,
       lastOffset: -1,
     };
     if (recordErrors !== undefined) r.recordErrors = recordErrors;
@@ -672,7 +671,7 @@ export class PartitionLog {
         ? handled(this.groupCommit.request())
         : this.acksWaitForWrite && lastOffset >= this.written
           ? handled(this.writeCommit.request())
-          : RESOLVED;
+          : SETTLED;
     return {
       errorCode: ErrorCode.NONE,
       baseOffset: firstOffset,
@@ -691,9 +690,9 @@ export class PartitionLog {
    * asks, so other appends cost nothing.
    */
   untilWritten(result: AppendResult): Promise<void> {
-    if (result.errorCode !== ErrorCode.NONE) return RESOLVED;
+    if (result.errorCode !== ErrorCode.NONE) return SETTLED;
     if (this.acksWaitForSync) return result.durable;
-    if (this.files.writeBarriers !== true || result.lastOffset < Math.max(this.written, this.committed)) return RESOLVED;
+    if (this.files.writeBarriers !== true || result.lastOffset < Math.max(this.written, this.committed)) return SETTLED;
     return handled(this.writeCommit.request());
   }
 
@@ -771,9 +770,7 @@ export class PartitionLog {
     } catch (err) {
       // After a failed fsync the page cache can no longer be trusted (the "fsyncgate" lesson):
       // stop the log like Kafka stops a failed log dir.
-      const failure = new LogStorageError(`fsync failed: ${describe(err)}`, err);
-      this.fail(failure);
-      throw failure;
+      this.failAndThrow("fsync failed", err);
     }
     if (target > this.committed) {
       const before = this.highWatermark;
@@ -795,9 +792,7 @@ export class PartitionLog {
     try {
       await Promise.all(files.map((s) => s.writeBarrier()));
     } catch (err) {
-      const failure = new LogStorageError(`write failed: ${describe(err)}`, err);
-      this.fail(failure);
-      throw failure;
+      this.failAndThrow("write failed", err);
     }
     if (target > this.written) {
       const before = this.highWatermark;
@@ -839,6 +834,13 @@ export class PartitionLog {
 
   private fail(err: Error): void {
     if (this.failure === null) this.failure = err;
+  }
+
+  /** Fails the log with `what: <cause>` and throws that error to the waiting sync/barrier. */
+  private failAndThrow(what: string, err: unknown): never {
+    const failure = new LogStorageError(`${what}: ${describe(err)}`, err);
+    this.fail(failure);
+    throw failure;
   }
 
   private deleteSegmentsWhile(pred: (s: Segment) => boolean): void {
