@@ -865,8 +865,6 @@ impl Worker {
     }
 }
 
-/// Why io_uring cannot be used here, or None when a ring can be set up. A test hook
-/// (`BUNKA_IO_URING_FORCE_ERRNO=<n>`) makes it report errno n, to exercise the fallback.
 /// io_uring_enter flags (linux/io_uring.h); the crate keeps its constants private.
 const IORING_ENTER_GETEVENTS: u32 = 1;
 /// Linux 6.15+ (IORING_FEAT_NO_IOWAIT): the wait is not accounted as iowait.
@@ -882,6 +880,8 @@ fn enter_idle_wait(ring: &mut IoUring) -> std::io::Result<usize> {
     }
 }
 
+/// Why io_uring cannot be used here, or None when a ring can be set up. A test hook
+/// (`BUNKA_IO_URING_FORCE_ERRNO=<n>`) makes it report errno n, to exercise the fallback.
 fn probe_uring() -> std::result::Result<IoUring, i32> {
     if let Ok(v) = std::env::var("BUNKA_IO_URING_FORCE_ERRNO") {
         if let Ok(n) = v.trim().parse::<i32>() {
