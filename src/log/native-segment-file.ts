@@ -17,7 +17,9 @@
  *   that follows in durable mode takes them (write + fdatasync go out as one linked chain), and
  *   writes made while a sync is in flight wait for the next one. Writes no sync covers are kicked
  *   after the loop turn (setImmediate), so flush-interval writes reach the page cache within
- *   about one turn.
+ *   about one turn. A flush-interval log's acknowledgements wait for a write barrier; all files
+ *   appended to before one submit share one (SharedWriteBarrier): one entry per file in that
+ *   submit and one promise per partition, settled together.
  * - `read` is a positioned read (fs.readSync) on the JS thread for the part the worker has confirmed written
  *   (`writtenEnd`); newer bytes come from the references kept to the written buffers, dropped once
  *   confirmed. So reads see every write that returned, as with synchronous writes. (Callers must
@@ -46,7 +48,7 @@ import {
   type NativeFileBinding,
 } from "../native/index.ts";
 import { fdSegmentFileFactory, jsIoCounters } from "./segment-file.ts";
-import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
+import type { SegmentFile, SegmentFileFactory, WriteBarrier } from "./segment-file.ts";
 
 export type LogIoSetting = "auto" | "io_uring" | "pwrite" | "js";
 export const LOG_IO_SETTINGS: readonly LogIoSetting[] = ["auto", "io_uring", "pwrite", "js"];
@@ -84,6 +86,88 @@ interface Waiter {
   onRead?: (bytes: Uint8Array) => void;
 }
 
+/**
+ * One write barrier shared by every file that joined it before the engine's next submit (see
+ * IoEngine.joinBarrier): the flush-interval acknowledgement of all partitions appended to in one
+ * event-loop turn costs one entry per file in that submit and one settle per file, instead of a
+ * promise chain per partition.
+ */
+export class SharedWriteBarrier implements WriteBarrier {
+  /** True until the submit that carries it: files may still join. */
+  open = true;
+  private readonly members: NativeSegmentFile[] = [];
+  private remaining = 0;
+  private settled = false;
+  private errors: Map<SegmentFile, Error> | null = null;
+  private listeners: (() => void)[] = [];
+
+  /** Adds a member (the caller makes sure each file joins once: NativeSegmentFile.joinWriteBarrier). */
+  add(file: NativeSegmentFile): void {
+    this.members.push(file);
+  }
+
+  /** Files joined (each once), in join order; read by the submit that carries the barrier. */
+  get files(): readonly NativeSegmentFile[] {
+    return this.members;
+  }
+
+  /** Called by the submit: from now on only completions change it. */
+  close(): void {
+    this.open = false;
+    this.remaining = this.members.length;
+    if (this.remaining === 0) this.finish();
+  }
+
+  /** One member's barrier completed (error: its write failed, so the file failed). */
+  memberDone(file: NativeSegmentFile, error: Error | null): void {
+    if (error !== null) (this.errors ??= new Map()).set(file, error);
+    if (--this.remaining === 0) this.finish();
+  }
+
+  /** The write error of `file` in this barrier, or null when its writes reached the kernel. */
+  errorOf(file: SegmentFile): Error | null {
+    return this.errors?.get(file) ?? null;
+  }
+
+  /** Runs `cb` (synchronously, from the completion) once every member's barrier completed. */
+  whenSettled(cb: () => void): void {
+    if (this.settled) queueMicrotask(cb);
+    else this.listeners.push(cb);
+  }
+
+  private finish(): void {
+    this.settled = true;
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const cb of listeners) {
+      try {
+        cb();
+      } catch {
+        // A listener's bug must not keep the other members' acknowledgements back.
+      }
+    }
+  }
+}
+
+/** The waiter of one file's entry in a shared barrier. */
+class BarrierMember implements Waiter {
+  constructor(
+    private readonly barrier: SharedWriteBarrier,
+    private readonly file: NativeSegmentFile,
+    private readonly covered: number,
+    private readonly generation: number,
+  ) {}
+
+  resolve(): void {
+    this.file.barrierCompleted(this.covered, this.generation);
+    this.barrier.memberDone(this.file, null);
+  }
+
+  reject(err: Error): void {
+    this.barrier.memberDone(this.file, err);
+  }
+}
+
 /** Promise plumbing around one native engine: tokens, completions, event-loop ref, kicks. */
 export class IoEngine {
   readonly raw: IoEngineBinding;
@@ -100,6 +184,8 @@ export class IoEngine {
   private batchTokens: number[] = [];
   private batchData: Uint8Array[] = [];
   private flushScheduled = false;
+  /** The shared write barrier the next submit carries (null until a file joins one). */
+  private openBarrier: SharedWriteBarrier | null = null;
   /** Native submit calls made (tests and benchmarks compare them with ops). */
   submits = 0;
   /** Times a slow inline fsync turned the inline path off (see INLINE_SLOW_MS). */
@@ -159,12 +245,18 @@ export class IoEngine {
     });
   }
 
-  /** Resolves once the file's writes queued before it are written (no fsync). */
-  barrier(handle: NativeFileBinding): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const token = this.register({ resolve, reject });
-      this.enqueue(handle, OP_BARRIER, 0, token, null);
-    });
+  /**
+   * The shared write barrier the next submit carries (see NativeSegmentFile.joinWriteBarrier): it
+   * settles once every write queued on its member files before that submit is in the kernel.
+   */
+  nextBarrier(): SharedWriteBarrier {
+    let b = this.openBarrier;
+    if (b === null) {
+      b = new SharedWriteBarrier();
+      this.openBarrier = b;
+      this.scheduleFlush();
+    }
+    return b;
   }
 
   /** Queues a write of `data` at `pos` for the next submit (the caller keeps `data` unchanged). */
@@ -187,6 +279,10 @@ export class IoEngine {
     this.batchPositions.push(pos);
     this.batchTokens.push(token);
     if (data !== null) this.batchData.push(data);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     // Two microtask hops: the group-commit syncs of this run's appends are requested from
@@ -205,6 +301,26 @@ export class IoEngine {
    * async reads).
    */
   flush(): void {
+    const barrier = this.openBarrier;
+    if (barrier !== null) {
+      // After every write of this batch, so each member's entry covers the writes queued before it.
+      this.openBarrier = null;
+      let closed: NativeSegmentFile[] | null = null;
+      for (const f of barrier.files) {
+        const entry = f.barrierEntry();
+        if (entry === null) {
+          (closed ??= []).push(f); // cannot happen (close() flushes first); fail it rather than hang
+          continue;
+        }
+        const token = this.register(new BarrierMember(barrier, f, entry.covered, entry.generation));
+        this.batchFiles.push(entry.handle);
+        this.batchKinds.push(OP_BARRIER);
+        this.batchPositions.push(0);
+        this.batchTokens.push(token);
+      }
+      barrier.close();
+      for (const f of closed ?? []) barrier.memberDone(f, errnoError(9, "write", "file is closed"));
+    }
     const n = this.batchKinds.length;
     if (n === 0) return;
     const files = this.batchFiles;
@@ -236,10 +352,12 @@ export class IoEngine {
         this.settleAll(done);
       }
     } catch (err) {
-      // Only invalid arguments get here (a bug): fail every sync of the batch, so nothing that
+      // Only invalid arguments get here (a bug): fail every sync and barrier of the batch, so nothing that
       // depended on these writes is acknowledged.
       const e = ioError(err);
-      for (let i = 0; i < n; i++) if (kinds[i] === OP_SYNC) this.settle(tokens[i] as number, ST_SYNC_ERROR, 0, e);
+      for (let i = 0; i < n; i++) {
+        if (kinds[i] === OP_SYNC || kinds[i] === OP_BARRIER) this.settle(tokens[i] as number, ST_SYNC_ERROR, 0, e);
+      }
     }
   }
 
@@ -319,6 +437,8 @@ export class NativeSegmentFile implements SegmentFile {
   private syncsInFlight = 0;
   /** Bumped by truncate: a sync requested before it confirms nothing after it. */
   private generation = 0;
+  /** The shared write barrier this file last joined (see joinWriteBarrier). */
+  private joined: SharedWriteBarrier | null = null;
 
   constructor(
     private readonly engine: IoEngine,
@@ -344,7 +464,9 @@ export class NativeSegmentFile implements SegmentFile {
     this.pending.push({ pos: this.size, buf });
     this.size += buf.length;
     if (this.pending.length > PENDING_TRIM) this.confirm(h.writtenEnd());
-    if (!this.unsynced) {
+    // An open shared barrier this file joined covers this write as well (its entry goes into the
+    // submit after every write queued before it), so no kick is needed.
+    if (!this.unsynced && this.joined?.open !== true) {
       this.unsynced = true;
       this.engine.noteLazyWrite(this);
     }
@@ -433,26 +555,18 @@ export class NativeSegmentFile implements SegmentFile {
     this.pending = [];
   }
 
-  datasync(): Promise<void> {
-    return this.afterQueuedWrites("fdatasync", (h) => this.engine.sync(h));
-  }
-
-  /** Resolves once every write made before it is in the kernel (the worker wrote it; no fsync). */
-  writeBarrier(): Promise<void> {
-    return this.afterQueuedWrites("write", (h) => this.engine.barrier(h));
-  }
-
   /**
-   * A sync or a barrier: it starts the file's queued writes itself (no separate kick), and once it
-   * completed every write queued before it is in the file, so our references to them can go.
+   * The sync starts the file's queued writes itself (no separate kick), and once it completed
+   * every write queued before it is in the file, so our references to them can go.
    */
-  private afterQueuedWrites(syscall: string, op: (h: NativeFileBinding) => Promise<void>): Promise<void> {
-    if (this.handle === null) return Promise.reject(errnoError(9, syscall, "file is closed"));
+  datasync(): Promise<void> {
+    if (this.handle === null) return Promise.reject(errnoError(9, "fdatasync", "file is closed"));
     this.unsynced = false;
     this.syncsInFlight++;
     const covered = this.size;
     const generation = this.generation;
-    return op(this.handle)
+    return this.engine
+      .sync(this.handle)
       .then(() => {
         if (generation === this.generation) this.confirm(covered);
       })
@@ -460,6 +574,33 @@ export class NativeSegmentFile implements SegmentFile {
         this.syncsInFlight--;
         if (this.unsynced) this.engine.noteLazyWrite(this);
       });
+  }
+
+  /**
+   * Joins the engine's shared write barrier (see SharedWriteBarrier): it settles once every write
+   * made to this file before the engine's next submit is in the kernel (no fsync). The barrier
+   * starts those writes itself, so no separate kick is needed.
+   */
+  joinWriteBarrier(): SharedWriteBarrier {
+    this.live("write");
+    this.unsynced = false;
+    const b = this.engine.nextBarrier();
+    if (this.joined !== b) {
+      this.joined = b;
+      b.add(this);
+    }
+    return b;
+  }
+
+  /** What the submit carrying a shared barrier needs of this file; null once closed. */
+  barrierEntry(): { handle: NativeFileBinding; covered: number; generation: number } | null {
+    if (this.handle === null) return null;
+    return { handle: this.handle, covered: this.size, generation: this.generation };
+  }
+
+  /** This file's entry in a shared barrier completed: the writes below `covered` are in the file. */
+  barrierCompleted(covered: number, generation: number): void {
+    if (generation === this.generation) this.confirm(covered);
   }
 
   close(): void {

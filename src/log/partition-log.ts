@@ -37,7 +37,7 @@ import type { AppendedBatch } from "./segment.ts";
 import { fdSegmentFileFactory } from "./segment-file.ts";
 import type { PartitionHotCache } from "./hot-cache.ts";
 import type { RemoteLogView } from "./remote-view.ts";
-import type { SegmentFileFactory } from "./segment-file.ts";
+import type { SegmentFileFactory, WriteBarrier } from "./segment-file.ts";
 import { setLongTimeout, type LongTimeout } from "../util/long-timeout.ts";
 
 export type { LogConfig } from "./log-config.ts";
@@ -110,6 +110,14 @@ export class LogStorageError extends Error {
  */
 export const SETTLED: Promise<void> = Promise.resolve();
 
+/** An open write barrier of one partition's appends in the current turn (see untilWrittenToEnd). */
+interface TurnBarrier {
+  barrier: WriteBarrier;
+  /** The log end the barrier covers: `written` once it settles. */
+  target: number;
+  promise: Promise<void>;
+}
+
 function handled(p: Promise<void>): Promise<void> {
   p.catch(() => {});
   return p;
@@ -133,7 +141,8 @@ export class PartitionLog {
   private unbarriered: Segment[] = [];
   /** Written = in the kernel (a write barrier said so): the high watermark in flush-interval mode on the native engine. */
   private written: number;
-  private readonly writeCommit: GroupCommit;
+  /** The shared write barrier this turn's appends wait for (flush-interval mode, native engine). */
+  private turnBarrier: TurnBarrier | null = null;
   private dirDirty = false;
   private readonly groupCommit: GroupCommit;
   private messagesSinceFlush = 0;
@@ -166,7 +175,6 @@ export class PartitionLog {
     this.committed = this.logEndOffset;
     this.written = this.logEndOffset;
     this.groupCommit = new GroupCommit(() => this.syncToEnd());
-    this.writeCommit = new GroupCommit(() => this.barrierToEnd());
     this.activeJitterMs = this.pickJitter();
   }
 
@@ -381,7 +389,7 @@ export class PartitionLog {
     if (this.acksWaitForSync) {
       result.durable = handled(this.groupCommit.request());
     } else if (this.acksWaitForWrite) {
-      result.durable = handled(this.writeCommit.request());
+      result.durable = this.untilWrittenToEnd();
       this.afterFlushIntervalAppend(batches);
     } else {
       this.afterFlushIntervalAppend(batches);
@@ -670,7 +678,7 @@ export class PartitionLog {
       this.acksWaitForSync && lastOffset >= this.committed
         ? handled(this.groupCommit.request())
         : this.acksWaitForWrite && lastOffset >= this.written
-          ? handled(this.writeCommit.request())
+          ? this.untilWrittenToEnd()
           : SETTLED;
     return {
       errorCode: ErrorCode.NONE,
@@ -693,7 +701,7 @@ export class PartitionLog {
     if (result.errorCode !== ErrorCode.NONE) return SETTLED;
     if (this.acksWaitForSync) return result.durable;
     if (this.files.writeBarriers !== true || result.lastOffset < Math.max(this.written, this.committed)) return SETTLED;
-    return handled(this.writeCommit.request());
+    return this.untilWrittenToEnd();
   }
 
   private segmentIndexFor(offset: number): number {
@@ -734,7 +742,10 @@ export class PartitionLog {
     old.synced = false;
     this.segments.push(next);
     this.unsynced.push(old);
-    if (this.files.writeBarriers === true) this.unbarriered.push(old);
+    if (this.files.writeBarriers === true) {
+      this.unbarriered.push(old);
+      this.turnBarrier = null; // the next append's barrier must cover the new active segment too
+    }
     this.dirDirty = true;
     this.activeJitterMs = this.pickJitter();
     // The state before this append's batches is committed: exactly the state as of next.baseOffset.
@@ -780,25 +791,54 @@ export class PartitionLog {
   }
 
   /**
-   * One group write barrier (flush-interval mode, native engine): every byte below logEndOffset
-   * was handed to the engine, so once the barriers of the files that may still hold queued writes
-   * complete, it is in the kernel. A write error fails the log as a failed fsync does.
+   * Resolves once every byte appended so far is in the kernel (flush-interval mode, native
+   * engine). All appends of one turn, over all partitions, share one engine barrier (see
+   * SharedWriteBarrier); this partition's appends of the turn share one promise, whose target
+   * (the log end it makes `written`) moves with each append while the barrier is still open.
+   * A write error fails the log as a failed fsync does.
    */
-  private async barrierToEnd(): Promise<void> {
-    if (this.failure !== null) throw this.failure;
-    const target = this.logEndOffset;
-    const files = [...this.unbarriered, this.active];
-    this.unbarriered = [];
+  private untilWrittenToEnd(): Promise<void> {
+    if (this.failure !== null) return handled(Promise.reject(this.failure));
+    const tb = this.turnBarrier;
+    if (tb !== null && tb.barrier.open) {
+      tb.target = this.logEndOffset;
+      return tb.promise;
+    }
+    const segments = [...this.unbarriered, this.active];
+    let barrier: WriteBarrier | null = null;
     try {
-      await Promise.all(files.map((s) => s.writeBarrier()));
+      for (const s of segments) {
+        const b = s.joinWriteBarrier();
+        // One log's segments come from one file factory, so they share the engine's barrier.
+        if (b !== null && barrier !== null && b !== barrier) throw new Error("segments joined different write barriers");
+        barrier = b ?? barrier;
+      }
     } catch (err) {
-      this.failAndThrow("write failed", err);
+      this.failAndReturn("write barrier failed", err);
+      return handled(Promise.reject(this.failure));
     }
-    if (target > this.written) {
-      const before = this.highWatermark;
-      this.written = target;
-      if (this.highWatermark > before) this.notifyHighWatermark();
-    }
+    this.unbarriered = [];
+    if (barrier === null) return SETTLED; // writes reach the kernel on return
+    const next: TurnBarrier = { barrier, target: this.logEndOffset, promise: SETTLED };
+    next.promise = handled(
+      new Promise<void>((resolve, reject) => {
+        barrier.whenSettled(() => {
+          for (const s of segments) {
+            const error = s.writeErrorIn(barrier);
+            if (error !== null) this.failAndReturn("write failed", error);
+          }
+          if (this.failure !== null) return reject(this.failure);
+          if (next.target > this.written) {
+            const before = this.highWatermark;
+            this.written = next.target;
+            if (this.highWatermark > before) this.notifyHighWatermark();
+          }
+          resolve();
+        });
+      }),
+    );
+    this.turnBarrier = next;
+    return next.promise;
   }
 
   private afterFlushIntervalAppend(batches: BatchInfo[]): void {
@@ -836,11 +876,16 @@ export class PartitionLog {
     if (this.failure === null) this.failure = err;
   }
 
-  /** Fails the log with `what: <cause>` and throws that error to the waiting sync/barrier. */
+  /** Fails the log with `what: <cause>` and throws that error to the waiting sync. */
   private failAndThrow(what: string, err: unknown): never {
+    throw this.failAndReturn(what, err);
+  }
+
+  /** Fails the log with `what: <cause>` (unless it failed already); returns that new error. */
+  private failAndReturn(what: string, err: unknown): LogStorageError {
     const failure = new LogStorageError(`${what}: ${describe(err)}`, err);
     this.fail(failure);
-    throw failure;
+    return failure;
   }
 
   private deleteSegmentsWhile(pred: (s: Segment) => boolean): void {

@@ -24,11 +24,23 @@ export interface SegmentFile {
   /** fdatasync off the JS thread; covers every write that returned before it; rejects on any error. */
   datasync(): Promise<void>;
   /**
-   * Resolves once every write that returned before it is in the kernel (no fsync); rejects on a
-   * write error. Only backends whose writes are asynchronous have it (see writeBarriers).
+   * Joins the backend's next write barrier, shared with the other files joined in the same turn:
+   * it settles once every write that returned before the barrier was submitted is in the kernel
+   * (no fsync); `errorOf(this)` then tells whether this file's writes failed. Only backends whose
+   * writes are asynchronous have it (see writeBarriers).
    */
-  writeBarrier?(): Promise<void>;
+  joinWriteBarrier?(): WriteBarrier;
   close(): void;
+}
+
+/** A write barrier several files share (see SegmentFile.joinWriteBarrier). */
+export interface WriteBarrier {
+  /** True until the barrier is submitted: a file joining it now is still covered. */
+  readonly open: boolean;
+  /** Runs `cb` once every member's writes completed (or failed). */
+  whenSettled(cb: () => void): void;
+  /** The write error of member `file`, or null when its writes reached the kernel. */
+  errorOf(file: SegmentFile): Error | null;
 }
 
 export interface SegmentFileFactory {
@@ -41,7 +53,7 @@ export interface SegmentFileFactory {
    */
   readonly writesReachKernelOnReturn?: boolean;
   /**
-   * True when files have `writeBarrier`: flush-interval mode then acknowledges once a barrier
+   * True when files have `joinWriteBarrier`: flush-interval mode then acknowledges once a barrier
    * says the bytes are in the kernel, instead of waiting for fdatasync.
    */
   readonly writeBarriers?: boolean;

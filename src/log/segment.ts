@@ -24,7 +24,7 @@ import { firstRecordAtOrAfter } from "./record-timestamps.ts";
 import type { OffsetPosition } from "./offset-index.ts";
 import { TimeIndex } from "./time-index.ts";
 import type { TimestampOffset } from "./time-index.ts";
-import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
+import type { SegmentFile, SegmentFileFactory, WriteBarrier } from "./segment-file.ts";
 import { setLongTimeout } from "../util/long-timeout.ts";
 
 /** Relative offsets are int32 in the index: a segment may span at most this many offsets. */
@@ -353,10 +353,17 @@ export class Segment {
     return this.log.datasync();
   }
 
-  /** Resolves once the log file's writes are in the kernel (backends with write barriers only). */
-  writeBarrier(): Promise<void> {
-    if (this.log.writeBarrier === undefined) return Promise.resolve(); // writes reach the kernel on return
-    return this.log.writeBarrier();
+  /**
+   * The log file joins its backend's next shared write barrier (see SegmentFile.joinWriteBarrier);
+   * null on backends whose writes reach the kernel on return.
+   */
+  joinWriteBarrier(): WriteBarrier | null {
+    return this.log.joinWriteBarrier?.() ?? null;
+  }
+
+  /** The log file's write error in a barrier it joined, or null. */
+  writeErrorIn(barrier: WriteBarrier): Error | null {
+    return barrier.errorOf(this.log);
   }
 
   /** fdatasync of the log and both indexes (at seal). */

@@ -141,6 +141,22 @@ for (const mode of MODES) {
       await log.close();
     });
 
+    test("flush-interval mode on this engine: the appends of many partitions in one turn share one write barrier", async () => {
+      const logs = await Promise.all(Array.from({ length: 20 }, () => open(tempDir(), config({ flushIntervalMessages: 100_000 }))));
+      const engine = ioEngine(mode);
+      for (let round = 1; round <= 3; round++) {
+        const submits0 = engine.submits;
+        const results = logs.flatMap((log) => [log.append(buildBatch(sampleRecords(2)), T0), log.append(buildBatch(sampleRecords(1)), T0)]);
+        // one promise per partition and turn, not one per append
+        for (let i = 0; i < results.length; i += 2) expect(results[i]!.durable).toBe(results[i + 1]!.durable);
+        await Promise.all(results.map((r) => r.durable));
+        // the 40 writes and one barrier entry per file: one native call
+        expect(engine.submits - submits0).toBe(1);
+        for (const log of logs) expect(log.highWatermark).toBe(round * 3);
+      }
+      for (const log of logs) await log.close();
+    });
+
     test("acks=1 promise (untilWritten): the bytes are in the file when it resolves, in both modes", async () => {
       for (const cfg of [config(), config({ flushIntervalMessages: 1000 })]) {
         const dir = tempDir();
@@ -256,4 +272,57 @@ test("write error (EFBIG): covered appends fail, the log stops, nothing torn is 
     } catch {}
   }
   console.log(JSON.stringify(results));
+}, 60_000);
+
+test("write error in a shared write barrier (flush-interval, EFBIG): only the partition whose write failed fails", async () => {
+  const dir = tempDir();
+  const script = join(REPO, ".cache", `segment-io-shared-efbig-${process.pid}.ts`);
+  try {
+    for (const mode of MODES) {
+      writeFileSync(
+        script,
+        `
+        import { PartitionLog } from "${REPO}/src/log/partition-log.ts";
+        import { segmentIoFor } from "${REPO}/src/log/native-segment-file.ts";
+        import { buildBatch, sampleRecords } from "${REPO}/test/unit/log/batch-builder.ts";
+        const files = segmentIoFor("${mode}").files;
+        const cfg = { ...(${JSON.stringify(config({ flushIntervalMessages: 100_000 }))}) };
+        // big: grows past the 64 KiB file size limit; small: stays far below it
+        const big = await PartitionLog.open("${dir}-${mode}-big", "t", 0, cfg, { files });
+        const small = await PartitionLog.open("${dir}-${mode}-small", "t", 1, cfg, { files });
+        const T = 1_700_000_000_000;
+        let rounds = 0, bigError = "", smallOkInFailedRound = false;
+        while (rounds < 100 && !big.failed) {
+          rounds++;
+          const b = big.append(buildBatch(sampleRecords(4, T, 500)), T);
+          const s = small.append(buildBatch(sampleRecords(1, T, 10)), T);
+          const [rb, rs] = await Promise.allSettled([b.durable, s.durable]);
+          if (rb.status === "rejected") { bigError = (rb.reason as Error).message; smallOkInFailedRound = rs.status === "fulfilled"; }
+        }
+        console.log(JSON.stringify({ rounds, bigError, bigFailed: big.failed, smallOkInFailedRound, smallFailed: small.failed, smallHw: small.highWatermark, smallEnd: small.logEndOffset }));
+        await big.close();
+        await small.close();
+      `,
+      );
+      const proc = Bun.spawn({
+        cmd: ["bash", "-c", `trap '' XFSZ; ulimit -f 64; exec "${process.execPath}" "${script}"`],
+        cwd: REPO,
+        env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      if (code !== 0) throw new Error(`child (${mode}) exited ${code}: ${err}`);
+      const res = JSON.parse(out.trim().split("\n").pop()!) as Record<string, number | string | boolean>;
+      expect(res.bigFailed).toBe(true);
+      expect(res.bigError as string).toMatch(/EFBIG/);
+      // the other member of the same barrier was written and acknowledged
+      expect(res.smallOkInFailedRound).toBe(true);
+      expect(res.smallFailed).toBe(false);
+      expect(res.smallHw).toBe(res.rounds);
+      expect(res.smallEnd).toBe(res.rounds);
+    }
+  } finally {
+    (await import("node:fs")).rmSync(script, { force: true });
+  }
 }, 60_000);
