@@ -62,6 +62,15 @@ const cpuProf = argv.includes("--cpu-prof");
 const unthrottled = argv.includes("--unthrottled");
 /** --no-perf: no `perf stat` (its per-syscall tracepoints slow the broker: use it for latency A/Bs). */
 const noPerf = argv.includes("--no-perf");
+/**
+ * --prefill P:S[,P:S…]: before the measured window, a topic of P partitions is written unthrottled
+ * for S seconds (each), as the full grid's earlier points leave the broker (more topics, a full hot
+ * cache, gigabytes written).
+ */
+const prefill = opt("--prefill", "")
+  .split(",")
+  .filter(Boolean)
+  .map((spec) => spec.split(":").map(Number) as [number, number]);
 /** --warmup MS: records stamped in the first MS are not measured (default 0). */
 const warmupOpt = Number(opt("--warmup", "0"));
 const overrides: Record<string, string> = {};
@@ -117,6 +126,11 @@ const b = await createBroker(
 );
 try {
   await b.start();
+  for (const [i, [partitions, secs]] of prefill.entries()) {
+    await createTopic(b.bootstrap, `prefill-${i}`, partitions);
+    const r = await unthrottledWrite(b.host, b.port, `prefill-${i}`, partitions, secs * 1000);
+    console.error(`prefill ${partitions} partitions × ${secs} s: ${r.achievedMBps.toFixed(0)} MiB/s`);
+  }
   await createTopic(b.bootstrap, "prof", P);
   const pid = b.pid();
   const warmupMs = 2000;
