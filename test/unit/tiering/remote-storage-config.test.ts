@@ -77,9 +77,13 @@ describe("remote.storage.enable cannot be turned off", () => {
     expect(keep.responses[0]!.errorCode).toBe(ErrorCode.NONE);
   });
 
-  test("turning it on (and a topic that never had it) is allowed", async () => {
+  test("turning it on (and a topic that never had it) is allowed, and the partition's tier sees it at once", async () => {
+    const tier = b.broker.tier!.tierOf(b.broker.topics.get("off")!.logs[0]!)!;
+    expect(tier.active).toBe(false); // asked once already: the settings are cached until the overrides change
     expect((await incremental("off", [{ name: "retention.ms", configOperation: SET, value: "5000" }])).errorCode).toBe(ErrorCode.NONE);
+    expect(tier.active).toBe(false);
     expect((await incremental("off", [{ name: "remote.storage.enable", configOperation: SET, value: "true" }])).errorCode).toBe(ErrorCode.NONE);
     expect(overrides("off")["remote.storage.enable"]).toBe("true");
+    expect(tier.active).toBe(true);
   });
 });
