@@ -1,5 +1,6 @@
 /**
- * CRC-32C: native addon (Rust, crc32c crate) vs the pure-JS `crc-32` package.
+ * CRC-32C: native addon (Rust, crc32c crate; called through bun:ffi, and through its napi export
+ * for comparison) vs the pure-JS `crc-32` package.
  *
  *   bun bench/crc32c.bench.ts
  *
@@ -10,7 +11,7 @@
  */
 import { Bench, type Task } from "tinybench";
 import * as CRC32C from "crc-32/crc32c";
-import { crc32c, crc32cRange, nativeInfo } from "../src/native/index.ts";
+import { crc32c, crc32cRange, crc32cViaNapi, nativeInfo } from "../src/native/index.ts";
 
 const SIZES: Array<[label: string, bytes: number]> = [
   ["1 KiB", 1024],
@@ -42,6 +43,9 @@ for (const [label, n] of SIZES) {
     .add(`native-range ${label}`, () => {
       sink ^= crc32cRange(parent, start, start + n);
     })
+    .add(`napi ${label}`, () => {
+      sink ^= crc32cViaNapi(view);
+    })
     .add(`js ${label}`, () => {
       sink ^= CRC32C.buf(view);
     });
@@ -63,6 +67,7 @@ const rows = SIZES.map(([label, n]) => {
   const nat = opsPerSec(byName.get(`native ${label}`));
   const rng = opsPerSec(byName.get(`native-range ${label}`));
   const js = opsPerSec(byName.get(`js ${label}`));
+  const napi = opsPerSec(byName.get(`napi ${label}`));
   return {
     size: label,
     "native ops/s": fmt(nat),
@@ -71,12 +76,14 @@ const rows = SIZES.map(([label, n]) => {
     "range MB/s": fmt((rng * n) / 1e6),
     "js ops/s": fmt(js),
     "js MB/s": fmt((js * n) / 1e6),
+    "napi ops/s": fmt(napi),
+    "native/napi": `${fmt(nat / napi, 1)}x`,
     "native/js": `${fmt(nat / js, 1)}x`,
   };
 });
 
 console.log(
-  `CRC-32C, Bun ${Bun.version} on ${process.platform}/${process.arch}, native impl: ${nativeInfo().crcImpl}`,
+  `CRC-32C, Bun ${Bun.version} on ${process.platform}/${process.arch}, native impl: ${nativeInfo().crcImpl}, called through ${nativeInfo().crcCall} ("napi" = the napi export directly)`,
 );
 console.table(rows);
 if (sink === 0.5) console.log("unreachable"); // use sink

@@ -49,3 +49,16 @@ pub fn crc32c_impl() -> &'static str {
     }
     "software"
 }
+
+/// The same CRC-32C for Bun's FFI (`bun:ffi`, src/native/index.ts), continuing from `initial`
+/// like `crc32c`: a plain C call costs about 0.1 µs where a napi call costs about 0.5 µs, and the
+/// produce path pays one per record batch. The caller guarantees that `data` points to `len`
+/// readable bytes for the duration of the call (the JS side checks the range against the view).
+#[no_mangle]
+pub unsafe extern "C" fn bunka_crc32c(initial: u32, data: *const u8, len: usize) -> u32 {
+    if len == 0 {
+        return initial;
+    }
+    // SAFETY: per the contract above.
+    ::crc32c::crc32c_append(initial, unsafe { std::slice::from_raw_parts(data, len) })
+}

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as CRC32C from "crc-32/crc32c";
-import { crc32c, crc32cRange, nativeInfo } from "../../src/native/index.ts";
+import { crc32c, crc32cRange, crc32cViaNapi, nativeInfo } from "../../src/native/index.ts";
 
 /** Reference CRC-32C from the pure-JS `crc-32` package, as unsigned 32-bit. */
 function refCrc(data: Uint8Array, seed?: number): number {
@@ -32,6 +32,16 @@ describe("native crc32c", () => {
     const info = nativeInfo();
     expect(typeof info.crcImpl).toBe("string");
     expect(["sse4.2", "aarch64-crc", "software"]).toContain(info.crcImpl);
+  });
+
+  test("is called through bun:ffi, and the napi export agrees with it", () => {
+    expect(nativeInfo().crcCall).toBe("ffi");
+    for (const [i, n] of SIZES.entries()) {
+      const data = randomBytes(n, 2000 + i).subarray(i % 5);
+      expect(crc32cViaNapi(data)).toBe(refCrc(data));
+      expect(crc32c(data)).toBe(crc32cViaNapi(data));
+      expect(crc32c(data, 0x9abcdef0)).toBe(crc32cViaNapi(data, 0x9abcdef0));
+    }
   });
 
   test('known vector: CRC-32C("123456789") = 0xE3069283', () => {
@@ -144,6 +154,7 @@ describe("native crc32c", () => {
       [view.length - 3, view.length],
     ] as Array<[number, number]>) {
       expect(crc32cRange(view, s, e)).toBe(crc32c(view.subarray(s, e)));
+      expect(crc32cRange(view, s, e)).toBe(refCrc(view.subarray(s, e)));
     }
     const buf = Buffer.from(big.buffer, 77, 10_000);
     expect(crc32cRange(buf, 10, 9_990)).toBe(crc32c(buf.subarray(10, 9_990)));

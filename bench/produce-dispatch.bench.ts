@@ -1,0 +1,58 @@
+/**
+ * Broker CPU per record on the produce path at many partitions, without sockets: an in-process
+ * broker (flush-interval mode, as Bunka's `none` benchmark rows run) handles Produce request frames
+ * the way the open-loop client sends them at 1000 partitions: each request carries one 1 KiB
+ * record for each of `perRequest` consecutive partitions. Everything the broker does for such a
+ * request runs: frame parse, authorisation, validation, offsets, segment write, hot cache, index,
+ * response encoding. Prints wall and CPU time (this process, all threads) per record.
+ *
+ *   bun bench/produce-dispatch.bench.ts [requests] [perRequest]
+ *   bun --cpu-prof-md bench/produce-dispatch.bench.ts   # where the time goes
+ */
+import { encodeRequest } from "../src/client/wire-client.ts";
+import { Produce } from "../src/client/codecs.ts";
+import { buildRecordBatch } from "../src/client/record-batch-builder.ts";
+import * as C from "../src/client/codecs.ts";
+import { openInProcessBroker } from "../test/support/in-process.ts";
+import { join } from "node:path";
+import { mkdtempSync } from "node:fs";
+
+const requests = Number(process.argv[2] ?? 4000);
+const perRequest = Number(process.argv[3] ?? 200);
+const PARTITIONS = 1000;
+const TOPIC = "dispatch";
+
+const dir = mkdtempSync(join(import.meta.dir, "..", ".cache", "produce-dispatch-"));
+const b = await openInProcessBroker({ "log.flush.interval.ms": "60000" }, dir);
+const created = await b.call(C.CreateTopics, 7, {
+  topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
+  timeoutMs: 30_000,
+  validateOnly: false,
+});
+if (created.topics[0]?.errorCode !== 0) throw new Error(`create failed: ${created.topics[0]?.errorCode}`);
+
+const value = new Uint8Array(1024 - 70).fill(7);
+const batch = buildRecordBatch([{ value }]);
+/** Request frames (without the size prefix) for partitions [first, first + perRequest). */
+function frame(first: number, id: number): Uint8Array {
+  const partitionData = Array.from({ length: perRequest }, (_, i) => ({ index: (first + i) % PARTITIONS, records: batch }));
+  const req = { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: TOPIC, partitionData }] };
+  return encodeRequest(Produce, 9, id, "bench", req).toBytes().subarray(4);
+}
+const templates = Array.from({ length: Math.ceil(PARTITIONS / perRequest) }, (_, i) => frame(i * perRequest, i + 1));
+
+for (const round of [1, 2, 3]) {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < requests; i++) {
+    // a fresh copy: the log patches offsets into the frame, as it does into a request's buffer
+    const result = await b.dispatchRaw((templates[i % templates.length] as Uint8Array).slice());
+    if (result === null || result === "close") throw new Error("no response");
+  }
+  const records = requests * perRequest;
+  const wallUs = ((performance.now() - t0) * 1000) / records;
+  const cpu = process.cpuUsage(c0);
+  const cpuUs = (cpu.user + cpu.system) / records;
+  console.log(`round ${round}: ${records} records in ${requests} requests of ${perRequest}: ${wallUs.toFixed(2)} µs wall, ${cpuUs.toFixed(2)} µs CPU per record (system ${(cpu.system / records).toFixed(2)})`);
+}
+await b.close(true);
