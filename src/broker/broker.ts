@@ -123,6 +123,9 @@ export class Broker implements FrameDispatcher {
    */
   private watchLog(partitionLog: PartitionLog): void {
     partitionLog.onHighWatermarkAdvance = (l) => {
+      // No fetch waiting anywhere (a consumer behind the log end never waits): nothing to wake. A
+      // fetch that arrives later checks the high watermark itself before it waits.
+      if (this.purgatory.size === 0) return;
       this.advancedLogs.add(l);
       if (this.wakeScheduled) return;
       this.wakeScheduled = true;
