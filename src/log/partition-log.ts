@@ -341,12 +341,12 @@ export class PartitionLog {
         const message = "producer set the timestamp type to LogAppendTime";
         return this.error(ErrorCode.INVALID_TIMESTAMP, message, [{ batchIndex: i, message }]);
       }
-      const pb = toProducerBatch(b);
-      const check = producerAppend.check(pb);
+      // A BatchInfo carries every ProducerBatch field: no per-append copy.
+      const check = producerAppend.check(b);
       if (check.kind === "duplicate") return this.duplicate(check.firstOffset, check.lastOffset);
       if (check.kind === "error") return this.error(check.errorCode, check.message);
       const lastOffset = next + b.lastOffsetDelta;
-      producerAppend.stage(pb, next, lastOffset);
+      producerAppend.stage(b, next, lastOffset);
       appended.push({
         baseOffset: next,
         lastOffset,
@@ -941,18 +941,6 @@ function replayFrom(segments: readonly Segment[], from: number, producers: Produ
     });
   }
   return straddled ? -1 : replayed;
-}
-
-function toProducerBatch(b: BatchInfo): ProducerBatch {
-  return {
-    producerId: b.producerId,
-    producerEpoch: b.producerEpoch,
-    baseSequence: b.baseSequence,
-    lastOffsetDelta: b.lastOffsetDelta,
-    maxTimestamp: b.maxTimestamp,
-    isTransactional: b.isTransactional,
-    isControl: b.isControl,
-  };
 }
 
 /**

@@ -79,6 +79,9 @@ function inSequence(lastSeq: number, nextSeq: number): boolean {
   return nextSeq === lastSeq + 1 || (nextSeq === 0 && lastSeq === INT32_MAX);
 }
 
+/** The answer for a batch without producer id (most appends): shared, never modified. */
+const CHECK_OK: ProducerCheck = Object.freeze({ kind: "ok" });
+
 function cloneEntry(e: ProducerEntry): ProducerEntry {
   return { ...e, batches: e.batches.slice() };
 }
@@ -88,16 +91,17 @@ function cloneEntry(e: ProducerEntry): ProducerEntry {
  * reaches the partition's state until `commit` (called once the bytes are written).
  */
 export class ProducerAppend {
-  private readonly staged = new Map<number, ProducerEntry>();
+  /** Created by the first staged batch of an idempotent producer (most appends have none). */
+  private staged: Map<number, ProducerEntry> | null = null;
 
   constructor(private readonly state: ProducerStateManager) {}
 
   private entry(producerId: number): ProducerEntry | undefined {
-    return this.staged.get(producerId) ?? this.state.get(producerId);
+    return this.staged?.get(producerId) ?? this.state.get(producerId);
   }
 
   check(batch: ProducerBatch): ProducerCheck {
-    if (batch.producerId < 0) return { kind: "ok" };
+    if (batch.producerId < 0) return CHECK_OK;
     const entry = this.entry(batch.producerId);
     const lastSeq = lastSequenceOf(batch.baseSequence, batch.lastOffsetDelta);
     if (entry !== undefined && !batch.isControl && entry.producerEpoch === batch.producerEpoch) {
@@ -111,7 +115,7 @@ export class ProducerAppend {
         message: `producer ${batch.producerId} epoch ${batch.producerEpoch} is older than current epoch ${entry.producerEpoch}`,
       };
     }
-    if (batch.isControl || entry === undefined || entry.producerEpoch < 0) return { kind: "ok" };
+    if (batch.isControl || entry === undefined || entry.producerEpoch < 0) return CHECK_OK;
     if (batch.producerEpoch !== entry.producerEpoch) {
       if (batch.baseSequence !== 0) {
         return {
@@ -120,7 +124,7 @@ export class ProducerAppend {
           message: `producer ${batch.producerId} new epoch ${batch.producerEpoch} must start at sequence 0, got ${batch.baseSequence}`,
         };
       }
-      return { kind: "ok" };
+      return CHECK_OK;
     }
     const current = entry.batches[entry.batches.length - 1]?.lastSeq ?? -1;
     if (!inSequence(current, batch.baseSequence)) {
@@ -130,7 +134,7 @@ export class ProducerAppend {
         message: `producer ${batch.producerId} out of order sequence: expected ${current === INT32_MAX ? 0 : current + 1}, got ${batch.baseSequence}`,
       };
     }
-    return { kind: "ok" };
+    return CHECK_OK;
   }
 
   /** Records a batch that passed `check` and was given offsets [firstOffset, lastOffset]. */
@@ -147,7 +151,7 @@ export class ProducerAppend {
             coordinatorEpoch: -1,
             currentTxnStartOffset: -1,
           }
-        : this.staged.get(batch.producerId) ?? cloneEntry(existing);
+        : this.staged?.get(batch.producerId) ?? cloneEntry(existing);
     if (batch.producerEpoch !== entry.producerEpoch) {
       entry.producerEpoch = batch.producerEpoch;
       entry.batches = [];
@@ -166,12 +170,13 @@ export class ProducerAppend {
       if (entry.batches.length > MAX_BATCHES_PER_PRODUCER) entry.batches.shift();
       if (batch.isTransactional && entry.currentTxnStartOffset < 0) entry.currentTxnStartOffset = firstOffset;
     }
-    this.staged.set(batch.producerId, entry);
+    (this.staged ??= new Map()).set(batch.producerId, entry);
   }
 
   commit(): void {
+    if (this.staged === null) return;
     for (const [id, entry] of this.staged) this.state.set(id, entry);
-    this.staged.clear();
+    this.staged = null;
   }
 }
 
