@@ -15,7 +15,7 @@
  * ("max"), Kafka's EndToEndLatency and the tinybench sequential tasks; then fill a recovery topic,
  * kill -9, restart (timed) until every acknowledged record is listed; stop. See README.md here.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Produce } from "../../src/client/codecs.ts";
@@ -27,6 +27,7 @@ import { describeEnvironment } from "../lib/env.ts";
 import { createBroker, endOffsets, rssMiB, type Broker, type BrokerKind, type Durability } from "./brokers.ts";
 import { endToEndLatency, producerPerformance } from "./java-tools.ts";
 import { openLoop, percentiles, RECORD_BYTES, sequential } from "./js-load.ts";
+import { describeAttempts, describeShares, measureQuietly } from "./machine-share.ts";
 import { markdown, svg, type ExtraRow, type LatencyRow, type Row } from "./report.ts";
 
 // ------------------------------------------------------------------------------- options
@@ -75,6 +76,12 @@ if (opt("--rates")) CFG.rates = opt("--rates")!.split(",").map(Number);
 const OPEN_LOOP_CAP_MBPS = 60;
 
 /**
+ * Open-loop points whose hypervisor steal exceeded the limit are measured again (see
+ * machine-share.ts): `--steal-limit PCT` (default 10), `--steal-retries N` (default 2; 0 = off).
+ */
+const STEAL_RULE = { stealLimitPct: Number(opt("--steal-limit") ?? 10), retries: Number(opt("--steal-retries") ?? 2) };
+
+/**
  * ProducerPerformance runs are time-bounded: `expected` seconds (what the record count takes at
  * the target rate) plus slack; a broker far slower than the target (Kafka flushing every append of
  * 100-1000 partitions in the fsync grid answers a few requests per second) is stopped there and
@@ -92,28 +99,6 @@ const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19
 // ------------------------------------------------------------------------------- pieces
 
 /** Fills `topic` with `mib` MiB of 1 KiB records through the wire client (acks=all, 8 in flight). */
-/** The machine's CPU time counters (first line of /proc/stat: user nice system idle iowait irq softirq steal). */
-function cpuTicks(): number[] {
-  try {
-    return readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/**
- * Where the machine's CPU time went during a point: on this VM the hypervisor can take a large
- * share ("steal", seen at 30-60 % during disk-heavy minutes), which slows whichever broker is
- * measured then; each open-loop row's note carries it so such points can be recognised.
- */
-function machineShare(a: number[], b: number[]): string {
-  if (a.length < 8 || b.length < 8) return "cpu shares unknown";
-  const d = b.map((v, i) => v - (a[i] ?? 0));
-  const total = d.reduce((x, y) => x + y, 0) || 1;
-  const pct = (i: number) => `${((100 * (d[i] ?? 0)) / total).toFixed(0)}%`;
-  return `machine cpu: busy ${(((d[0]! + d[1]! + d[2]! + d[5]! + d[6]!) * 100) / total).toFixed(0)}%, idle ${pct(3)}, iowait ${pct(4)}, steal ${pct(7)}`;
-}
-
 /**
  * Each broker starts from the same memory state: the previous broker's data (gigabytes of page
  * cache, dirty or not, and its deleted data dir's) is written back and dropped, so the second
@@ -243,10 +228,12 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
               p50Ms: pr.p50, p95Ms: pr.p95, p99Ms: pr.p99, p999Ms: pr.p999, n: pr.records, note: pr.raw,
             });
           }
-          settleDisk();
-          const cpu0 = cpuTicks();
-          const ol = await openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
-          const note = `${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${machineShare(cpu0, cpuTicks())}`;
+          const q = await measureQuietly(() => {
+            settleDisk();
+            return openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
+          }, STEAL_RULE);
+          const ol = q.result;
+          const note = `${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${describeShares(q.shares)}${describeAttempts(q.steals)}`;
           for (const metric of ["produce", "e2e"] as const) {
             const s = ol[metric];
             latencyRow(b, {
@@ -273,10 +260,12 @@ async function runBroker(kind: BrokerKind, durability: Durability): Promise<void
             // capped at what the single-threaded open-loop client can generate (about 60 MiB/s of
             // 1 KiB records here; above that the client's own backlog would be measured)
             const target = Math.min(OPEN_LOOP_CAP_MBPS, Number(((0.8 * (ft.acked * RECORD_BYTES)) / 1048576 / ft.seconds).toFixed(1)));
-            settleDisk();
-            const cpu0 = cpuTicks();
-            const ol = await openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: target, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
-            const note = `target = min(80% of the unthrottled maximum, ${OPEN_LOOP_CAP_MBPS} MiB/s); ${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${machineShare(cpu0, cpuTicks())}`;
+            const q = await measureQuietly(() => {
+              settleDisk();
+              return openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: target, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
+            }, STEAL_RULE);
+            const ol = q.result;
+            const note = `target = min(80% of the unthrottled maximum, ${OPEN_LOOP_CAP_MBPS} MiB/s); ${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${describeShares(q.shares)}${describeAttempts(q.steals)}`;
             for (const metric of ["produce", "e2e"] as const) {
               const s = ol[metric];
               latencyRow(b, {
@@ -368,7 +357,7 @@ async function main(): Promise<void> {
     kafkaHeap: HEAP,
     loadStart: loadavg().map((x) => x.toFixed(2)).join(" "),
     loadEnd: "",
-    config: CFG,
+    config: { ...CFG, steal: STEAL_RULE },
   };
   log(`vs-kafka ${MODE}: ${JSON.stringify(CFG)}; data under ${DATA_ROOT} (${env.fsType}); load ${env.loadStart}`);
   const brokers: BrokerKind[] = only ? [only] : ["kafka", "bunka"];
