@@ -214,6 +214,23 @@ for (const mode of MODES) {
   });
 }
 
+/**
+ * Runs `script` in a child Bun whose file size limit is 64 KiB (SIGXFSZ ignored, so a write past it
+ * fails with EFBIG) and returns the JSON object its last output line holds.
+ */
+async function runUnderFileSizeLimit(script: string, mode: string): Promise<Record<string, number | string | boolean>> {
+  const proc = Bun.spawn({
+    cmd: ["bash", "-c", `trap '' XFSZ; ulimit -f 64; exec "${process.execPath}" "${script}"`],
+    cwd: REPO,
+    env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`child (${mode}) exited ${code}: ${err}`);
+  return JSON.parse(out.trim().split("\n").pop()!) as Record<string, number | string | boolean>;
+}
+
 test("write error (EFBIG): covered appends fail, the log stops, nothing torn is left, reopen recovers", async () => {
   const dir = tempDir();
   const script = join(REPO, ".cache", `segment-io-efbig-${process.pid}.ts`);
@@ -246,16 +263,7 @@ test("write error (EFBIG): covered appends fail, the log stops, nothing torn is 
         await again.close();
       `,
       );
-      const proc = Bun.spawn({
-        cmd: ["bash", "-c", `trap '' XFSZ; ulimit -f 64; exec "${process.execPath}" "${script}"`],
-        cwd: REPO,
-        env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-      if (code !== 0) throw new Error(`child (${mode}) exited ${code}: ${err}`);
-      const res = JSON.parse(out.trim().split("\n").pop()!) as Record<string, number | string | boolean>;
+      const res = await runUnderFileSizeLimit(script, mode);
       results.push({ mode, ...res });
       expect(res.failed as number).toBeGreaterThan(0);
       expect(res.firstError as string).toMatch(/EFBIG/);
@@ -304,16 +312,7 @@ test("write error in a shared write barrier (flush-interval, EFBIG): only the pa
         await small.close();
       `,
       );
-      const proc = Bun.spawn({
-        cmd: ["bash", "-c", `trap '' XFSZ; ulimit -f 64; exec "${process.execPath}" "${script}"`],
-        cwd: REPO,
-        env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-      if (code !== 0) throw new Error(`child (${mode}) exited ${code}: ${err}`);
-      const res = JSON.parse(out.trim().split("\n").pop()!) as Record<string, number | string | boolean>;
+      const res = await runUnderFileSizeLimit(script, mode);
       expect(res.bigFailed).toBe(true);
       expect(res.bigError as string).toMatch(/EFBIG/);
       // the other member of the same barrier was written and acknowledged
