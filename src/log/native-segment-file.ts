@@ -88,9 +88,9 @@ interface Waiter {
 
 /**
  * One write barrier shared by every file that joined it before the engine's next submit (see
- * IoEngine.joinBarrier): the flush-interval acknowledgement of all partitions appended to in one
- * event-loop turn costs one entry per file in that submit and one settle per file, instead of a
- * promise chain per partition.
+ * NativeSegmentFile.joinWriteBarrier): the flush-interval acknowledgement of all partitions
+ * appended to in one event-loop turn costs one entry per file in that submit and one settle per
+ * file, instead of a promise chain per partition.
  */
 export class SharedWriteBarrier implements WriteBarrier {
   /** True until the submit that carries it: files may still join. */
