@@ -781,7 +781,7 @@ export class PartitionLog {
     } catch (err) {
       // After a failed fsync the page cache can no longer be trusted (the "fsyncgate" lesson):
       // stop the log like Kafka stops a failed log dir.
-      this.failAndThrow("fsync failed", err);
+      throw this.failWith("fsync failed", err);
     }
     if (target > this.committed) {
       const before = this.highWatermark;
@@ -814,7 +814,7 @@ export class PartitionLog {
         barrier = b ?? barrier;
       }
     } catch (err) {
-      this.failAndReturn("write barrier failed", err);
+      this.failWith("write barrier failed", err);
       return handled(Promise.reject(this.failure));
     }
     this.unbarriered = [];
@@ -825,7 +825,7 @@ export class PartitionLog {
         barrier.whenSettled(() => {
           for (const s of segments) {
             const error = s.writeErrorIn(barrier);
-            if (error !== null) this.failAndReturn("write failed", error);
+            if (error !== null) this.failWith("write failed", error);
           }
           if (this.failure !== null) return reject(this.failure);
           if (next.target > this.written) {
@@ -876,13 +876,11 @@ export class PartitionLog {
     if (this.failure === null) this.failure = err;
   }
 
-  /** Fails the log with `what: <cause>` and throws that error to the waiting sync. */
-  private failAndThrow(what: string, err: unknown): never {
-    throw this.failAndReturn(what, err);
-  }
-
-  /** Fails the log with `what: <cause>` (unless it failed already); returns that new error. */
-  private failAndReturn(what: string, err: unknown): LogStorageError {
+  /**
+   * Fails the log with `what: <cause>` (unless it failed already) and returns that new error, for
+   * the failed sync or barrier to throw or reject with.
+   */
+  private failWith(what: string, err: unknown): LogStorageError {
     const failure = new LogStorageError(`${what}: ${describe(err)}`, err);
     this.fail(failure);
     return failure;
