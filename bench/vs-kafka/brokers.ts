@@ -48,6 +48,12 @@ export interface Broker {
   kill9(): Promise<void>;
   /** Starts the process again on the same port and data; resolves when ready, with ms from spawn to ready. */
   start(): Promise<number>;
+  /**
+   * SIGSTOP / SIGCONT of the broker's process (all its threads): while the other broker is
+   * measured this one uses no CPU, keeping only its memory; see README.md ("alternation").
+   */
+  pause(): void;
+  resume(): void;
   logFile: string;
 }
 
@@ -95,6 +101,14 @@ function pidAlive(pid: number): boolean {
     return st.slice(st.lastIndexOf(")") + 2, st.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
+  }
+}
+
+function signal(pid: number, sig: "SIGSTOP" | "SIGCONT"): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone: the next step that needs the broker reports it
   }
 }
 
@@ -171,7 +185,15 @@ export async function createKafka(spec: BrokerSpec, opts: { fresh: boolean }): P
       void scriptDone;
       return ms;
     },
+    pause() {
+      if (existsSync(pidFile)) signal(readPid(), "SIGSTOP");
+    },
+    resume() {
+      if (existsSync(pidFile)) signal(readPid(), "SIGCONT");
+    },
     async stop() {
+      // a paused JVM would not act on kafka.sh's SIGTERM
+      this.resume();
       await sh(["stop"]);
     },
     async kill9() {
@@ -231,9 +253,16 @@ export async function createBunka(spec: BrokerSpec, opts: { fresh: boolean }): P
       await waitReady("127.0.0.1", port, 120_000, () => p.exitCode === null && p.signalCode === null);
       return performance.now() - t0;
     },
+    pause() {
+      if (proc) signal(proc.pid, "SIGSTOP");
+    },
+    resume() {
+      if (proc) signal(proc.pid, "SIGCONT");
+    },
     async stop() {
       const p = proc;
       if (!p || p.exitCode !== null || p.signalCode !== null) return;
+      signal(p.pid, "SIGCONT");
       p.kill("SIGTERM");
       if (!(await waitGone(p.pid, 30_000))) {
         p.kill("SIGKILL");

@@ -9,16 +9,17 @@
  * Options: --only kafka|bunka, --durability none|fsync, --out DIR (default bench/results),
  *   --partitions 1,100 and --rates 1,10 (override the grid), --heap 2g (Kafka JVM heap).
  *
- * For each durability setting, for each broker in turn (Kafka, then Bunka): fresh data dir,
- * start (timed), idle RSS, then per partition count a fresh topic and per target rate:
- * ProducerPerformance and the open-loop wire-client run; then the unthrottled ProducerPerformance
- * ("max"), Kafka's EndToEndLatency and the tinybench sequential tasks; then fill a recovery topic,
- * kill -9, restart (timed) until every acknowledged record is listed; stop. See README.md here.
+ * For each durability setting both brokers start from fresh data dirs (timed, one at a time), and
+ * then take turns, step by step, the other one paused (SIGSTOP): per partition count a fresh topic
+ * and per target rate ProducerPerformance and the open-loop wire-client run; the unthrottled
+ * ProducerPerformance ("max"); Kafka's EndToEndLatency and the tinybench sequential tasks. Last,
+ * each fills a recovery topic, is killed (-9) and restarted (timed) until every acknowledged record
+ * is listed; stop. See README.md here.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { Produce } from "../../src/client/codecs.ts";
+import { Metadata, Produce } from "../../src/client/codecs.ts";
 import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
 import { WireClient } from "../../src/client/wire-client.ts";
 import { REPO_ROOT } from "../../test/support/broker.ts";
@@ -184,158 +185,271 @@ function extraRow(b: Broker, metric: ExtraRow["metric"], label: string, value: n
   log(`  ${r.broker}/${r.durability} ${metric} ${label}: ${value.toFixed(1)} ${unit}`);
 }
 
-async function runBroker(kind: BrokerKind, durability: Durability): Promise<void> {
-  const spec = { kind, durability, dataDir: join(DATA_ROOT, `${kind}-${durability}`), heap: HEAP };
-  log(`== ${kind}, durability ${durability}`);
-  const b = await createBroker(spec, { fresh: true });
-  let peakRss = 0;
-  const sampleRss = () => {
-    const r = rssMiB(b.pid());
-    if (r > peakRss) peakRss = r;
-  };
+/**
+ * One broker's pass through one durability setting. The two passes run in turns, each step with
+ * its broker alone: the other broker's process is paused (SIGSTOP: no CPU, only its memory), so
+ * a minutes-long steal episode of the VM falls on both brokers' points instead of one whole pass.
+ */
+interface Pass {
+  b: Broker;
+  peakRss: number;
+  /** Set when a step failed: the rest of this pass is skipped, the other broker goes on. */
+  failed: boolean;
+  /** The warm-up topic exists (the settle step after a pause uses it). */
+  warmed: boolean;
+  /** Topics created so far with their partition counts (the settle step checks their leaders). */
+  topics: Map<string, number>;
+}
+
+const failures: string[] = [];
+
+function sampleRss(p: Pass): void {
+  if (!p.failed) p.peakRss = Math.max(p.peakRss, rssMiB(p.b.pid()) || 0);
+}
+
+const SETTLE_PAUSE_MS = 2000;
+
+/**
+ * After a pause the broker catches up on timers that fired meanwhile — Kafka's controller fences
+ * its own broker because the heartbeat "timed out" and unfences it ~50 ms later (server.log) —
+ * so before a measured step: 2 s, every partition of every topic led again (Metadata), and 1 s of
+ * the open-loop client at 10 MiB/s on the warm-up topic. The same for both brokers; not measured.
+ */
+async function settleAfterPause(p: Pass): Promise<void> {
+  await Bun.sleep(SETTLE_PAUSE_MS);
+  await waitLeaders(p.b, p.topics, 60_000);
+  if (p.warmed) await openLoop({ host: p.b.host, port: p.b.port, topic: "warmup", partitions: 4, targetMBps: 10, warmupMs: 0, durationMs: 1000 });
+}
+
+/** Polls Metadata until every partition of `topics` has a leader and no error. */
+async function waitLeaders(b: Broker, topics: Map<string, number>, timeoutMs: number): Promise<void> {
+  if (topics.size === 0) return;
+  const deadline = performance.now() + timeoutMs;
+  const c = await WireClient.connect(b.host, b.port, "vs-kafka-settle");
   try {
-    const startMs = await b.start();
-    extraRow(b, "startup", "empty data dir", startMs, "ms");
-    await Bun.sleep(1000);
-    extraRow(b, "rss", "idle after start", rssMiB(b.pid()), "MiB");
-
-    log(`  ${freshMemory()}`);
-    // Warm-up (not measured), the same for both: the JVM's JIT and JSC's both need it. Write
-    // CFG.warmupMiB through the wire client, then run the open-loop client for a few seconds.
-    if (CFG.warmupMiB > 0) {
-      const w0 = performance.now();
-      await createTopic(b.bootstrap, "warmup", 4);
-      await fill(b, "warmup", 4, CFG.warmupMiB);
-      await openLoop({ host: b.host, port: b.port, topic: "warmup", partitions: 4, targetMBps: 10, warmupMs: 0, durationMs: CFG.warmupOpenLoopMs });
-      log(`  warm-up: ${CFG.warmupMiB} MiB + ${CFG.warmupOpenLoopMs} ms at 10 MiB/s in ${((performance.now() - w0) / 1000).toFixed(1)} s`);
+    for (;;) {
+      const md = await c.send(Metadata, 12, { topics: [...topics.keys()].map((name) => ({ name })), allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      const led = md.topics.every(
+        (t) => t.errorCode === 0 && t.partitions.length === topics.get(t.name ?? "") && t.partitions.every((q) => q.errorCode === 0 && q.leaderId >= 0),
+      );
+      if (led && md.topics.length === topics.size) return;
+      if (performance.now() > deadline) throw new Error(`partitions without a leader ${timeoutMs} ms after resuming`);
+      await Bun.sleep(50);
     }
+  } finally {
+    c.close();
+  }
+}
 
-    for (const P of CFG.partitions) {
-      const topic = `lat-p${P}`;
-      const t0 = performance.now();
-      await createTopic(b.bootstrap, topic, P);
-      log(`  topic ${topic} ready in ${(performance.now() - t0).toFixed(0)} ms`);
-      const sampler = setInterval(sampleRss, 250);
+/**
+ * Runs one step of a pass: resumes its broker (settled first unless `settle` is false), runs the
+ * step, pauses the broker again. A failing step ends that pass; the failure is recorded.
+ */
+async function turn(p: Pass, what: string, step: () => Promise<void>, settle = true): Promise<void> {
+  if (p.failed) return;
+  try {
+    p.b.resume();
+    if (settle) await settleAfterPause(p);
+    await step();
+  } catch (e) {
+    p.failed = true;
+    failures.push(`${p.b.spec.kind}/${p.b.spec.durability} (${what}): ${(e as Error).message.split("\n")[0]}`);
+    console.error(`${p.b.spec.kind}/${p.b.spec.durability} failed at ${what}; broker log: ${p.b.logFile}`);
+    console.error(e);
+  } finally {
+    p.b.pause();
+  }
+}
+
+/** Both orders in turn, so neither broker always measures right after the other's step. */
+function inTurns(passes: Pass[], i: number): Pass[] {
+  return i % 2 === 0 ? passes : [...passes].reverse();
+}
+
+async function startPass(p: Pass): Promise<void> {
+  const startMs = await p.b.start();
+  extraRow(p.b, "startup", "empty data dir", startMs, "ms");
+  await Bun.sleep(1000);
+  extraRow(p.b, "rss", "idle after start", rssMiB(p.b.pid()), "MiB");
+}
+
+/** Warm-up (not measured), the same for both: the JVM's JIT and JSC's both need it. */
+async function warmUp(p: Pass): Promise<void> {
+  if (CFG.warmupMiB <= 0) return;
+  const b = p.b;
+  const w0 = performance.now();
+  await createTopic(b.bootstrap, "warmup", 4);
+  p.topics.set("warmup", 4);
+  await fill(b, "warmup", 4, CFG.warmupMiB);
+  await openLoop({ host: b.host, port: b.port, topic: "warmup", partitions: 4, targetMBps: 10, warmupMs: 0, durationMs: CFG.warmupOpenLoopMs });
+  p.warmed = true;
+  log(`  ${b.spec.kind}: warm-up ${CFG.warmupMiB} MiB + ${CFG.warmupOpenLoopMs} ms at 10 MiB/s in ${((performance.now() - w0) / 1000).toFixed(1)} s`);
+}
+
+/** The open-loop wire client at one rate, re-measured while the VM's steal was too high. */
+async function openLoopRows(p: Pass, P: number, step: string, rate: number, notePrefix: string): Promise<void> {
+  const b = p.b;
+  const topic = `lat-p${P}`;
+  const q = await measureQuietly(() => {
+    settleDisk();
+    return openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: () => sampleRss(p) });
+  }, STEAL_RULE);
+  const ol = q.result;
+  const note = `${notePrefix}${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${describeShares(q.shares)}${describeAttempts(q.steals)}`;
+  for (const metric of ["produce", "e2e"] as const) {
+    const s = ol[metric];
+    latencyRow(b, {
+      partitions: P, step, targetMBps: rate, achievedMBps: ol.achievedMBps, metric, tool: "wire-client/open-loop",
+      p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, p999Ms: s.p999, n: s.n, note,
+    });
+  }
+}
+
+/** One rate of the grid: ProducerPerformance at that rate, then the open-loop client. */
+async function ratePoint(p: Pass, P: number, rate: number): Promise<void> {
+  const b = p.b;
+  if (CFG.java) {
+    const recs = Math.round(rate * 1024 * CFG.perfSeconds);
+    // 2 s worth of records before the steady-state figures (the client JVM warms up too)
+    const warm = Math.round(rate * 1024 * 2);
+    const pr = await producerPerformance(b.bootstrap, `lat-p${P}`, rate, recs + warm, warm, perfTimeLimit(CFG.perfSeconds + 2));
+    latencyRow(b, {
+      partitions: P, step: String(rate), targetMBps: rate, achievedMBps: pr.mbPerSec, metric: "produce", tool: "kafka-producer-perf",
+      p50Ms: pr.p50, p95Ms: pr.p95, p99Ms: pr.p99, p999Ms: pr.p999, n: pr.records, note: pr.raw,
+    });
+  }
+  await openLoopRows(p, P, String(rate), rate, "");
+}
+
+/** `max`: unthrottled ProducerPerformance and wire client, then (full run) open loop at 80 % of it. */
+async function maxPoint(p: Pass, P: number): Promise<void> {
+  const b = p.b;
+  const topic = `lat-p${P}`;
+  const pr = await producerPerformance(b.bootstrap, topic, -1, CFG.maxRecords + CFG.maxRecords / 5, CFG.maxRecords / 5, perfTimeLimit(CFG.maxSeconds));
+  latencyRow(b, {
+    partitions: P, step: "max", targetMBps: 0, achievedMBps: pr.mbPerSec, metric: "produce", tool: "kafka-producer-perf",
+    p50Ms: pr.p50, p95Ms: pr.p95, p99Ms: pr.p99, p999Ms: pr.p999, n: pr.records, note: pr.raw,
+  });
+  // the broker's own maximum with a client that is not the bottleneck (JS, big batches)
+  const ft = await fillTimed(b, topic, P, CFG.maxFillMiB);
+  const fp = percentiles(ft.latencies);
+  const maxMBps = (ft.acked * RECORD_BYTES) / 1048576 / ft.seconds;
+  latencyRow(b, {
+    partitions: P, step: "max", targetMBps: 0, achievedMBps: maxMBps, metric: "produce", tool: "wire-client/unthrottled",
+    p50Ms: fp.p50, p95Ms: fp.p95, p99Ms: fp.p99, p999Ms: fp.p999, n: fp.n, note: `${CFG.maxFillMiB} MiB in 256-record batches, 8 requests in flight; latency per request`,
+  });
+  if (CFG.jsAtMax) {
+    // e2e near this broker's own maximum: 80 % of what the unthrottled writer just reached,
+    // capped at what the single-threaded open-loop client can generate (about 60 MiB/s of 1 KiB
+    // records here; above that the client's own backlog would be measured)
+    const target = Math.min(OPEN_LOOP_CAP_MBPS, Number((0.8 * maxMBps).toFixed(1)));
+    await openLoopRows(p, P, "80%max", target, `target = min(80% of the unthrottled maximum, ${OPEN_LOOP_CAP_MBPS} MiB/s); `);
+  }
+}
+
+/** Sequential: Kafka's EndToEndLatency, then the tinybench tasks. */
+async function sequentialPoint(p: Pass, P: number): Promise<void> {
+  const b = p.b;
+  const topic = `lat-p${P}`;
+  if (CFG.java) {
+    const e = await endToEndLatency(b.bootstrap, topic, CFG.e2eToolRecords);
+    latencyRow(b, {
+      partitions: P, step: "seq", targetMBps: 0, achievedMBps: (e.n * RECORD_BYTES) / 1048576 / (e.avgMs * e.n / 1000), metric: "e2e", tool: "kafka-e2e-latency",
+      p50Ms: e.p50, p95Ms: null, p99Ms: e.p99, p999Ms: e.p999, n: e.n, note: e.raw,
+    });
+  }
+  const sq = await sequential(b.host, b.port, topic, CFG.seqMs);
+  for (const metric of ["produce", "e2e"] as const) {
+    const s = sq[metric];
+    latencyRow(b, {
+      partitions: P, step: "seq", targetMBps: 0, achievedMBps: metric === "e2e" ? sq.achievedMBps : RECORD_BYTES / 1048576 / (s.p50 / 1000), metric, tool: "wire-client/tinybench",
+      p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, p999Ms: s.p999, n: s.n,
+    });
+  }
+}
+
+/** Fill a topic, kill -9, restart: timed until every acknowledged record is listed again. */
+async function recovery(p: Pass): Promise<void> {
+  const b = p.b;
+  const RP = 4;
+  await createTopic(b.bootstrap, "recovery", RP);
+  const t0 = performance.now();
+  const acked = await fill(b, "recovery", RP, CFG.recoveryMiB);
+  log(`  ${b.spec.kind}: filled ${CFG.recoveryMiB} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  extraRow(b, "rss", `after writing ${CFG.recoveryMiB} MiB`, rssMiB(b.pid()), "MiB");
+  await b.kill9();
+  const r0 = performance.now();
+  const readyMs = await b.start();
+  const c = await WireClient.connect(b.host, b.port, "vs-kafka-recovery");
+  try {
+    while (true) {
       try {
-        for (const rate of CFG.rates) {
-          if (CFG.java) {
-            const recs = Math.round(rate * 1024 * CFG.perfSeconds);
-            // 2 s worth of records before the steady-state figures (the client JVM warms up too)
-            const warm = Math.round(rate * 1024 * 2);
-            const pr = await producerPerformance(b.bootstrap, topic, rate, recs + warm, warm, perfTimeLimit(CFG.perfSeconds + 2));
-            latencyRow(b, {
-              partitions: P, step: String(rate), targetMBps: rate, achievedMBps: pr.mbPerSec, metric: "produce", tool: "kafka-producer-perf",
-              p50Ms: pr.p50, p95Ms: pr.p95, p99Ms: pr.p99, p999Ms: pr.p999, n: pr.records, note: pr.raw,
-            });
-          }
-          const q = await measureQuietly(() => {
-            settleDisk();
-            return openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
-          }, STEAL_RULE);
-          const ol = q.result;
-          const note = `${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${describeShares(q.shares)}${describeAttempts(q.steals)}`;
-          for (const metric of ["produce", "e2e"] as const) {
-            const s = ol[metric];
-            latencyRow(b, {
-              partitions: P, step: String(rate), targetMBps: rate, achievedMBps: ol.achievedMBps, metric, tool: "wire-client/open-loop",
-              p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, p999Ms: s.p999, n: s.n, note,
-            });
-          }
-        }
-        if (CFG.max) {
-          const pr = await producerPerformance(b.bootstrap, topic, -1, CFG.maxRecords + CFG.maxRecords / 5, CFG.maxRecords / 5, perfTimeLimit(CFG.maxSeconds));
-          latencyRow(b, {
-            partitions: P, step: "max", targetMBps: 0, achievedMBps: pr.mbPerSec, metric: "produce", tool: "kafka-producer-perf",
-            p50Ms: pr.p50, p95Ms: pr.p95, p99Ms: pr.p99, p999Ms: pr.p999, n: pr.records, note: pr.raw,
-          });
-          // the broker's own maximum with a client that is not the bottleneck (JS, big batches)
-          const ft = await fillTimed(b, topic, P, CFG.maxFillMiB);
-          const fp = percentiles(ft.latencies);
-          latencyRow(b, {
-            partitions: P, step: "max", targetMBps: 0, achievedMBps: (ft.acked * RECORD_BYTES) / 1048576 / ft.seconds, metric: "produce", tool: "wire-client/unthrottled",
-            p50Ms: fp.p50, p95Ms: fp.p95, p99Ms: fp.p99, p999Ms: fp.p999, n: fp.n, note: `${CFG.maxFillMiB} MiB in 256-record batches, 8 requests in flight; latency per request`,
-          });
-          if (CFG.jsAtMax) {
-            // e2e near this broker's own maximum: 80 % of what the unthrottled writer just reached,
-            // capped at what the single-threaded open-loop client can generate (about 60 MiB/s of
-            // 1 KiB records here; above that the client's own backlog would be measured)
-            const target = Math.min(OPEN_LOOP_CAP_MBPS, Number(((0.8 * (ft.acked * RECORD_BYTES)) / 1048576 / ft.seconds).toFixed(1)));
-            const q = await measureQuietly(() => {
-              settleDisk();
-              return openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: target, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: sampleRss });
-            }, STEAL_RULE);
-            const ol = q.result;
-            const note = `target = min(80% of the unthrottled maximum, ${OPEN_LOOP_CAP_MBPS} MiB/s); ${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${describeShares(q.shares)}${describeAttempts(q.steals)}`;
-            for (const metric of ["produce", "e2e"] as const) {
-              const s = ol[metric];
-              latencyRow(b, {
-                partitions: P, step: "80%max", targetMBps: target, achievedMBps: ol.achievedMBps, metric, tool: "wire-client/open-loop",
-                p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, p999Ms: s.p999, n: s.n, note,
-              });
-            }
-          }
-        }
-        if (CFG.java) {
-          const e = await endToEndLatency(b.bootstrap, topic, CFG.e2eToolRecords);
-          latencyRow(b, {
-            partitions: P, step: "seq", targetMBps: 0, achievedMBps: (e.n * RECORD_BYTES) / 1048576 / (e.avgMs * e.n / 1000), metric: "e2e", tool: "kafka-e2e-latency",
-            p50Ms: e.p50, p95Ms: null, p99Ms: e.p99, p999Ms: e.p999, n: e.n, note: e.raw,
-          });
-        }
-        const sq = await sequential(b.host, b.port, topic, CFG.seqMs);
-        for (const metric of ["produce", "e2e"] as const) {
-          const s = sq[metric];
-          latencyRow(b, {
-            partitions: P, step: "seq", targetMBps: 0, achievedMBps: metric === "e2e" ? sq.achievedMBps : RECORD_BYTES / 1048576 / (s.p50 / 1000), metric, tool: "wire-client/tinybench",
-            p50Ms: s.p50, p95Ms: s.p95, p99Ms: s.p99, p999Ms: s.p999, n: s.n,
-          });
-        }
-      } finally {
-        clearInterval(sampler);
+        const ends = await endOffsets(c, "recovery", RP);
+        const sum = ends.reduce((a, x) => a + x, 0);
+        if (sum >= acked) break;
+        if (performance.now() - r0 > 300_000) throw new Error(`after kill -9 only ${sum} of ${acked} acknowledged records are listed`);
+      } catch (e) {
+        if (performance.now() - r0 > 300_000) throw e;
       }
+      await Bun.sleep(10);
     }
-    extraRow(b, "rss", "peak under load", peakRss, "MiB", "max VmRSS sampled every 250 ms during the grid");
+  } finally {
+    c.close();
+  }
+  const servedMs = performance.now() - r0;
+  const label = `kill -9 with ${CFG.recoveryMiB >= 1024 ? `${CFG.recoveryMiB / 1024} GiB` : `${CFG.recoveryMiB} MiB`}`;
+  extraRow(b, "recovery", `${label}: ready`, readyMs, "ms", "spawn → Metadata answered");
+  extraRow(b, "recovery", `${label}: all data listed`, servedMs, "ms", "spawn → ListOffsets covers every acknowledged record");
+  extraRow(b, "rss", "after recovery", rssMiB(b.pid()), "MiB");
+}
 
-    // recovery after kill -9
-    const RP = 4;
-    await createTopic(b.bootstrap, "recovery", RP);
-    const t0 = performance.now();
-    const acked = await fill(b, "recovery", RP, CFG.recoveryMiB);
-    log(`  filled ${CFG.recoveryMiB} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    extraRow(b, "rss", `after writing ${CFG.recoveryMiB} MiB`, rssMiB(b.pid()), "MiB");
-    await b.kill9();
-    const r0 = performance.now();
-    const readyMs = await b.start();
-    // served: every acknowledged record listed again
-    const c = await WireClient.connect(b.host, b.port, "vs-kafka-recovery");
+/** One durability setting: both brokers started, then every grid step in turns, then recovery. */
+async function runDurability(kinds: BrokerKind[], durability: Durability, checkpoint: () => void): Promise<void> {
+  log(`== durability ${durability}: ${kinds.join(", ")} in turns`);
+  const passes: Pass[] = [];
+  try {
+    for (const kind of kinds) {
+      const spec = { kind, durability, dataDir: join(DATA_ROOT, `${kind}-${durability}`), heap: HEAP };
+      const p: Pass = { b: await createBroker(spec, { fresh: true }), peakRss: 0, failed: false, warmed: false, topics: new Map() };
+      passes.push(p);
+      // started while the other broker (if any) is paused: startup is timed alone
+      await turn(p, "start", () => startPass(p), false);
+    }
+    log(`  ${freshMemory()}`);
+    for (const p of passes) await turn(p, "warm-up", () => warmUp(p), false);
+    const sampler = setInterval(() => passes.forEach(sampleRss), 250);
     try {
-      while (true) {
-        try {
-          const ends = await endOffsets(c, "recovery", RP);
-          const sum = ends.reduce((a, x) => a + x, 0);
-          if (sum >= acked) break;
-          if (performance.now() - r0 > 300_000) throw new Error(`after kill -9 only ${sum} of ${acked} acknowledged records are listed`);
-        } catch (e) {
-          if (performance.now() - r0 > 300_000) throw e;
-        }
-        await Bun.sleep(10);
+      let i = 0;
+      for (const P of CFG.partitions) {
+        const topic = `lat-p${P}`;
+        for (const p of passes)
+          await turn(p, `topic ${topic}`, async () => {
+            const t0 = performance.now();
+            await createTopic(p.b.bootstrap, topic, P);
+            p.topics.set(topic, P);
+            log(`  ${p.b.spec.kind}: topic ${topic} ready in ${(performance.now() - t0).toFixed(0)} ms`);
+          });
+        for (const rate of CFG.rates) for (const p of inTurns(passes, i++)) await turn(p, `P=${P} ${rate} MiB/s`, () => ratePoint(p, P, rate));
+        if (CFG.max) for (const p of inTurns(passes, i++)) await turn(p, `P=${P} max`, () => maxPoint(p, P));
+        for (const p of inTurns(passes, i++)) await turn(p, `P=${P} sequential`, () => sequentialPoint(p, P));
+        checkpoint();
       }
     } finally {
-      c.close();
+      clearInterval(sampler);
     }
-    const servedMs = performance.now() - r0;
-    const label = `kill -9 with ${CFG.recoveryMiB >= 1024 ? `${CFG.recoveryMiB / 1024} GiB` : `${CFG.recoveryMiB} MiB`}`;
-    extraRow(b, "recovery", `${label}: ready`, readyMs, "ms", "spawn → Metadata answered");
-    extraRow(b, "recovery", `${label}: all data listed`, servedMs, "ms", "spawn → ListOffsets covers every acknowledged record");
-    extraRow(b, "rss", "after recovery", rssMiB(b.pid()), "MiB");
-  } catch (e) {
-    console.error(`${kind}/${durability} failed; broker log: ${b.logFile}`);
-    throw e;
+    for (const p of passes) if (!p.failed) extraRow(p.b, "rss", "peak under load", p.peakRss, "MiB", "max VmRSS sampled every 250 ms during the grid");
+    for (const p of passes) {
+      await turn(p, "recovery", () => recovery(p));
+      await p.b.stop().catch((e) => console.error(`stop failed: ${e}`));
+    }
   } finally {
-    await b.stop().catch((e) => console.error(`stop failed: ${e}`));
-    // A full pass leaves ~9 GiB of segments per broker and durability (a full run: ~37 GiB); keep
-    // only the logs for a post-mortem unless VSK_KEEP_DATA=1.
-    if (process.env.VSK_KEEP_DATA !== "1") rmSync(join(spec.dataDir, "logs"), { recursive: true, force: true });
+    for (const p of passes) {
+      await p.b.stop().catch((e) => console.error(`stop failed: ${e}`));
+      // A full pass leaves ~9 GiB of segments per broker and durability (a full run: ~37 GiB); keep
+      // only the logs for a post-mortem unless VSK_KEEP_DATA=1.
+      if (process.env.VSK_KEEP_DATA !== "1") rmSync(join(p.b.spec.dataDir, "logs"), { recursive: true, force: true });
+    }
+    checkpoint();
   }
 }
 
@@ -363,9 +477,8 @@ async function main(): Promise<void> {
   const brokers: BrokerKind[] = only ? [only] : ["kafka", "bunka"];
   const durs: Durability[] = onlyDur ? [onlyDur] : ["none", "fsync"];
   const started = performance.now();
-  const failures: string[] = [];
   mkdirSync(OUT, { recursive: true });
-  // Written after every (durability, broker) pass, so a late failure keeps what was measured.
+  // Written after every partition count and durability, so a late failure keeps what was measured.
   const writeResults = () => {
     env.loadEnd = loadavg().map((x) => x.toFixed(2)).join(" ");
     const minutes = ((performance.now() - started) / 60000).toFixed(1);
@@ -384,15 +497,12 @@ async function main(): Promise<void> {
     return md;
   };
   for (const d of durs) {
-    for (const k of brokers) {
-      try {
-        await runBroker(k, d);
-      } catch (e) {
-        // keep going: the other passes are still worth having; the harness test sees the exit code
-        failures.push(`${k}/${d}: ${(e as Error).message.split("\n")[0]}`);
-        console.error(e);
-      }
-      writeResults();
+    try {
+      await runDurability(brokers, d, writeResults);
+    } catch (e) {
+      // keep going: the other durability is still worth having; the harness test sees the exit code
+      failures.push(`${d}: ${(e as Error).message.split("\n")[0]}`);
+      console.error(e);
     }
   }
   const md = writeResults();
