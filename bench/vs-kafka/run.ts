@@ -403,10 +403,30 @@ async function recovery(p: Pass): Promise<void> {
   extraRow(b, "rss", "after recovery", rssMiB(b.pid()), "MiB");
 }
 
+/** The passes of the durability setting under way (for the signal handler below). */
+let running: Pass[] = [];
+
+// Interrupted (Ctrl-C, kill): a paused broker would stay behind stopped, holding its memory and
+// port, so every broker of the run is resumed and killed before exiting.
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    for (const p of running) {
+      try {
+        p.b.resume();
+        process.kill(p.b.pid(), "SIGKILL");
+      } catch {
+        // not started or gone
+      }
+    }
+    process.exit(130);
+  });
+}
+
 /** One durability setting: both brokers started, then every grid step in turns, then recovery. */
 async function runDurability(kinds: BrokerKind[], durability: Durability, checkpoint: () => void): Promise<void> {
   log(`== durability ${durability}: ${kinds.join(", ")} in turns`);
   const passes: Pass[] = [];
+  running = passes;
   try {
     for (const kind of kinds) {
       const spec = { kind, durability, dataDir: join(DATA_ROOT, `${kind}-${durability}`), heap: HEAP };

@@ -1,0 +1,146 @@
+/**
+ * Broker CPU per Fetch at many partitions, without sockets: an in-process broker (flush-interval
+ * mode, as Bunka's `none` benchmark rows run) with one topic of 1000 partitions. Each round
+ * produces one 1 KiB record to each of `withData` consecutive partitions (not timed), then one
+ * consumer Fetch (v12, min_bytes 1) on all partitions is dispatched and timed: request parse,
+ * session bookkeeping, reads from the memory tier, response encoding. Two consumers, alternated
+ * round by round so the VM's swings hit both alike:
+ *   - `full`: sessionless, every request lists all partitions (the benchmark's open-loop client
+ *     until session 6);
+ *   - `session`: an incremental fetch session (KIP-227) as the Java client and librdkafka keep
+ *     one: requests list only the partitions whose fetch offset moved; responses carry only
+ *     partitions with news.
+ * Prints, per mode, the median wall time of a Fetch's dispatch and its mean CPU time (user +
+ * system, this process; the kernel accounts CPU in ticks, so only a mean over many is meaningful).
+ *
+ *   bun bench/fetch-dispatch.bench.ts [rounds] [withData]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import * as C from "../src/client/codecs.ts";
+import { buildRecordBatch } from "../src/client/record-batch-builder.ts";
+import { decodeResponse, encodeRequest } from "../src/client/wire-client.ts";
+import type { FetchRequest } from "../src/protocol/generated/fetch-request.ts";
+import type { FetchResponse } from "../src/protocol/generated/fetch-response.ts";
+import { releaseResponse } from "../src/net/connection.ts";
+import { openInProcessBroker } from "../test/support/in-process.ts";
+
+const rounds = Number(process.argv[2] ?? 2000);
+const withData = Number(process.argv[3] ?? 300);
+const PARTITIONS = 1000;
+const TOPIC = "fetch-dispatch";
+
+const dir = mkdtempSync(join(import.meta.dir, "..", ".cache", "fetch-dispatch-"));
+const b = await openInProcessBroker({ "log.flush.interval.ms": "60000" }, dir);
+const created = await b.call(C.CreateTopics, 7, {
+  topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
+  timeoutMs: 30_000,
+  validateOnly: false,
+});
+if (created.topics[0]?.errorCode !== 0) throw new Error(`create failed: ${created.topics[0]?.errorCode}`);
+
+const batch = buildRecordBatch([{ value: new Uint8Array(1024 - 70).fill(7) }]);
+let correlationId = 1;
+let rr = 0;
+
+/** Log end offsets as produced so far: where a consumer that read everything stands. */
+const produced = new Array<number>(PARTITIONS).fill(0);
+// Produce frames encoded once per starting partition (the log patches offsets into a copy).
+const produceFrames = new Map<number, Uint8Array>();
+function produceFrame(first: number): Uint8Array {
+  let f = produceFrames.get(first);
+  if (f === undefined) {
+    const partitionData = Array.from({ length: withData }, (_, i) => ({ index: (first + i) % PARTITIONS, records: batch }));
+    const req = { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: TOPIC, partitionData }] };
+    f = encodeRequest(C.Produce, 9, 0, "bench", req).toBytes().subarray(4);
+    produceFrames.set(first, f);
+  }
+  return f.slice();
+}
+
+async function produceRound(): Promise<void> {
+  const result = await b.dispatchRaw(produceFrame(rr));
+  if (result === null || result === "close") throw new Error("no produce response");
+  for (let i = 0; i < withData; i++) (produced[(rr + i) % PARTITIONS] as number)++;
+  rr = (rr + withData) % PARTITIONS;
+}
+
+/** One consumer: its fetch offsets and (session mode) its session and the offsets last sent. */
+class Consumer {
+  private readonly offsets = new Array<number>(PARTITIONS).fill(0);
+  private readonly sent = new Array<number>(PARTITIONS).fill(-1);
+  private sessionId = 0;
+  private epoch = 0;
+  cpuMicros: number[] = [];
+  wallMicros: number[] = [];
+  constructor(readonly useSession: boolean) {}
+
+  request(): FetchRequest {
+    const partitions: FetchRequest["topics"][number]["partitions"] = [];
+    for (let p = 0; p < PARTITIONS; p++) {
+      // sessionless and the session's first (full) request list every partition
+      if (this.useSession && this.epoch > 0 && this.sent[p] === this.offsets[p]) continue;
+      partitions.push({ partition: p, currentLeaderEpoch: -1, fetchOffset: this.offsets[p] as number, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 4 << 20 });
+      this.sent[p] = this.offsets[p] as number;
+    }
+    return {
+      replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 64 << 20, isolationLevel: 0,
+      sessionId: this.useSession ? this.sessionId : 0,
+      sessionEpoch: this.useSession ? this.epoch : -1,
+      topics: partitions.length > 0 ? [{ topic: TOPIC, partitions }] : [],
+      forgottenTopicsData: [], rackId: "",
+    };
+  }
+
+  async fetch(): Promise<void> {
+    const id = correlationId++;
+    const frame = encodeRequest(C.Fetch, 12, id, "bench", this.request()).toBytes().subarray(4);
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const result = await b.dispatchRaw(frame);
+    this.wallMicros.push((performance.now() - t0) * 1000);
+    const cpu = process.cpuUsage(c0);
+    this.cpuMicros.push(cpu.user + cpu.system);
+    if (result === null || result === "close") throw new Error("no fetch response");
+    // Every 50th answer is decoded whole and checked (every produced record returned); the others
+    // only for the session id, so that decoding does not dominate the bench's own time.
+    const head = result[0] as Uint8Array;
+    if (id % 50 === 0) {
+      const res: FetchResponse = decodeResponse(1, 12, id, Buffer.concat(result).subarray(4), (r) => C.Fetch.readResponse(r, 12));
+      if (res.errorCode !== 0) throw new Error(`fetch error ${res.errorCode}`);
+      for (const t of res.responses)
+        for (const p of t.partitions) {
+          if (p.errorCode !== 0) throw new Error(`fetch ${p.partitionIndex}: error ${p.errorCode}`);
+          if (p.records && p.records.length > 0 && p.highWatermark !== produced[p.partitionIndex]) throw new Error(`partition ${p.partitionIndex}: high watermark ${p.highWatermark}, produced ${produced[p.partitionIndex]}`);
+        }
+    }
+    // v12 answer: size, correlation id, header tags (1 byte), throttle (4), error (2), session id (4)
+    const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    if (v.getInt16(13) !== 0) throw new Error(`fetch error ${v.getInt16(13)}`);
+    if (this.useSession) {
+      this.sessionId = v.getInt32(15);
+      this.epoch++;
+    }
+    // min_bytes 1 and room for everything: the answer carried every record produced so far
+    for (let p = 0; p < PARTITIONS; p++) this.offsets[p] = produced[p] as number;
+    releaseResponse(result); // as a connection does once the socket took it (pooled blocks reused)
+  }
+}
+
+const consumers = [new Consumer(false), new Consumer(true)];
+for (let round = 0; round < rounds; round++) {
+  await produceRound();
+  for (const c of round % 2 === 0 ? consumers : [...consumers].reverse()) await c.fetch();
+}
+const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[xs.length >> 1] as number;
+const mean = (xs: number[]) => xs.reduce((a, c) => a + c, 0) / xs.length;
+for (const c of consumers) {
+  // the first tenth warms the JIT; CPU time is accounted in ticks, so its mean (not a median)
+  const from = Math.floor(rounds / 10);
+  const cpu = mean(c.cpuMicros.slice(from));
+  const wall = median(c.wallMicros.slice(from));
+  console.log(`${c.useSession ? "session" : "full   "}: per Fetch ${wall.toFixed(0)} µs wall (median), ${cpu.toFixed(0)} µs CPU (mean); ${PARTITIONS} partitions, ${withData} with new data per round, ${rounds - from} fetches`);
+}
+await b.close(true);
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
