@@ -469,6 +469,7 @@ async function runDurability(kinds: BrokerKind[], durability: Durability, checkp
       // only the logs for a post-mortem unless VSK_KEEP_DATA=1.
       if (process.env.VSK_KEEP_DATA !== "1") rmSync(join(p.b.spec.dataDir, "logs"), { recursive: true, force: true });
     }
+    running = []; // stopped: their pids may be reused
     checkpoint();
   }
 }
