@@ -13,7 +13,8 @@
  * Prints, per mode, the median wall time of a Fetch's dispatch and its mean CPU time (user +
  * system, this process; the kernel accounts CPU in ticks, so only a mean over many is meaningful).
  *
- *   bun bench/fetch-dispatch.bench.ts [rounds] [withData]
+ *   bun bench/fetch-dispatch.bench.ts [rounds] [withData] [partitions] [both|full|session]
+ *   BUN_JSC_logGC=1 bun bench/fetch-dispatch.bench.ts 4000 13 100 session 2>&1 | grep -c START   # collections
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -27,7 +28,9 @@ import { openInProcessBroker } from "../test/support/in-process.ts";
 
 const rounds = Number(process.argv[2] ?? 2000);
 const withData = Number(process.argv[3] ?? 300);
-const PARTITIONS = 1000;
+const PARTITIONS = Number(process.argv[4] ?? 1000);
+/** "both" (default), "full" or "session": which consumers fetch. */
+const modes = process.argv[5] ?? "both";
 const TOPIC = "fetch-dispatch";
 
 const dir = mkdtempSync(join(import.meta.dir, "..", ".cache", "fetch-dispatch-"));
@@ -127,7 +130,7 @@ class Consumer {
   }
 }
 
-const consumers = [new Consumer(false), new Consumer(true)];
+const consumers = [new Consumer(false), new Consumer(true)].filter((c) => modes === "both" || (modes === "session") === c.useSession);
 for (let round = 0; round < rounds; round++) {
   await produceRound();
   for (const c of round % 2 === 0 ? consumers : [...consumers].reverse()) await c.fetch();

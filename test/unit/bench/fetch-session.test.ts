@@ -73,7 +73,7 @@ test("a session the broker forgot starts over with a full request", async () => 
   const r1 = await b.call(C.Fetch, 12, s.request(offsets, 0, 1 << 20));
   s.answered(r1.errorCode ?? 0, r1.sessionId ?? 0);
   const stale = s.request(offsets, 0, 1 << 20);
-  const wrongEpoch = await b.call(C.Fetch, 12, { ...stale, sessionEpoch: stale.sessionEpoch + 5 });
+  const wrongEpoch = await b.call(C.Fetch, 12, { ...stale, sessionEpoch: (stale.sessionEpoch ?? 0) + 5 });
   expect(wrongEpoch.errorCode).toBe(71); // INVALID_FETCH_SESSION_EPOCH
   expect(s.answered(wrongEpoch.errorCode ?? 0, wrongEpoch.sessionId ?? 0)).toBe(false);
   const again = s.request(offsets, 0, 1 << 20);
