@@ -74,10 +74,12 @@ const prefill = opt("--prefill", "")
 /** --warmup MS: records stamped in the first MS are not measured (default 0). */
 const warmupOpt = Number(opt("--warmup", "0"));
 const overrides: Record<string, string> = {};
+/** --env K=V (repeatable): extra environment for the broker only (e.g. BUN_JSC_logGC=1), not this client. */
+const brokerEnv: Record<string, string> = {};
 argv.forEach((a, i) => {
-  if (a === "--override") {
+  if (a === "--override" || a === "--env") {
     const [k, ...v] = argv[i + 1]!.split("=");
-    overrides[k!] = v.join("=");
+    (a === "--override" ? overrides : brokerEnv)[k!] = v.join("=");
   }
 });
 const outDir = join(REPO_ROOT, ".cache", "bench-profile", `${kind}-${durability}-p${P}-r${rate}${Object.entries(overrides).map(([k, v]) => `-${k}=${v}`).join("")}`);
@@ -119,7 +121,7 @@ const b = await createBroker(
       join(import.meta.dir, "probe.ts"),
       ...(cpuProf ? ["--cpu-prof-md", `--cpu-prof-dir=${outDir}`] : []),
     ],
-    env: { VSK_PROBE_OUT: probeOut, BUNKA_IO_STATS_FILE: ioStatsFile },
+    env: { VSK_PROBE_OUT: probeOut, BUNKA_IO_STATS_FILE: ioStatsFile, ...brokerEnv },
     overrides,
   },
   { fresh: true },
