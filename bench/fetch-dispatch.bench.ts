@@ -16,15 +16,13 @@
  *   bun bench/fetch-dispatch.bench.ts [rounds] [withData] [partitions] [both|full|session]
  *   BUN_JSC_logGC=1 bun bench/fetch-dispatch.bench.ts 4000 13 100 session 2>&1 | grep -c START   # collections
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import * as C from "../src/client/codecs.ts";
 import { buildRecordBatch } from "../src/client/record-batch-builder.ts";
 import { decodeResponse, encodeRequest } from "../src/client/wire-client.ts";
 import type { FetchRequest } from "../src/protocol/generated/fetch-request.ts";
 import type { FetchResponse } from "../src/protocol/generated/fetch-response.ts";
 import { releaseResponse } from "../src/net/connection.ts";
-import { openInProcessBroker } from "../test/support/in-process.ts";
+import { brokerWithTopic } from "./lib/in-process-topic.ts";
 
 const rounds = Number(process.argv[2] ?? 2000);
 const withData = Number(process.argv[3] ?? 300);
@@ -33,14 +31,7 @@ const PARTITIONS = Number(process.argv[4] ?? 1000);
 const modes = process.argv[5] ?? "both";
 const TOPIC = "fetch-dispatch";
 
-const dir = mkdtempSync(join(import.meta.dir, "..", ".cache", "fetch-dispatch-"));
-const b = await openInProcessBroker({ "log.flush.interval.ms": "60000" }, dir);
-const created = await b.call(C.CreateTopics, 7, {
-  topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
-  timeoutMs: 30_000,
-  validateOnly: false,
-});
-if (created.topics[0]?.errorCode !== 0) throw new Error(`create failed: ${created.topics[0]?.errorCode}`);
+const b = await brokerWithTopic("fetch-dispatch", TOPIC, PARTITIONS, { "log.flush.interval.ms": "60000" });
 
 const batch = buildRecordBatch([{ value: new Uint8Array(1024 - 70).fill(7) }]);
 let correlationId = 1;
@@ -145,5 +136,4 @@ for (const c of consumers) {
   console.log(`${c.useSession ? "session" : "full   "}: per Fetch ${wall.toFixed(0)} µs wall (median), ${cpu.toFixed(0)} µs CPU (mean); ${PARTITIONS} partitions, ${withData} with new data per round, ${rounds - from} fetches`);
 }
 await b.close(true);
-rmSync(dir, { recursive: true, force: true });
 process.exit(0);

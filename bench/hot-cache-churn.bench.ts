@@ -11,7 +11,7 @@
  */
 import * as C from "../src/client/codecs.ts";
 import { buildRecordBatch } from "../src/client/record-batch-builder.ts";
-import { openInProcessBroker } from "../test/support/in-process.ts";
+import { brokerWithTopic } from "./lib/in-process-topic.ts";
 import { FetchSessionClient } from "./vs-kafka/fetch-session.ts";
 
 const rounds = Number(process.argv[2] ?? 6000);
@@ -21,14 +21,8 @@ const CACHE_BYTES = 16 << 20;
 const MiB = 1048576;
 
 async function run(withConsumer: boolean): Promise<void> {
-  const b = await openInProcessBroker({ "log.flush.interval.ms": "60000", "bunka.hot.cache.bytes": String(CACHE_BYTES) });
+  const b = await brokerWithTopic("hot-cache-churn", "churn", PARTITIONS, { "log.flush.interval.ms": "60000", "bunka.hot.cache.bytes": String(CACHE_BYTES) });
   try {
-    const created = await b.call(C.CreateTopics, 7, {
-      topics: [{ name: "churn", numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 30_000,
-      validateOnly: false,
-    });
-    if (created.topics[0]?.errorCode !== 0) throw new Error(`create failed: ${created.topics[0]?.errorCode}`);
     const batch = buildRecordBatch([{ value: new Uint8Array(1024 - 70).fill(1) }]);
     const session = new FetchSessionClient("churn", PARTITIONS, 4 * MiB);
     const offsets = new Array<number>(PARTITIONS).fill(0);

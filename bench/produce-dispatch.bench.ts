@@ -13,24 +13,14 @@
 import { encodeRequest } from "../src/client/wire-client.ts";
 import { Produce } from "../src/client/codecs.ts";
 import { buildRecordBatch } from "../src/client/record-batch-builder.ts";
-import * as C from "../src/client/codecs.ts";
-import { openInProcessBroker } from "../test/support/in-process.ts";
-import { join } from "node:path";
-import { mkdtempSync } from "node:fs";
+import { brokerWithTopic } from "./lib/in-process-topic.ts";
 
 const requests = Number(process.argv[2] ?? 4000);
 const perRequest = Number(process.argv[3] ?? 200);
 const PARTITIONS = 1000;
 const TOPIC = "dispatch";
 
-const dir = mkdtempSync(join(import.meta.dir, "..", ".cache", "produce-dispatch-"));
-const b = await openInProcessBroker({ "log.flush.interval.ms": "60000" }, dir);
-const created = await b.call(C.CreateTopics, 7, {
-  topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
-  timeoutMs: 30_000,
-  validateOnly: false,
-});
-if (created.topics[0]?.errorCode !== 0) throw new Error(`create failed: ${created.topics[0]?.errorCode}`);
+const b = await brokerWithTopic("produce-dispatch", TOPIC, PARTITIONS, { "log.flush.interval.ms": "60000" });
 
 const value = new Uint8Array(1024 - 70).fill(7);
 const batch = buildRecordBatch([{ value }]);
