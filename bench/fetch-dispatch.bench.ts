@@ -23,6 +23,7 @@ import type { FetchRequest } from "../src/protocol/generated/fetch-request.ts";
 import type { FetchResponse } from "../src/protocol/generated/fetch-response.ts";
 import { releaseResponse } from "../src/net/connection.ts";
 import { brokerWithTopic } from "./lib/in-process-topic.ts";
+import { FetchSessionClient } from "./vs-kafka/fetch-session.ts";
 
 const rounds = Number(process.argv[2] ?? 2000);
 const withData = Number(process.argv[3] ?? 300);
@@ -30,6 +31,8 @@ const PARTITIONS = Number(process.argv[4] ?? 1000);
 /** "both" (default), "full" or "session": which consumers fetch. */
 const modes = process.argv[5] ?? "both";
 const TOPIC = "fetch-dispatch";
+const PARTITION_MAX_BYTES = 4 << 20;
+const MAX_BYTES = 64 << 20;
 
 const b = await brokerWithTopic("fetch-dispatch", TOPIC, PARTITIONS, { "log.flush.interval.ms": "60000" });
 
@@ -59,29 +62,21 @@ async function produceRound(): Promise<void> {
   rr = (rr + withData) % PARTITIONS;
 }
 
-/** One consumer: its fetch offsets and (session mode) its session and the offsets last sent. */
+/** One consumer: its fetch offsets and, in session mode, the benchmark client's fetch session. */
 class Consumer {
   private readonly offsets = new Array<number>(PARTITIONS).fill(0);
-  private readonly sent = new Array<number>(PARTITIONS).fill(-1);
-  private sessionId = 0;
-  private epoch = 0;
+  private readonly session: FetchSessionClient | null;
   cpuMicros: number[] = [];
   wallMicros: number[] = [];
-  constructor(readonly useSession: boolean) {}
+  constructor(readonly useSession: boolean) {
+    this.session = useSession ? new FetchSessionClient(TOPIC, PARTITIONS, PARTITION_MAX_BYTES) : null;
+  }
 
   request(): FetchRequest {
-    const partitions: FetchRequest["topics"][number]["partitions"] = [];
-    for (let p = 0; p < PARTITIONS; p++) {
-      // sessionless and the session's first (full) request list every partition
-      if (this.useSession && this.epoch > 0 && this.sent[p] === this.offsets[p]) continue;
-      partitions.push({ partition: p, currentLeaderEpoch: -1, fetchOffset: this.offsets[p] as number, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 4 << 20 });
-      this.sent[p] = this.offsets[p] as number;
-    }
+    if (this.session !== null) return this.session.request(this.offsets, 0, MAX_BYTES);
     return {
-      replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 64 << 20, isolationLevel: 0,
-      sessionId: this.useSession ? this.sessionId : 0,
-      sessionEpoch: this.useSession ? this.epoch : -1,
-      topics: partitions.length > 0 ? [{ topic: TOPIC, partitions }] : [],
+      replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: MAX_BYTES, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: TOPIC, partitions: this.offsets.map((fetchOffset, partition) => ({ partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: PARTITION_MAX_BYTES })) }],
       forgottenTopicsData: [], rackId: "",
     };
   }
@@ -111,10 +106,7 @@ class Consumer {
     // v12 answer: size, correlation id, header tags (1 byte), throttle (4), error (2), session id (4)
     const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
     if (v.getInt16(13) !== 0) throw new Error(`fetch error ${v.getInt16(13)}`);
-    if (this.useSession) {
-      this.sessionId = v.getInt32(15);
-      this.epoch++;
-    }
+    this.session?.answered(0, v.getInt32(15));
     // min_bytes 1 and room for everything: the answer carried every record produced so far
     for (let p = 0; p < PARTITIONS; p++) this.offsets[p] = produced[p] as number;
     releaseResponse(result); // as a connection does once the socket took it (pooled blocks reused)

@@ -99,12 +99,11 @@ const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19
 
 // ------------------------------------------------------------------------------- pieces
 
-/** Fills `topic` with `mib` MiB of 1 KiB records through the wire client (acks=all, 8 in flight). */
 /**
- * Each broker starts from the same memory state: the previous broker's data (gigabytes of page
- * cache, dirty or not, and its deleted data dir's) is written back and dropped, so the second
- * broker of a pass does not pay for the first one's writeback and reclaim. Needs root (as the
- * `nice -n -10` of the README); otherwise only `sync` runs and the line says so.
+ * Each durability setting's grid starts from the same memory state: the previous setting's data
+ * (gigabytes of page cache, dirty or not, and its deleted data dirs') is written back and dropped,
+ * so its writeback and reclaim do not land in this grid. Needs root (as the `nice -n -10` of the
+ * README); otherwise only `sync` runs and the line says so.
  */
 function freshMemory(): string {
   Bun.spawnSync(["sync"]);
@@ -125,6 +124,7 @@ function settleDisk(): void {
   Bun.spawnSync(["sync"]);
 }
 
+/** Fills `topic` with `mib` MiB of 1 KiB records through the wire client (acks=all, 8 in flight). */
 async function fill(b: Broker, topic: string, partitions: number, mib: number): Promise<number> {
   return (await fillTimed(b, topic, partitions, mib)).acked;
 }
@@ -195,9 +195,7 @@ interface Pass {
   peakRss: number;
   /** Set when a step failed: the rest of this pass is skipped, the other broker goes on. */
   failed: boolean;
-  /** The warm-up topic exists (the settle step after a pause uses it). */
-  warmed: boolean;
-  /** Topics created so far with their partition counts (the settle step checks their leaders). */
+  /** Topics created so far with their partition counts (the settle step checks their leaders and loads "warmup"). */
   topics: Map<string, number>;
 }
 
@@ -218,7 +216,7 @@ const SETTLE_PAUSE_MS = 2000;
 async function settleAfterPause(p: Pass): Promise<void> {
   await Bun.sleep(SETTLE_PAUSE_MS);
   await waitLeaders(p.b, p.topics, 60_000);
-  if (p.warmed) await openLoop({ host: p.b.host, port: p.b.port, topic: "warmup", partitions: 4, targetMBps: 10, warmupMs: 0, durationMs: 1000 });
+  if (p.topics.has("warmup")) await openLoop({ host: p.b.host, port: p.b.port, topic: "warmup", partitions: 4, targetMBps: 10, warmupMs: 0, durationMs: 1000 });
 }
 
 /** Polls Metadata until every partition of `topics` has a leader and no error. */
@@ -282,7 +280,6 @@ async function warmUp(p: Pass): Promise<void> {
   p.topics.set("warmup", 4);
   await fill(b, "warmup", 4, CFG.warmupMiB);
   await openLoop({ host: b.host, port: b.port, topic: "warmup", partitions: 4, targetMBps: 10, warmupMs: 0, durationMs: CFG.warmupOpenLoopMs });
-  p.warmed = true;
   log(`  ${b.spec.kind}: warm-up ${CFG.warmupMiB} MiB + ${CFG.warmupOpenLoopMs} ms at 10 MiB/s in ${((performance.now() - w0) / 1000).toFixed(1)} s`);
 }
 
@@ -430,7 +427,7 @@ async function runDurability(kinds: BrokerKind[], durability: Durability, checkp
   try {
     for (const kind of kinds) {
       const spec = { kind, durability, dataDir: join(DATA_ROOT, `${kind}-${durability}`), heap: HEAP };
-      const p: Pass = { b: await createBroker(spec, { fresh: true }), peakRss: 0, failed: false, warmed: false, topics: new Map() };
+      const p: Pass = { b: await createBroker(spec, { fresh: true }), peakRss: 0, failed: false, topics: new Map() };
       passes.push(p);
       // started while the other broker (if any) is paused: startup is timed alone
       await turn(p, "start", () => startPass(p), false);
