@@ -50,7 +50,7 @@ export interface Broker {
   start(): Promise<number>;
   /**
    * SIGSTOP / SIGCONT of the broker's process (all its threads): while the other broker is
-   * measured this one uses no CPU, keeping only its memory; see README.md ("alternation").
+   * measured this one uses no CPU, keeping only its memory (README.md here, "What runs").
    */
   pause(): void;
   resume(): void;
