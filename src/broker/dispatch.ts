@@ -31,6 +31,7 @@ import type { FetchResponse } from "../protocol/generated/fetch-response.ts";
 import { applyQuotas } from "../quota/request-hook.ts";
 import { tenantOf, tenantServiceFor } from "../tenant/tenant-context.ts";
 import { translateRequest, translateResponse } from "../tenant/translate.ts";
+import { giveBack } from "../util/lent-views.ts";
 
 const API_VERSIONS_KEY = 18;
 const FETCH_KEY = 1;
@@ -111,7 +112,24 @@ export function frameResponse(handler: ApiHandler, ctx: RequestContext, res: unk
   if (responseHeaderVersion(handler.apiKey, ctx.apiVersion) >= 1) w.uvarint(0); // empty tagged fields
   handler.writeResponse(w, ctx.apiVersion, res);
   w.patchInt32(size, w.byteLength - 4);
-  return w.toChunks();
+  const chunks = w.toChunks();
+  if (handler.apiKey === FETCH_KEY) giveBackCopiedRecords(res as FetchResponse, chunks);
+  return chunks;
+}
+
+/**
+ * The records the writer copied into the response are dead now (the response object is dropped
+ * after framing): give their views back to the memory tier. Records sent as chunks of their own
+ * stay lent until the connection wrote them (src/net/connection.ts).
+ */
+function giveBackCopiedRecords(res: FetchResponse, chunks: readonly Uint8Array[]): void {
+  for (const t of res.responses) {
+    for (const p of t.partitions) {
+      const records = p.records;
+      if (records === null || records === undefined || records.length === 0) continue;
+      if (records.length < RESPONSE_ZERO_COPY_THRESHOLD || !chunks.includes(records)) giveBack(records);
+    }
+  }
 }
 
 function unsupportedApiVersions(correlationId: number): DispatchResult {

@@ -23,6 +23,7 @@ import { defineHandler } from "./handler.ts";
 import { AuthzError, authorizeTopic } from "../acl/check.ts";
 import { AclOperation } from "../acl/types.ts";
 import { timerDelay } from "../util/long-timeout.ts";
+import { giveBack } from "../util/lent-views.ts";
 
 type TopicResponse = FetchResponse["responses"][number];
 type PartitionResponse = TopicResponse["partitions"][number];
@@ -196,6 +197,7 @@ function enoughData(broker: Broker, targets: Target[], minBytes: number): boolea
     // tiered data is there (reading it is async), or the read fails: answer now
     if (read.remote === true || read.errorCode !== ErrorCode.NONE) return true;
     bytes += read.records?.length ?? 0;
+    if (read.records !== null) giveBack(read.records); // only its length was needed
     if (bytes >= minBytes) return true;
   }
   return false;
@@ -256,7 +258,10 @@ async function readAll(broker: Broker, targets: Target[], maxBytes: number): Pro
       return { entry, response: base };
     }
     // The log always returns at least one whole batch; past the first partition that may not fit.
-    if (!first && read.records && read.records.length > limit) return { entry, response: base };
+    if (!first && read.records && read.records.length > limit) {
+      giveBack(read.records);
+      return { entry, response: base };
+    }
     if (read.records && read.records.length > 0) {
       base.records = read.records;
       budget -= read.records.length;

@@ -16,20 +16,28 @@
  * does not fit the newest slab starts a new one; eviction drops the oldest slab whole. When the
  * pool is full, the slab that eviction frees is handed straight to the partition that needs one
  * (same size), so at steady state the produce path touches no fresh memory. A read whose batches
- * lie in one slab is answered with a view into it (no copy); a read across slabs is a copy.
+ * lie in one slab is answered with a view into it (no copy, a loan: see below); a read across
+ * slabs is a copy.
  *
  * Accounting rule: the pool counts the full capacity of every slab a partition holds (including
  * the unfilled end of its newest slab) and keeps that total within maxBytes
  * (bunka.hot.cache.bytes); an append larger than the whole pool is not cached. A slab leaves the
- * count when evicted or cleared (so clear() and release() bring it back to 0). The one exception
- * to "counted = held": a slab that a read answered with a view into is never recycled (the reader
- * may still hold the view, e.g. across a remote-tier await); once evicted it is dropped, and lives
- * on outside the budget only until the reader lets go, as the former per-append copies did.
+ * count when evicted or cleared (so clear() and release() bring it back to 0).
+ *
+ * Views and reuse: a slab counts the views reads lent out of it (src/util/lent-views.ts); readers
+ * give a view back once it is dead (copied into a Fetch response, or written to the socket). An
+ * evicted slab is reused only with no view out; one with a view still out (a slow socket, a read
+ * held across a remote-tier await, a caller that never gives back) is dropped instead and lives on
+ * outside the budget only until its readers let go. Before views were given back, a consumer at the
+ * tail kept every slab lent, so the cache allocated fresh memory at the produce rate
+ * (bench/hot-cache-churn.bench.ts).
  *
  * Finding the biggest partition is a max-heap keyed by held bytes; a partition's bytes change only
  * when it gains or drops a slab (every few appends), so keeping the heap costs O(log partitions)
  * per slab rather than a scan of every partition per append.
  */
+
+import { registerLender, type Lender } from "../util/lent-views.ts";
 
 export interface HotBatch {
   baseOffset: number;
@@ -52,14 +60,14 @@ const MAX_SLAB = 1024 * 1024;
 const MIN_SLAB = 1024;
 const FIRST_ENTRIES = 32;
 
-interface Slab {
+interface Slab extends Lender {
   readonly buf: Uint8Array;
   /** Bytes written so far (appends go at `used`). */
   used: number;
   /** Cached batches still stored in this slab. */
   entries: number;
-  /** A read returned a view into it: never recycle, since the view may still be in use. */
-  lent: boolean;
+  /** Views reads returned into it and readers have not given back: reuse only at 0. */
+  loans: number;
 }
 
 function pow2Floor(n: number): number {
@@ -120,7 +128,7 @@ export class PartitionHotCache {
         this.clear(); // larger than the whole pool: not cached (and the tail stays contiguous)
         return;
       }
-      slab = { buf: this.pool.take(this, size), used: 0, entries: 0, lent: false };
+      slab = this.pool.take(this, size);
       this.lastSlabSize = size;
       this.slabs.push(slab); // take() may have evicted older slabs (even all) of this partition
     }
@@ -167,7 +175,7 @@ export class PartitionHotCache {
     this.pool.hits++;
     if (end === lo) return new Uint8Array(0);
     if (oneRun) {
-      firstSlab.lent = true;
+      firstSlab.loans++;
       const p = this.pos[firstIdx] as number;
       return firstSlab.buf.subarray(p, p + total);
     }
@@ -282,7 +290,7 @@ export class HotCache {
   private total = 0;
   /** While take() makes room: the size it needs, and a freed slab of that size to reuse. */
   private wanted = 0;
-  private spare: Uint8Array | null = null;
+  private spare: Slab | null = null;
   /** Slab bytes allocated fresh so far (the rest were recycled): for tests and benches. */
   allocatedBytes = 0;
   hits = 0;
@@ -323,33 +331,37 @@ export class HotCache {
    * slabs are evicted from the biggest partitions until it fits, and a freed slab of that size is
    * reused rather than allocating.
    */
-  take(p: PartitionHotCache, size: number): Uint8Array {
+  take(p: PartitionHotCache, size: number): Slab {
     this.wanted = size;
     while (this.spare === null && this.total + size > this.maxBytes) {
       const victim = this.heap[0];
       if (victim === undefined || victim.bytes === 0) break;
       victim.evictSlab();
     }
-    let buf = this.spare;
+    let slab = this.spare;
     this.spare = null;
     this.wanted = 0;
-    if (buf === null) {
-      buf = new Uint8Array(size);
+    if (slab === null) {
+      slab = { buf: new Uint8Array(size), used: 0, entries: 0, loans: 0 };
+      registerLender(slab.buf.buffer, slab);
       this.allocatedBytes += size;
+    } else {
+      slab.used = 0;
+      slab.entries = 0;
     }
     this.total += size;
     p.bytes += size;
     this.up(p.heapIndex);
-    return buf;
+    return slab;
   }
 
-  /** @internal `p` no longer holds `slab`: uncount it, and keep it for take() when nobody can see into it. */
+  /** @internal `p` no longer holds `slab`: uncount it, and keep it for take() when no view of it is out. */
   released(p: PartitionHotCache, slab: Slab): void {
     const size = slab.buf.length;
     p.bytes -= size;
     this.total -= size;
     this.down(p.heapIndex);
-    if (size === this.wanted && this.spare === null && !slab.lent) this.spare = slab.buf;
+    if (size === this.wanted && this.spare === null && slab.loans === 0) this.spare = slab;
   }
 
   /** @internal */

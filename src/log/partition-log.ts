@@ -64,7 +64,11 @@ export interface AppendResult {
 
 export interface ReadResult {
   errorCode: number;
-  /** Whole batches; empty (length 0) when nothing is readable yet; null with an error or `remote`. */
+  /**
+   * Whole batches; empty (length 0) when nothing is readable yet; null with an error or `remote`.
+   * May be a view lent by the memory tier: give it back (src/util/lent-views.ts) once it is dead,
+   * or simply drop it (its slab is then never reused).
+   */
   records: Uint8Array | null;
   /** The offset lies in the remote tier: the caller reads it asynchronously (tiering layer). */
   remote?: boolean;

@@ -9,13 +9,16 @@ import { POOL_MIN_FRAME, framePool } from "./frame-pool.ts";
 import { AuthSession } from "../auth/auth-session.ts";
 import type { ListenerBinding } from "../auth/listener-binding.ts";
 import { BufferPool } from "../protocol/writer.ts";
+import { giveBack, isLentView } from "../util/lent-views.ts";
 
 /**
  * Blocks responses are built in (dispatch.ts frameResponse) and coalesced into. A connection gives
  * a block back only once the socket took every byte of it: Bun's socket.write copies what it
  * reports written into the kernel and keeps no reference, and the rest stays in outQueue (ours)
  * until drained. Responses that never reach a connection's send (in-process callers) are simply
- * not given back.
+ * not given back. Records chunks lent by the memory tier (src/util/lent-views.ts) are given back
+ * the same way, once written in full; a closed connection forgets its queue (safe: the slab is then
+ * not reused).
  */
 export const responsePool = new BufferPool();
 
@@ -56,6 +59,8 @@ interface OutChunk {
   bytes: Uint8Array;
   /** Last chunk in its pooled block: give the block back once these bytes were written. */
   release: boolean;
+  /** Records lent by the memory tier, sent without copying: give the view back once written. */
+  lent: boolean;
 }
 
 // Pause reading when this much work is queued on one connection; resume when it drains below half.
@@ -198,6 +203,7 @@ export class Connection implements ConnectionContext {
       for (const c of chunks) {
         merged.set(c, pos);
         pos += c.length;
+        if (isLentView(c)) giveBack(c);
       }
       responsePool.releaseChunks(chunks);
       chunks = [merged];
@@ -206,17 +212,19 @@ export class Connection implements ConnectionContext {
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i]!;
       const release = releaseAt !== null && releaseAt[i] === true;
+      const lent = isLentView(c);
       if (this.outQueue.length === 0) {
         const written = this.socket.write(c);
         if (written === c.length) {
           if (release) responsePool.release(c);
+          if (lent) giveBack(c);
           continue;
         }
         const rest = c.subarray(Math.max(written, 0));
-        this.outQueue.push({ bytes: rest, release });
+        this.outQueue.push({ bytes: rest, release, lent });
         this.outQueuedBytes += rest.length;
       } else {
-        this.outQueue.push({ bytes: c, release });
+        this.outQueue.push({ bytes: c, release, lent });
         this.outQueuedBytes += c.length;
       }
     }
@@ -231,6 +239,7 @@ export class Connection implements ConnectionContext {
         this.outQueue.shift();
         this.outQueuedBytes -= c.length;
         if (head.release) responsePool.release(c);
+        if (head.lent) giveBack(c);
         continue;
       }
       if (written > 0) {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { HotCache, type HotBatch, type PartitionHotCache } from "../../../src/log/hot-cache.ts";
+import { giveBack, isLentView } from "../../../src/util/lent-views.ts";
 
 /** Deterministic bytes for batch `offset` of a partition: any mix-up shows in a comparison. */
 function batchBytes(partition: number, offset: number, length: number): Uint8Array {
@@ -116,6 +117,38 @@ describe("hot cache slabs", () => {
     expect(part.read(0, 1 << 20, next)).toBeNull(); // long evicted
     expect(Buffer.compare(Buffer.from(view), Buffer.from(copy))).toBe(0);
     expect(pool.stats().bytes).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  test("a view given back lets its slab be reused; one still out keeps it from reuse", () => {
+    const pool = new HotCache(64 * 1024);
+    const part = pool.partition();
+    const frame = new Uint8Array(8 * 1024);
+    let next = 0;
+    // a reader at the tail: every append read back as a view, given back once "sent"
+    for (let i = 0; i < 400; i++) {
+      next = appendBatches(part, 0, next, [1000], frame);
+      const view = part.read(next - 1, 1 << 20, next) as Uint8Array;
+      expect(isLentView(view)).toBe(true);
+      expect(Buffer.compare(Buffer.from(view), Buffer.from(batchBytes(0, next - 1, 1000)))).toBe(0);
+      giveBack(view);
+    }
+    const settled = pool.allocatedBytes;
+    expect(settled).toBeLessThanOrEqual(2 * 64 * 1024); // ~390 KiB appended through a 64 KiB pool
+    // one view kept: its slab is dropped at eviction, not reused, and the view stays intact
+    const kept = part.read(next - 1, 1 << 20, next) as Uint8Array;
+    const keptCopy = kept.slice();
+    for (let i = 0; i < 400; i++) {
+      next = appendBatches(part, 0, next, [1000], frame);
+      giveBack(part.read(next - 1, 1 << 20, next) as Uint8Array);
+    }
+    expect(Buffer.compare(Buffer.from(kept), Buffer.from(keptCopy))).toBe(0);
+    const withKept = pool.allocatedBytes;
+    expect(withKept).toBeGreaterThan(settled); // the kept view's slab had to be replaced once
+    expect(withKept).toBeLessThanOrEqual(settled + 64 * 1024);
+    expect(pool.stats().bytes).toBeLessThanOrEqual(64 * 1024);
+    // a copy across slabs is no loan, and giving back a view that is not lent changes nothing
+    expect(isLentView(new Uint8Array(8))).toBe(false);
+    giveBack(new Uint8Array(8));
   });
 
   test("1000 partitions: the budget holds, quiet tails stay, busy partitions share the rest evenly", () => {
