@@ -294,17 +294,36 @@ export function createBroker(spec: BrokerSpec, opts: { fresh: boolean }): Promis
   return spec.kind === "kafka" ? createKafka(spec, opts) : createBunka(spec, opts);
 }
 
-/** Latest offsets of every partition of a topic (ListOffsets v7, timestamp -1). */
+/**
+ * ListOffsets errors a Kafka client retries (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE,
+ * NOT_LEADER_OR_FOLLOWER): a Kafka broker resumed after a pause can answer them for a moment while
+ * its controller fences and unfences it, even after Metadata showed every leader (seen once in a
+ * full run, `18-32-46Z`).
+ */
+const RETRIABLE_LIST_OFFSETS_ERRORS = new Set([3, 5, 6]);
+const LIST_OFFSETS_RETRY_MS = 30_000;
+
+/** Latest offsets of every partition of a topic (ListOffsets v7, timestamp -1), retrying retriable errors for up to 30 s. */
 export async function endOffsets(client: WireClient, topic: string, partitions: number): Promise<number[]> {
-  const res = await client.send(ListOffsets, 7, {
-    replicaId: -1,
-    isolationLevel: 0,
-    topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, i) => ({ partitionIndex: i, currentLeaderEpoch: -1, timestamp: -1 })) }],
-  });
-  const out = new Array<number>(partitions).fill(-1);
-  for (const p of res.topics[0]?.partitions ?? []) {
-    if (p.errorCode !== 0) throw new Error(`ListOffsets ${topic}/${p.partitionIndex}: error ${p.errorCode}`);
-    out[p.partitionIndex] = p.offset ?? -1;
+  const deadline = performance.now() + LIST_OFFSETS_RETRY_MS;
+  for (;;) {
+    const res = await client.send(ListOffsets, 7, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, i) => ({ partitionIndex: i, currentLeaderEpoch: -1, timestamp: -1 })) }],
+    });
+    const out = new Array<number>(partitions).fill(-1);
+    let retry = false;
+    for (const p of res.topics[0]?.partitions ?? []) {
+      if (p.errorCode !== 0) {
+        if (!RETRIABLE_LIST_OFFSETS_ERRORS.has(p.errorCode) || performance.now() > deadline) {
+          throw new Error(`ListOffsets ${topic}/${p.partitionIndex}: error ${p.errorCode}`);
+        }
+        retry = true;
+      }
+      out[p.partitionIndex] = p.offset ?? -1;
+    }
+    if (!retry) return out;
+    await Bun.sleep(10); // as often as the recovery measurement polls, so its timing stays as fine
   }
-  return out;
 }
