@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { ListOffsets, Metadata } from "../../src/client/codecs.ts";
 import { WireClient } from "../../src/client/wire-client.ts";
+import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { freePort, REPO_ROOT } from "../../test/support/broker.ts";
 import { serverProcessEnv } from "../../src/server-env.ts";
 
@@ -295,12 +296,11 @@ export function createBroker(spec: BrokerSpec, opts: { fresh: boolean }): Promis
 }
 
 /**
- * ListOffsets errors a Kafka client retries (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE,
- * NOT_LEADER_OR_FOLLOWER): a Kafka broker resumed after a pause can answer them for a moment while
- * its controller fences and unfences it, even after Metadata showed every leader (seen once in a
- * full run, `18-32-46Z`).
+ * ListOffsets errors a Kafka client retries: a Kafka broker resumed after a pause can answer them
+ * for a moment while its controller fences and unfences it, even after Metadata showed every
+ * leader (seen once in a full run, `18-32-46Z`).
  */
-const RETRIABLE_LIST_OFFSETS_ERRORS = new Set([3, 5, 6]);
+const RETRIABLE_LIST_OFFSETS_ERRORS = new Set<number>([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.LEADER_NOT_AVAILABLE, ErrorCode.NOT_LEADER_OR_FOLLOWER]);
 const LIST_OFFSETS_RETRY_MS = 30_000;
 
 /** Latest offsets of every partition of a topic (ListOffsets v7, timestamp -1), retrying retriable errors for up to 30 s. */

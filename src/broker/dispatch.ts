@@ -126,7 +126,7 @@ function giveBackCopiedRecords(res: FetchResponse, chunks: readonly Uint8Array[]
   for (const t of res.responses) {
     for (const p of t.partitions) {
       const records = p.records;
-      if (records === null || records === undefined || records.length === 0) continue;
+      if (records === null || records.length === 0) continue;
       if (records.length < RESPONSE_ZERO_COPY_THRESHOLD || !chunks.includes(records)) giveBack(records);
     }
   }

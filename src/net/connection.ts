@@ -203,7 +203,7 @@ export class Connection implements ConnectionContext {
       for (const c of chunks) {
         merged.set(c, pos);
         pos += c.length;
-        if (isLentView(c)) giveBack(c);
+        giveBack(c); // copied into the merge: a lent records view is dead (others: nothing happens)
       }
       responsePool.releaseChunks(chunks);
       chunks = [merged];
