@@ -9,6 +9,7 @@
  *
  *   bun bench/produce-dispatch.bench.ts [requests] [perRequest]
  *   bun --cpu-prof-md bench/produce-dispatch.bench.ts   # where the time goes
+ *   MMAP=false bun bench/produce-dispatch.bench.ts        # appends with pwrite (bunka.log.mmap=false)
  */
 import { encodeRequest } from "../src/client/wire-client.ts";
 import { Produce } from "../src/client/codecs.ts";
@@ -20,7 +21,10 @@ const perRequest = Number(process.argv[3] ?? 200);
 const PARTITIONS = 1000;
 const TOPIC = "dispatch";
 
-const b = await brokerWithTopic("produce-dispatch", TOPIC, PARTITIONS, { "log.flush.interval.ms": "60000" });
+const b = await brokerWithTopic("produce-dispatch", TOPIC, PARTITIONS, {
+  "log.flush.interval.ms": "60000",
+  "bunka.log.mmap": process.env.MMAP ?? "true",
+});
 
 const value = new Uint8Array(1024 - 70).fill(7);
 const batch = buildRecordBatch([{ value }]);

@@ -10,6 +10,8 @@ import type { BrokerConfig } from "../config/broker-config.ts";
 import { LONG_MAX, type ConfigValue } from "../config/config-def.ts";
 import { effectiveTopicConfig, typedTopicConfig, validateTopicConfig, type EffectiveConfigEntry } from "../config/topic-config.ts";
 import { fdSegmentFileFactory } from "../log/segment-file.ts";
+import type { SegmentFileFactory } from "../log/segment-file.ts";
+import { mappedSegmentFileFactory } from "../log/mapped-segment-file.ts";
 import { isDurableMode } from "../log/log-config.ts";
 import { PartitionLog, type LogConfig } from "../log/partition-log.ts";
 import { LOG_IO_SETTINGS, segmentIoFor, type LogIoSetting, type SegmentIo } from "../log/native-segment-file.ts";
@@ -38,6 +40,7 @@ export class TopicManager {
   /** Called with every log of a deleted topic before its files go (the tiering layer drops its objects). */
   onLogDeleted: (log: PartitionLog) => void = () => {};
   private io: SegmentIo | null = null;
+  private flushIntervalFiles: SegmentFileFactory | null = null;
 
   constructor(
     readonly store: MetadataStore,
@@ -216,6 +219,21 @@ export class TopicManager {
     return this.io;
   }
 
+  /** Flush-interval logs' files (bunka.log.mmap, default true), chosen once and logged. */
+  private flushIntervalFileFactory(): SegmentFileFactory {
+    if (this.flushIntervalFiles === null) {
+      const wanted = (this.config.raw.get("bunka.log.mmap") ?? "true").toLowerCase() !== "false";
+      const mapped = wanted ? mappedSegmentFileFactory() : null;
+      this.flushIntervalFiles = mapped ?? fdSegmentFileFactory;
+      this.log(
+        mapped !== null
+          ? "flush-interval logs: appends through a shared mapping of the active segment (bunka.log.mmap=true)"
+          : `flush-interval logs: pwrite on the JS thread (${wanted ? "mapping calls unavailable" : "bunka.log.mmap=false"})`,
+      );
+    }
+    return this.flushIntervalFiles;
+  }
+
   private async openLog(record: TopicRecord, partition: number): Promise<PartitionLog> {
     const dir = join(this.config.dataDir, `${record.name}-${partition}`);
     const logConfig = this.logConfig(record);
@@ -223,7 +241,7 @@ export class TopicManager {
     // ack (as Kafka's page-cache writes are): measured cheaper than the native engine with write
     // barriers at 100 partitions (bench/RESULTS.md). Durable logs use the configured engine. A log
     // switched to flush-interval later keeps its engine; its acks then wait for a write barrier.
-    const files = isDurableMode(logConfig) ? this.segmentIo().files : fdSegmentFileFactory;
+    const files = isDurableMode(logConfig) ? this.segmentIo().files : this.flushIntervalFileFactory();
     const log = await PartitionLog.open(dir, record.name, partition, logConfig, { files });
     this.onLogOpened(log);
     return log;

@@ -30,6 +30,8 @@ export interface SegmentFile {
    * writes are asynchronous have it (see writeBarriers).
    */
   joinWriteBarrier?(): WriteBarrier;
+  /** The segment takes no more appends (it was rolled): a backend may release what appends needed. */
+  seal?(): void;
   close(): void;
 }
 

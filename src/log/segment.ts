@@ -342,6 +342,7 @@ export class Segment {
   seal(): void {
     if (this.sealed) return;
     this.sealed = true;
+    this.log.seal?.();
     if (this.offsetOfMaxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
     // A sealed segment's index files are complete (tiering uploads them as they are).
     this.index.flush();

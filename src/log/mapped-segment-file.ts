@@ -1,0 +1,209 @@
+/**
+ * Segment log files appended through a shared memory mapping instead of one pwrite per append
+ * (the flush-interval logs' backend; `bunka.log.mmap`). At many partitions every produce request
+ * writes one small batch per partition, and the ext4 buffered-write path (syscall, page lookup,
+ * block bookkeeping, an inode time update per call) cost more JS-thread time than everything else
+ * the broker does for the record (bench/RESULTS.md). A store into a mapped page costs nothing once
+ * the page is writable; the kernel work is paid once per page, and the faults of 64 KiB of pages
+ * are taken in one madvise call.
+ *
+ * How it stays safe:
+ * - The file is grown with fallocate in steps ahead of the append position (64 KiB doubling to
+ *   4 MiB), so every page written through the mapping has disk blocks: a full disk is an ENOSPC
+ *   thrown by `write` before any byte is copied (the log truncates back and answers
+ *   KAFKA_STORAGE_ERROR), never a SIGBUS on a page fault as with a sparse file.
+ * - The bytes are in the page cache when `write` returns, as after pwrite: they survive a crash
+ *   of the process (writesReachKernelOnReturn), and fdatasync writes the mapping's dirty pages.
+ * - The file is longer than its data while active: the allocated tail reads as zeros. `seal` and
+ *   `close` cut the file to the data; after a crash, recovery (src/log/segment.ts) stops at the
+ *   first zero header and truncates there, as it does for a torn write.
+ * - Nothing but `write` touches the mapping: reads are preads (the page cache is shared), so no
+ *   view into it ever escapes, and truncating the file cannot leave anybody holding pages past its
+ *   end. Only a window of pages around the append position stays mapped (RSS stays small).
+ * Only `*.log` files are mapped; index files are written 64 entries at a time and stay on pwrite.
+ * Where the mapping calls are unavailable or fail (mmap limits, a filesystem without fallocate),
+ * the file falls back to the plain pwrite file of segment-file.ts for good.
+ */
+import * as fs from "node:fs";
+import { fileMapping, type FileMapping } from "../native/file-mapping.ts";
+import { fdSegmentFileFactory } from "./segment-file.ts";
+import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
+
+/** Address space reserved per mapped file; appends past it (segment.bytes above 1 GiB) use pwrite. */
+const MAPPING_BYTES = 1 << 30;
+/** fallocate steps: 64 KiB, doubling to 4 MiB (few calls for a busy partition, little waste for a quiet one). */
+const FIRST_STEP = 64 * 1024;
+const MAX_STEP = 4 * 1024 * 1024;
+/** Pages kept mapped ahead of the append position (pre-faulted in one call). */
+const WINDOW = 64 * 1024;
+const PAGE = 4096;
+
+const pageFloor = (n: number): number => n - (n % PAGE);
+
+/** Counters (benchmarks and tests). */
+export const mappedIoCounters = { appends: 0, allocations: 0, windows: 0, fallbacks: 0 };
+
+export class MappedSegmentFile implements SegmentFile {
+  private fd: number;
+  size: number;
+  /** File length: data plus the allocated tail. Writes through `view` stay below it. */
+  private allocated: number;
+  /** [mappedFrom, mappedTo): the window of pages this process maps; appends below mappedTo need no call. */
+  private mappedFrom: number;
+  private mappedTo: number;
+  private view: Uint8Array | null = null;
+  private step = FIRST_STEP;
+  /** Set once mapping failed (or the file outgrew the mapping): plain pwrite from then on. */
+  private unmappable = false;
+
+  constructor(
+    readonly path: string,
+    private readonly calls: FileMapping,
+  ) {
+    this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    this.size = fs.fstatSync(this.fd).size;
+    this.allocated = this.size;
+    this.mappedFrom = this.mappedTo = pageFloor(this.size);
+  }
+
+  write(buf: Uint8Array): void {
+    const end = this.size + buf.length;
+    if (end > this.mappedTo && !this.moveWindow(end)) {
+      this.pwrite(buf);
+      return;
+    }
+    (this.view as Uint8Array).set(buf, this.size);
+    this.size = end;
+    mappedIoCounters.appends++;
+  }
+
+  /**
+   * Makes [size, end) writable through the mapping: maps on first use, allocates disk ahead when
+   * needed, pre-faults the pages up to `end` (at least WINDOW ahead) and unmaps the pages behind
+   * the append position: they are written, the page cache keeps them, and a process that kept
+   * every page it ever wrote mapped would show the whole active segment in its RSS.
+   * False when this file must use pwrite instead; throws (e.g. ENOSPC) when the disk refuses.
+   */
+  private moveWindow(end: number): boolean {
+    if (this.unmappable || end > MAPPING_BYTES) return false;
+    if (this.view === null) {
+      try {
+        this.view = this.calls.map(this.fd, MAPPING_BYTES);
+      } catch {
+        this.unmappable = true;
+        mappedIoCounters.fallbacks++;
+        return false;
+      }
+    }
+    if (end > this.allocated && !this.allocate(end)) return false;
+    const from = pageFloor(this.size);
+    if (from > this.mappedFrom) this.calls.release(this.view, this.mappedFrom, from - this.mappedFrom);
+    const to = Math.min(this.allocated, Math.max(end, from + WINDOW));
+    this.calls.populate(this.view, from, to - from);
+    this.mappedFrom = from;
+    this.mappedTo = to;
+    mappedIoCounters.windows++;
+    return true;
+  }
+
+  /** Grows the file by the next step (at least to `end`); false when fallocate is not supported here. */
+  private allocate(end: number): boolean {
+    let target = Math.min(MAPPING_BYTES, Math.max(end, this.allocated + this.step));
+    try {
+      this.calls.allocate(this.fd, this.allocated, target - this.allocated);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EOPNOTSUPP") {
+        this.unmappable = true;
+        mappedIoCounters.fallbacks++;
+        return false;
+      }
+      // Near a full disk (or a file size limit) the step may not fit where this append does: take
+      // just what it needs, so the disk fills up as far as with pwrite. A failure here is thrown;
+      // the caller truncates back, which also drops whatever part of the step was allocated.
+      if ((code !== "ENOSPC" && code !== "EFBIG") || target === end) throw err;
+      target = end;
+      this.calls.allocate(this.fd, this.allocated, target - this.allocated);
+    }
+    this.allocated = target;
+    this.step = Math.min(MAX_STEP, this.step * 2);
+    mappedIoCounters.allocations++;
+    return true;
+  }
+
+  private pwrite(buf: Uint8Array): void {
+    // Past the allocated tail the file must first lose it: the data has to stay contiguous.
+    if (this.allocated > this.size) this.cutTo(this.size);
+    let done = 0;
+    while (done < buf.length) done += fs.writeSync(this.fd, buf, done, buf.length - done, this.size + done);
+    this.size += buf.length;
+    this.allocated = this.size;
+  }
+
+  /** Positioned read: the page cache holds what the mapping wrote, so pread sees it at once. */
+  read(position: number, length: number): Uint8Array {
+    const n = Math.max(0, Math.min(length, this.size - position));
+    const out = Buffer.allocUnsafe(n);
+    let done = 0;
+    while (done < n) {
+      const r = fs.readSync(this.fd, out, done, n - done, position + done);
+      if (r === 0) break;
+      done += r;
+    }
+    return done === n ? out : out.subarray(0, done);
+  }
+
+  truncate(size: number): void {
+    this.cutTo(size);
+    this.size = size;
+  }
+
+  /** ftruncate; the kernel unmaps whatever lay past the new end, so the window shrinks with it. */
+  private cutTo(length: number): void {
+    fs.ftruncateSync(this.fd, length);
+    this.allocated = length;
+    this.mappedTo = Math.min(this.mappedTo, length);
+    this.mappedFrom = Math.min(this.mappedFrom, pageFloor(length));
+  }
+
+  /** No more appends: drop the allocated tail and the mapping. */
+  seal(): void {
+    this.release();
+  }
+
+  private release(): void {
+    if (this.allocated > this.size) this.cutTo(this.size);
+    if (this.view !== null) {
+      const view = this.view;
+      this.view = null;
+      this.unmappable = true; // a sealed file is never appended to again; if it were, pwrite is right
+      this.calls.unmap(view);
+    }
+  }
+
+  datasync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    try {
+      this.release();
+    } finally {
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+/** Maps `*.log` files when the mapping calls are available; everything else is a pwrite file. */
+export function mappedSegmentFileFactory(): SegmentFileFactory | null {
+  const calls = fileMapping();
+  if (calls === null) return null;
+  return {
+    open: (path) => (path.endsWith(".log") ? new MappedSegmentFile(path, calls) : fdSegmentFileFactory.open(path)),
+    writesReachKernelOnReturn: true,
+  };
+}
