@@ -5,7 +5,7 @@
  * into the mapping. `null` (see `fileMapping`) when the C library or a symbol cannot be bound
  * (not glibc Linux): callers then keep writing with pwrite.
  */
-import { dlopen, FFIType, ptr, read, toArrayBuffer } from "bun:ffi";
+import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { errnoError } from "./index.ts";
 
 const PROT_READ_WRITE = 0x1 | 0x2;
@@ -17,17 +17,21 @@ const MADV_DONTNEED = 4;
 
 export interface FileMapping {
   /**
-   * Maps `length` bytes of `fd` from offset 0, shared and writable. The view must only be touched
-   * below the file's size (beyond it the kernel raises SIGBUS), and never after `unmap`.
+   * Maps `length` bytes of `fd` from offset 0, shared and writable; returns the address. JS never
+   * sees the mapping as an ArrayBuffer: a 1 GiB external buffer per file counted as heap memory and
+   * kept the collector from running at all (measured: garbage piled up at the produce rate).
+   * Addresses must only be written below the file's size (beyond it the kernel raises SIGBUS).
    */
-  map(fd: number, length: number): Uint8Array;
-  unmap(view: Uint8Array): void;
+  map(fd: number, length: number): number;
+  unmap(address: number, length: number): void;
   /** Allocates blocks for [offset, offset + length) and grows the file's size over it (mode 0). */
   allocate(fd: number, offset: number, length: number): void;
-  /** Best effort: pre-faults [offset, offset + length) of the mapping writable (one call, not one fault per page). */
-  populate(view: Uint8Array, offset: number, length: number): void;
-  /** Unmaps the pages of [offset, offset + length) from this process (their data stays in the file's page cache). */
-  release(view: Uint8Array, offset: number, length: number): void;
+  /** Best effort: pre-faults [address, address + length) writable (one call, not one fault per page). */
+  populate(address: number, length: number): void;
+  /** Unmaps the pages of [address, address + length) from this process (their data stays in the file's page cache). */
+  release(address: number, length: number): void;
+  /** Copies all of `data` to `address`. */
+  copy(address: number, data: Uint8Array): void;
 }
 
 function bind(): FileMapping | null {
@@ -38,32 +42,37 @@ function bind(): FileMapping | null {
       munmap: { args: [FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
       fallocate: { args: [FFIType.i32, FFIType.i32, FFIType.i64, FFIType.i64], returns: FFIType.i32 },
       madvise: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+      memcpy: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.ptr },
       __errno_location: { args: [], returns: FFIType.ptr },
     });
   } catch {
     return null;
   }
   const c = lib.symbols;
+  type Pointer = Parameters<typeof read.i32>[0];
   // errno is thread-local; these calls run on the JS thread and nothing runs between the call and
   // this read.
-  const errno = (): number => read.i32(c.__errno_location() as NonNullable<ReturnType<typeof c.__errno_location>>, 0);
+  const errno = (): number => read.i32(c.__errno_location() as Pointer, 0);
   return {
     map(fd, length) {
       const address = Number(c.mmap(null, length, PROT_READ_WRITE, MAP_SHARED, fd, 0));
       if (address === -1) throw errnoError(errno(), "mmap");
-      return new Uint8Array(toArrayBuffer(address as unknown as Parameters<typeof toArrayBuffer>[0], 0, length));
+      return address;
     },
-    unmap(view) {
-      if (c.munmap(ptr(view), view.byteLength) !== 0) throw errnoError(errno(), "munmap");
+    unmap(address, length) {
+      if (c.munmap(address as Pointer, length) !== 0) throw errnoError(errno(), "munmap");
     },
     allocate(fd, offset, length) {
       if (c.fallocate(fd, 0, offset, length) !== 0) throw errnoError(errno(), "fallocate");
     },
-    populate(view, offset, length) {
-      c.madvise(ptr(view, offset), length, MADV_POPULATE_WRITE);
+    populate(address, length) {
+      c.madvise(address as Pointer, length, MADV_POPULATE_WRITE);
     },
-    release(view, offset, length) {
-      if (c.madvise(ptr(view, offset), length, MADV_DONTNEED) !== 0) throw errnoError(errno(), "madvise");
+    release(address, length) {
+      if (c.madvise(address as Pointer, length, MADV_DONTNEED) !== 0) throw errnoError(errno(), "madvise");
+    },
+    copy(address, data) {
+      c.memcpy(address as Pointer, ptr(data), data.length);
     },
   };
 }

@@ -248,8 +248,8 @@ test("only a window around the append position stays mapped: 70 MB appended, RSS
   const writes = 70_000;
   for (let i = 1; i < writes; i++) f.write(chunk);
   const grownKb = rssFileKb() - before;
-  // every page written was mapped once (one window call per 64 KiB), and let go again
-  expect(mappedIoCounters.windows - windows0).toBeGreaterThan(1000);
+  // every page written was mapped once (one window call per 64-128 KiB), and let go again
+  expect(mappedIoCounters.windows - windows0).toBeGreaterThanOrEqual(Math.floor((writes * 1000) / (128 * 1024)));
   expect(grownKb).toBeLessThan(8 * 1024);
   expect(f.size).toBe(writes * 1000);
   // the data is all there, read through the page cache
