@@ -29,6 +29,14 @@ import { fileMapping, type FileMapping } from "../native/file-mapping.ts";
 import { fdSegmentFileFactory } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 
+/**
+ * Appends of at least this many bytes use pwrite. A page first written through the mapping costs
+ * the kernel more than a page written by pwrite (fault-in of an allocated-but-unwritten page), so
+ * the mapping wins only where pwrite's per-call cost dominates: below ~1.5 KiB per append
+ * (`bun bench/mapped-append.bench.ts`: 1 KiB 0.73-0.83x pwrite's CPU, 2 KiB 1.1-1.2x, 16 KiB 2.9x).
+ * That is what many partitions produce: one 1 KiB record per partition and request.
+ */
+const MAPPED_BELOW_BYTES = 2048;
 /** Address space reserved per mapped file; appends past it (segment.bytes above 1 GiB) use pwrite. */
 const MAPPING_BYTES = 1 << 30;
 /** fallocate steps: 64-128 KiB, doubling to 4 MiB (few calls for a busy partition, little waste for a quiet one). */
@@ -67,6 +75,8 @@ export class MappedSegmentFile implements SegmentFile {
   constructor(
     readonly path: string,
     private readonly calls: FileMapping,
+    /** Appends this large or larger use pwrite (benchmarks move it to compare both paths). */
+    private readonly mappedBelowBytes = MAPPED_BELOW_BYTES,
   ) {
     this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     this.size = fs.fstatSync(this.fd).size;
@@ -76,7 +86,7 @@ export class MappedSegmentFile implements SegmentFile {
 
   write(buf: Uint8Array): void {
     const end = this.size + buf.length;
-    if (end > this.mappedTo && !this.moveWindow(end)) {
+    if (buf.length >= this.mappedBelowBytes || (end > this.mappedTo && !this.moveWindow(end))) {
       this.pwrite(buf);
       return;
     }
@@ -139,13 +149,12 @@ export class MappedSegmentFile implements SegmentFile {
     return true;
   }
 
+  /** At the append position, over the allocated tail or past it (the page cache is the mapping's). */
   private pwrite(buf: Uint8Array): void {
-    // Past the allocated tail the file must first lose it: the data has to stay contiguous.
-    if (this.allocated > this.size) this.cutTo(this.size);
     let done = 0;
     while (done < buf.length) done += fs.writeSync(this.fd, buf, done, buf.length - done, this.size + done);
     this.size += buf.length;
-    this.allocated = this.size;
+    this.allocated = Math.max(this.allocated, this.size);
   }
 
   /** Positioned read: the page cache holds what the mapping wrote, so pread sees it at once. */

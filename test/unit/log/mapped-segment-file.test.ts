@@ -258,3 +258,25 @@ test("only a window around the append position stays mapped: 70 MB appended, RSS
   f.close();
   expect(statSync(join(dir, "big.log")).size).toBe(f.size);
 });
+
+test("large appends go through pwrite over the allocated tail, small ones through the mapping, in one contiguous file", () => {
+  const dir = tempDir();
+  require("node:fs").mkdirSync(dir, { recursive: true });
+  const f = new MappedSegmentFile(join(dir, "mixed.log"), fileMapping()!);
+  const appends0 = mappedIoCounters.appends;
+  const parts = [100, 3000, 50, 70_000, 10, 200_000, 1].map((n, i) => new Uint8Array(n).fill(i + 1));
+  for (const p of parts) f.write(p);
+  // the four small ones were copied into the mapping, the three large ones written with pwrite
+  expect(mappedIoCounters.appends - appends0).toBe(4);
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  expect(f.size).toBe(total);
+  const expected = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    expected.set(p, at);
+    at += p.length;
+  }
+  expect(f.read(0, total + 10)).toEqual(expected);
+  f.close();
+  expect(new Uint8Array(readFileSync(join(dir, "mixed.log")))).toEqual(expected);
+});
