@@ -8,21 +8,31 @@
  * are taken in one madvise call.
  *
  * How it stays safe:
- * - The file is grown with fallocate in steps ahead of the append position (64 KiB doubling to
- *   4 MiB), so every page written through the mapping has disk blocks: a full disk is an ENOSPC
- *   thrown by `write` before any byte is copied (the log truncates back and answers
- *   KAFKA_STORAGE_ERROR), never a SIGBUS on a page fault as with a sparse file.
+ * - The file's size is moved ahead of the append position with ftruncate (a sparse tail, in
+ *   steps of 64 KiB doubling to 4 MiB), so the pages written are inside the file. Every page is
+ *   pre-faulted writable (MADV_POPULATE_WRITE) before a byte is copied to it: that is where ext4
+ *   reserves its disk block, and where a full disk shows up, as an error of that call (EFAULT,
+ *   thrown as ENOSPC: the log truncates back and answers KAFKA_STORAGE_ERROR) instead of a SIGBUS
+ *   on a store. A page once populated keeps its reservation (or its block, after writeback), so
+ *   later stores to it cannot fail for space. (Measured on a full 8 MiB ext4 image: the populate
+ *   call fails with EFAULT at the last free block, the bytes written before it fsync fine.) Blocks
+ *   are allocated by writeback, off the JS thread, as for pwrite (fallocate here cost the JS thread
+ *   block-bitmap reads, and a synchronous discard when the unused tail was freed at seal).
  * - The bytes are in the page cache when `write` returns, as after pwrite: they survive a crash
  *   of the process (writesReachKernelOnReturn), and fdatasync writes the mapping's dirty pages.
- * - The file is longer than its data while active: the allocated tail reads as zeros. `seal` and
- *   `close` cut the file to the data; after a crash, recovery (src/log/segment.ts) stops at the
- *   first zero header and truncates there, as it does for a torn write.
+ * - The file is longer than its data while active: the tail reads as zeros. `seal` and `close`
+ *   cut the file to the data; after a crash, recovery (src/log/segment.ts) stops at the first zero
+ *   header and truncates there, as it does for a torn write.
  * - Nothing but `write` touches the mapping (one memcpy through bun:ffi; JS holds no view of it):
  *   reads are preads (the page cache is shared), and truncating the file cannot leave anybody
- *   holding pages past its end. Only a window of pages around the append position stays mapped (RSS stays small).
+ *   holding pages past its end. Only a window of pages around the append position stays mapped
+ *   (RSS stays small).
+ * - What remains: a page evicted after writeback and unreadable (a disk read error) would raise
+ *   SIGBUS on the next store to it instead of an EIO from pwrite. Only the page holding the
+ *   append position is ever stored to again, and it was written within the last window.
  * Only `*.log` files are mapped; index files are written 64 entries at a time and stay on pwrite.
- * Where the mapping calls are unavailable or fail (mmap limits, a filesystem without fallocate),
- * the file falls back to the plain pwrite file of segment-file.ts for good.
+ * Where the mapping calls are unavailable or mmap fails (address space or map count limits), the
+ * file falls back to the plain pwrite file of segment-file.ts for good.
  */
 import * as fs from "node:fs";
 import { fileMapping, type FileMapping } from "../native/file-mapping.ts";
@@ -31,7 +41,7 @@ import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 
 /**
  * Appends of at least this many bytes use pwrite. A page first written through the mapping costs
- * the kernel more than a page written by pwrite (fault-in of an allocated-but-unwritten page), so
+ * the kernel more than a page written by pwrite (page fault-in through the mapping), so
  * the mapping wins only where pwrite's per-call cost dominates: below ~1.5 KiB per append
  * (`bun bench/mapped-append.bench.ts`: 1 KiB 0.73-0.83x pwrite's CPU, 2 KiB 1.1-1.2x, 16 KiB 2.9x).
  * That is what many partitions produce: one 1 KiB record per partition and request.
@@ -39,7 +49,7 @@ import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 const MAPPED_BELOW_BYTES = 2048;
 /** Address space reserved per mapped file; appends past it (segment.bytes above 1 GiB) use pwrite. */
 const MAPPING_BYTES = 1 << 30;
-/** fallocate steps: 64-128 KiB, doubling to 4 MiB (few calls for a busy partition, little waste for a quiet one). */
+/** Steps the file's size moves ahead by: 64-128 KiB, doubling to 4 MiB (few calls for a busy partition). */
 const FIRST_STEP = 64 * 1024;
 const MAX_STEP = 4 * 1024 * 1024;
 /** Pages kept mapped ahead of the append position (64-128 KiB, pre-faulted in one call). */
@@ -50,19 +60,19 @@ const pageFloor = (n: number): number => n - (n % PAGE);
 /**
  * A random number of whole pages below `bytes`. Allocation steps and windows are jittered so that
  * partitions written at the same rate do not all cross a boundary in the same request: in lockstep
- * the 1000 partitions of the benchmark paid their madvise and fallocate calls in bursts of tens of
+ * the 1000 partitions of the benchmark paid their madvise and growth calls in bursts of tens of
  * ms every second (e2e p99 0.4-1 s at 1000 partitions x 60 MiB/s, against 60-80 ms jittered).
  */
 const jitter = (bytes: number): number => PAGE * Math.floor(Math.random() * (bytes / PAGE));
 
 /** Counters (benchmarks and tests). */
-export const mappedIoCounters = { appends: 0, allocations: 0, windows: 0, fallbacks: 0 };
+export const mappedIoCounters = { appends: 0, extensions: 0, windows: 0, fallbacks: 0 };
 
 export class MappedSegmentFile implements SegmentFile {
   private fd: number;
   size: number;
-  /** File length: data plus the allocated tail. Writes through the mapping stay below it. */
-  private allocated: number;
+  /** File length: data plus the sparse tail. Writes through the mapping stay below it. */
+  private length: number;
   /** [mappedFrom, mappedTo): the window of pages this process maps; appends below mappedTo need no call. */
   private mappedFrom: number;
   private mappedTo: number;
@@ -80,7 +90,7 @@ export class MappedSegmentFile implements SegmentFile {
   ) {
     this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     this.size = fs.fstatSync(this.fd).size;
-    this.allocated = this.size;
+    this.length = this.size;
     this.mappedFrom = this.mappedTo = pageFloor(this.size);
   }
 
@@ -96,7 +106,7 @@ export class MappedSegmentFile implements SegmentFile {
   }
 
   /**
-   * Makes [size, end) writable through the mapping: maps on first use, allocates disk ahead when
+   * Makes [size, end) writable through the mapping: maps on first use, grows the file when
    * needed, pre-faults the pages up to `end` (at least WINDOW ahead) and unmaps the pages behind
    * the append position: they are written, the page cache keeps them, and a process that kept
    * every page it ever wrote mapped would show the whole active segment in its RSS.
@@ -113,48 +123,43 @@ export class MappedSegmentFile implements SegmentFile {
         return false;
       }
     }
-    if (end > this.allocated && !this.allocate(end)) return false;
+    if (end > this.length) this.extend(end);
     const from = pageFloor(this.size);
-    if (from > this.mappedFrom) this.calls.release(this.address + this.mappedFrom, from - this.mappedFrom);
-    const to = Math.min(this.allocated, Math.max(end, from + WINDOW + jitter(WINDOW)));
+    if (from > this.mappedFrom) {
+      this.calls.release(this.address + this.mappedFrom, from - this.mappedFrom);
+      this.mappedFrom = from;
+    }
+    const to = Math.min(this.length, Math.max(end, from + WINDOW + jitter(WINDOW)));
+    // Throws (ENOSPC) when a page cannot be reserved; the window then ends where it did, so no
+    // store reaches a page that was not populated.
     this.calls.populate(this.address + from, to - from);
-    this.mappedFrom = from;
     this.mappedTo = to;
     mappedIoCounters.windows++;
     return true;
   }
 
-  /** Grows the file by the next step (at least to `end`); false when fallocate is not supported here. */
-  private allocate(end: number): boolean {
-    let target = Math.min(MAPPING_BYTES, Math.max(end, this.allocated + this.step));
+  /** Moves the file's size to the next step (at least to `end`); throws EFBIG past a file size limit. */
+  private extend(end: number): void {
+    const target = Math.min(MAPPING_BYTES, Math.max(end, this.length + this.step));
     try {
-      this.calls.allocate(this.fd, this.allocated, target - this.allocated);
+      fs.ftruncateSync(this.fd, target);
+      this.length = target;
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "EOPNOTSUPP") {
-        this.unmappable = true;
-        mappedIoCounters.fallbacks++;
-        return false;
-      }
-      // Near a full disk (or a file size limit) the step may not fit where this append does: take
-      // just what it needs, so the disk fills up as far as with pwrite. A failure here is thrown;
-      // the caller truncates back, which also drops whatever part of the step was allocated.
-      if ((code !== "ENOSPC" && code !== "EFBIG") || target === end) throw err;
-      target = end;
-      this.calls.allocate(this.fd, this.allocated, target - this.allocated);
+      // Near a file size limit the step may not fit where this append does: take just what it needs.
+      if ((err as NodeJS.ErrnoException).code !== "EFBIG" || target === end) throw err;
+      fs.ftruncateSync(this.fd, end);
+      this.length = end;
     }
-    this.allocated = target;
     this.step = Math.min(MAX_STEP, this.step * 2);
-    mappedIoCounters.allocations++;
-    return true;
+    mappedIoCounters.extensions++;
   }
 
-  /** At the append position, over the allocated tail or past it (the page cache is the mapping's). */
+  /** At the append position, over the sparse tail or past it (the page cache is the mapping's). */
   private pwrite(buf: Uint8Array): void {
     let done = 0;
     while (done < buf.length) done += fs.writeSync(this.fd, buf, done, buf.length - done, this.size + done);
     this.size += buf.length;
-    this.allocated = Math.max(this.allocated, this.size);
+    this.length = Math.max(this.length, this.size);
   }
 
   /** Positioned read: the page cache holds what the mapping wrote, so pread sees it at once. */
@@ -178,18 +183,18 @@ export class MappedSegmentFile implements SegmentFile {
   /** ftruncate; the kernel unmaps whatever lay past the new end, so the window shrinks with it. */
   private cutTo(length: number): void {
     fs.ftruncateSync(this.fd, length);
-    this.allocated = length;
+    this.length = length;
     this.mappedTo = Math.min(this.mappedTo, length);
     this.mappedFrom = Math.min(this.mappedFrom, pageFloor(length));
   }
 
-  /** No more appends: drop the allocated tail and the mapping. */
+  /** No more appends: drop the sparse tail and the mapping. */
   seal(): void {
     this.release();
   }
 
   private release(): void {
-    if (this.allocated > this.size) this.cutTo(this.size);
+    if (this.length > this.size) this.cutTo(this.size);
     if (this.address !== 0) {
       const address = this.address;
       this.address = 0;

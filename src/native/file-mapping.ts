@@ -1,9 +1,8 @@
 /**
- * Shared file mappings for segment appends (src/log/mapped-segment-file.ts): mmap, fallocate,
- * madvise and munmap from the C library, bound with bun:ffi. They are plain system calls with no
- * byte work of their own, so they need no Rust: the bytes are copied by the JS engine's memmove
- * into the mapping. `null` (see `fileMapping`) when the C library or a symbol cannot be bound
- * (not glibc Linux): callers then keep writing with pwrite.
+ * Shared file mappings for segment appends (src/log/mapped-segment-file.ts): mmap, madvise,
+ * memcpy and munmap from the C library, bound with bun:ffi: plain system calls and one memcpy per
+ * append, nothing the Rust addon would do better. `null` (see `fileMapping`) when the C library
+ * or a symbol cannot be bound (not glibc Linux): callers then keep writing with pwrite.
  */
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { errnoError } from "./index.ts";
@@ -14,6 +13,8 @@ const MAP_SHARED = 0x1;
 const MADV_POPULATE_WRITE = 23;
 /** On a shared file mapping: drops the page table entries only; the pages (dirty or not) stay in the page cache. */
 const MADV_DONTNEED = 4;
+const EFAULT = 14;
+const ENOSPC = 28;
 
 export interface FileMapping {
   /**
@@ -24,9 +25,11 @@ export interface FileMapping {
    */
   map(fd: number, length: number): number;
   unmap(address: number, length: number): void;
-  /** Allocates blocks for [offset, offset + length) and grows the file's size over it (mode 0). */
-  allocate(fd: number, offset: number, length: number): void;
-  /** Best effort: pre-faults [address, address + length) writable (one call, not one fault per page). */
+  /**
+   * Pre-faults [address, address + length) writable (one call, not one fault per page); throws
+   * ENOSPC when the kernel could not make a page writable (it answers EFAULT where a store would
+   * have raised SIGBUS: on ext4, no disk block left to reserve).
+   */
   populate(address: number, length: number): void;
   /** Unmaps the pages of [address, address + length) from this process (their data stays in the file's page cache). */
   release(address: number, length: number): void;
@@ -40,7 +43,6 @@ function bind(): FileMapping | null {
     lib = dlopen("libc.so.6", {
       mmap: { args: [FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i64], returns: FFIType.i64 },
       munmap: { args: [FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
-      fallocate: { args: [FFIType.i32, FFIType.i32, FFIType.i64, FFIType.i64], returns: FFIType.i32 },
       madvise: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
       memcpy: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.ptr },
       __errno_location: { args: [], returns: FFIType.ptr },
@@ -62,11 +64,10 @@ function bind(): FileMapping | null {
     unmap(address, length) {
       if (c.munmap(address as Pointer, length) !== 0) throw errnoError(errno(), "munmap");
     },
-    allocate(fd, offset, length) {
-      if (c.fallocate(fd, 0, offset, length) !== 0) throw errnoError(errno(), "fallocate");
-    },
     populate(address, length) {
-      c.madvise(address as Pointer, length, MADV_POPULATE_WRITE);
+      if (c.madvise(address as Pointer, length, MADV_POPULATE_WRITE) === 0) return;
+      const code = errno();
+      throw code === EFAULT ? errnoError(ENOSPC, "madvise", "no space left to populate the mapped pages") : errnoError(code, "madvise");
     },
     release(address, length) {
       if (c.madvise(address as Pointer, length, MADV_DONTNEED) !== 0) throw errnoError(errno(), "madvise");

@@ -198,7 +198,7 @@ test("a file size limit (EFBIG): the append that does not fit fails cleanly, ear
   }
 }, 60_000);
 
-test("an mmap failure falls back to pwrite for that file; an allocation error throws before any byte moves", () => {
+test("an mmap failure falls back to pwrite for that file; a page that cannot be populated (disk full) throws before any byte moves", () => {
   const real = fileMapping()!;
   const dir = tempDir();
   require("node:fs").mkdirSync(dir, { recursive: true });
@@ -215,9 +215,9 @@ test("an mmap failure falls back to pwrite for that file; an allocation error th
   let refuse = true;
   const full: FileMapping = {
     ...real,
-    allocate: (fd, off, len) => {
-      if (refuse) throw errnoError(28, "fallocate");
-      real.allocate(fd, off, len);
+    populate: (address, length) => {
+      if (refuse) throw errnoError(28, "madvise");
+      real.populate(address, length);
     },
   };
   const b = new MappedSegmentFile(join(dir, "b.log"), full);
