@@ -36,7 +36,7 @@
  */
 import * as fs from "node:fs";
 import { fileMapping, type FileMapping } from "../native/file-mapping.ts";
-import { fdSegmentFileFactory } from "./segment-file.ts";
+import { fdSegmentFileFactory, preadUpTo } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 
 /**
@@ -164,15 +164,7 @@ export class MappedSegmentFile implements SegmentFile {
 
   /** Positioned read: the page cache holds what the mapping wrote, so pread sees it at once. */
   read(position: number, length: number): Uint8Array {
-    const n = Math.max(0, Math.min(length, this.size - position));
-    const out = Buffer.allocUnsafe(n);
-    let done = 0;
-    while (done < n) {
-      const r = fs.readSync(this.fd, out, done, n - done, position + done);
-      if (r === 0) break;
-      done += r;
-    }
-    return done === n ? out : out.subarray(0, done);
+    return preadUpTo(this.fd, position, Math.max(0, Math.min(length, this.size - position)));
   }
 
   truncate(size: number): void {

@@ -61,6 +61,18 @@ export interface SegmentFileFactory {
   readonly writeBarriers?: boolean;
 }
 
+/** `n` bytes at `position` with pread (looping over short reads); fewer only at the end of the file. */
+export function preadUpTo(fd: number, position: number, n: number): Uint8Array {
+  const out = Buffer.allocUnsafe(n);
+  let done = 0;
+  while (done < n) {
+    const r = fs.readSync(fd, out, done, n - done, position + done);
+    if (r === 0) break;
+    done += r;
+  }
+  return done === n ? out : out.subarray(0, done);
+}
+
 /** Calls made by the js backend (benchmarks compare them with the native engine's counters). */
 export const jsIoCounters = { writes: 0, fdatasyncs: 0 };
 
@@ -84,15 +96,7 @@ class FdSegmentFile implements SegmentFile {
   }
 
   read(position: number, length: number): Uint8Array {
-    const n = Math.max(0, Math.min(length, this.size - position));
-    const out = Buffer.allocUnsafe(n);
-    let done = 0;
-    while (done < n) {
-      const r = fs.readSync(this.fd, out, done, n - done, position + done);
-      if (r === 0) break;
-      done += r;
-    }
-    return done === n ? out : out.subarray(0, done);
+    return preadUpTo(this.fd, position, Math.max(0, Math.min(length, this.size - position)));
   }
 
   truncate(size: number): void {
