@@ -43,7 +43,7 @@ import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
  * Appends of at least this many bytes use pwrite. A page first written through the mapping costs
  * the kernel more than a page written by pwrite (page fault-in through the mapping), so
  * the mapping wins only where pwrite's per-call cost dominates: below ~1.5 KiB per append
- * (`bun bench/mapped-append.bench.ts`: 1 KiB 0.73-0.83x pwrite's CPU, 2 KiB 1.1-1.2x, 16 KiB 2.9x).
+ * (`bun bench/mapped-append.bench.ts`: 1 KiB 0.67-1.0x pwrite's CPU, 2 KiB 0.7-1.2x, 16 KiB 2.8-2.9x).
  * That is what many partitions produce: one 1 KiB record per partition and request.
  */
 const MAPPED_BELOW_BYTES = 2048;
