@@ -88,7 +88,7 @@ const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: "bunka.tier.chunk.bytes", type: "int", defaultValue: "1048576", min: 4096, doc: "Size of the ranged GETs of remote reads." },
   { name: "bunka.tier.chunk.cache.bytes", type: "long", defaultValue: "134217728", min: 0, doc: "Memory of the remote-read chunk cache (LRU)." },
   { name: "bunka.log.io", type: "string", defaultValue: "auto", oneOf: ["auto", "io_uring", "pwrite", "js"], doc: "Segment I/O: auto (io_uring on a native thread, else pwrite there), io_uring (refuse to start without it), pwrite, js (JS thread + libuv threadpool fdatasync)." },
-  { name: "bunka.log.mmap", type: "boolean", defaultValue: "true", doc: "Flush-interval logs append through a shared mapping of the active segment (fallocate-grown) instead of one pwrite per append; false: pwrite." },
+  { name: "bunka.log.mmap", type: "boolean", defaultValue: "true", doc: "Flush-interval logs: appends below 2 KiB go through a shared mapping of the active segment (sparse tail, pages reserved ahead) instead of one pwrite each; false: pwrite only." },
   { name: "bunka.log.syncfs.min.files", type: "int", defaultValue: "2", min: 0, doc: "Durable logs on the native engine: when at least this many files wait for an fsync at once, one syncfs(2) of the filesystem covers them all instead of one fdatasync each (0: never; syncfs also writes back other programs' dirty data on that filesystem)." },
   { name: "bunka.hot.cache.bytes", type: "long", defaultValue: "268435456", min: 0, doc: "Memory tier: newest batches of all partitions, shared fairly (0: off)." },
   // Quotas (src/quota/quota-config.ts; client quotas themselves are set with AlterClientQuotas).

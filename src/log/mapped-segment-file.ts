@@ -36,7 +36,7 @@
  */
 import * as fs from "node:fs";
 import { fileMapping, type FileMapping } from "../native/file-mapping.ts";
-import { fdSegmentFileFactory, preadUpTo } from "./segment-file.ts";
+import { fdSegmentFileFactory, preadUpTo, pwriteAll } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 
 /**
@@ -66,7 +66,7 @@ const pageFloor = (n: number): number => n - (n % PAGE);
 const jitter = (bytes: number): number => PAGE * Math.floor(Math.random() * (bytes / PAGE));
 
 /** Counters (benchmarks and tests). */
-export const mappedIoCounters = { appends: 0, extensions: 0, windows: 0, fallbacks: 0 };
+export const mappedIoCounters = { appends: 0, windows: 0, fallbacks: 0 };
 
 export class MappedSegmentFile implements SegmentFile {
   private fd: number;
@@ -151,13 +151,11 @@ export class MappedSegmentFile implements SegmentFile {
       this.length = end;
     }
     this.step = Math.min(MAX_STEP, this.step * 2);
-    mappedIoCounters.extensions++;
   }
 
   /** At the append position, over the sparse tail or past it (the page cache is the mapping's). */
   private pwrite(buf: Uint8Array): void {
-    let done = 0;
-    while (done < buf.length) done += fs.writeSync(this.fd, buf, done, buf.length - done, this.size + done);
+    pwriteAll(this.fd, buf, this.size);
     this.size += buf.length;
     this.length = Math.max(this.length, this.size);
   }

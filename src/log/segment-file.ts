@@ -61,6 +61,12 @@ export interface SegmentFileFactory {
   readonly writeBarriers?: boolean;
 }
 
+/** All of `buf` at `position` with pwrite: a short write (e.g. disk nearly full) loops until an error. */
+export function pwriteAll(fd: number, buf: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done, position + done);
+}
+
 /** `n` bytes at `position` with pread (looping over short reads); fewer only at the end of the file. */
 export function preadUpTo(fd: number, position: number, n: number): Uint8Array {
   const out = Buffer.allocUnsafe(n);
@@ -86,11 +92,7 @@ class FdSegmentFile implements SegmentFile {
   }
 
   write(buf: Uint8Array): void {
-    let done = 0;
-    // pwrite at the tracked end; a short write (e.g. disk nearly full) loops until an error.
-    while (done < buf.length) {
-      done += fs.writeSync(this.fd, buf, done, buf.length - done, this.size + done);
-    }
+    pwriteAll(this.fd, buf, this.size);
     this.size += buf.length;
     jsIoCounters.writes++;
   }
