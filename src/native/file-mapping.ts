@@ -2,13 +2,17 @@
  * Shared file mappings for segment appends (src/log/mapped-segment-file.ts): mmap, madvise,
  * memcpy and munmap from the C library, bound with bun:ffi: plain system calls and one memcpy per
  * append, nothing the Rust addon would do better. `null` (see `fileMapping`) when the C library
- * or a symbol cannot be bound (not glibc Linux): callers then keep writing with pwrite.
+ * or a symbol cannot be bound (not glibc Linux) or the kernel lacks MADV_POPULATE_WRITE (before
+ * 5.14): callers then keep writing with pwrite.
  */
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 import { errnoError } from "./index.ts";
 
 const PROT_READ_WRITE = 0x1 | 0x2;
 const MAP_SHARED = 0x1;
+const MAP_PRIVATE = 0x2;
+const MAP_ANONYMOUS = 0x20;
+const PAGE = 4096;
 /** Linux 5.14+: fault the range in writable, as if each page were written once. */
 const MADV_POPULATE_WRITE = 23;
 /** On a shared file mapping: drops the page table entries only; the pages (dirty or not) stay in the page cache. */
@@ -55,6 +59,13 @@ function bind(): FileMapping | null {
   // errno is thread-local; these calls run on the JS thread and nothing runs between the call and
   // this read.
   const errno = (): number => read.i32(c.__errno_location() as Pointer, 0);
+  // MADV_POPULATE_WRITE is how a full disk becomes an error instead of a SIGBUS: without it
+  // (Linux before 5.14 answers EINVAL) nothing is mapped at all. Probed on one anonymous page.
+  const probe = Number(c.mmap(null, PAGE, PROT_READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  if (probe === -1) return null;
+  const populates = c.madvise(probe as Pointer, PAGE, MADV_POPULATE_WRITE) === 0;
+  c.munmap(probe as Pointer, PAGE);
+  if (!populates) return null;
   return {
     map(fd, length) {
       const address = Number(c.mmap(null, length, PROT_READ_WRITE, MAP_SHARED, fd, 0));
