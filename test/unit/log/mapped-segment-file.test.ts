@@ -1,11 +1,11 @@
 // Flush-interval logs appending through a shared mapping (src/log/mapped-segment-file.ts): real
-// files, real mmap/fallocate. The file runs ahead of the data while a segment is active and is cut
-// back at seal and close; a process killed with the tail still allocated loses no written record
+// files, real mmap/madvise. The file runs ahead of the data (a sparse tail) while a segment is active
+// and is cut back at seal and close; a process killed with that tail in place loses no written record
 // (recovery cuts the zero tail); a full disk (EFBIG under a 100 KiB file size limit, in a child process)
 // fails the append that does not fit, cleanly, and the log goes on; a file that cannot be mapped
 // falls back to pwrite.
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync, writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { MappedSegmentFile, mappedIoCounters, mappedSegmentFileFactory } from "../../../src/log/mapped-segment-file.ts";
 import { fileMapping, type FileMapping } from "../../../src/native/file-mapping.ts";
@@ -19,7 +19,7 @@ import { REPO_DIR } from "../../support/child-bun.ts";
 const T0 = 1_700_000_000_000;
 const files = mappedSegmentFileFactory()!;
 const flushInterval = (o = {}) => config({ flushIntervalMessages: 1_000_000, ...o });
-/** Bytes of whole batches at the start of `buf` (a file read with its allocated zero tail). */
+/** Bytes of whole batches at the start of `buf` (a file read with its zero tail). */
 function dataLength(buf: Uint8Array): number {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
@@ -47,7 +47,7 @@ test("appends, reads and rolls through the mapping; sealed and closed files are 
   expect(mappedIoCounters.appends - appends0).toBe(300);
   expect(log.segmentCount).toBeGreaterThan(3);
   const names = logFiles(dir);
-  // sealed segments hold exactly their batches; the active one is longer than its data (allocated ahead)
+  // sealed segments hold exactly their batches; the active one is longer than its data (the sparse tail)
   for (const name of names.slice(0, -1)) {
     const onDisk = new Uint8Array(readFileSync(join(dir, name)));
     expect(dataLength(onDisk)).toBe(onDisk.length);
@@ -87,7 +87,7 @@ function splitRecordCount(batch: Uint8Array): number {
   return new DataView(batch.buffer, batch.byteOffset).getInt32(57);
 }
 
-test("killed with the tail allocated: reopening cuts the zeros and keeps every written record", async () => {
+test("killed with the sparse tail in place: reopening cuts the zeros and keeps every written record", async () => {
   const dir = tempDir();
   const script = join(REPO_DIR, ".cache", `mapped-kill-${process.pid}.ts`);
   writeFileSync(
@@ -118,7 +118,7 @@ test("killed with the tail allocated: reopening cuts the zeros and keeps every w
     const activePath = join(dir, names[names.length - 1]!);
     const before = new Uint8Array(readFileSync(activePath));
     const data = dataLength(before);
-    // the kill left the allocated tail: zeros past the last batch
+    // the kill left the tail: zeros past the last batch
     expect(before.length).toBeGreaterThan(data);
     expect(before.subarray(data).every((b) => b === 0)).toBe(true);
 
@@ -178,7 +178,7 @@ test("a file size limit (EFBIG): the append that does not fit fails cleanly, ear
     const res = JSON.parse(out.trim().split("\n").pop()!) as Record<string, number | boolean>;
     expect(res.firstError).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
     // the file filled up to the last whole batch that fits in 100 KiB (not just to the end of the
-    // first 64 KiB allocation step: the next step does not fit, the append's own bytes do)
+    // first growth step of the file: the next step does not fit, the append's own bytes do)
     const limit = 100 * 1024;
     const fitted = Math.floor(limit / (res.batchLen as number));
     expect(res.failedAt).toBe(fitted);
@@ -201,7 +201,7 @@ test("a file size limit (EFBIG): the append that does not fit fails cleanly, ear
 test("an mmap failure falls back to pwrite for that file; a page that cannot be populated (disk full) throws before any byte moves", () => {
   const real = fileMapping()!;
   const dir = tempDir();
-  require("node:fs").mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const noMap: FileMapping = { ...real, map: () => { throw errnoError(12, "mmap"); } };
   const fallbacks0 = mappedIoCounters.fallbacks;
   const a = new MappedSegmentFile(join(dir, "a.log"), noMap);
@@ -239,7 +239,7 @@ function rssFileKb(): number {
 
 test("only a window around the append position stays mapped: 70 MB appended, RSS grows by far less", () => {
   const dir = tempDir();
-  require("node:fs").mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const f = new MappedSegmentFile(join(dir, "big.log"), fileMapping()!);
   const chunk = new Uint8Array(1000).fill(9);
   f.write(chunk);
@@ -259,9 +259,9 @@ test("only a window around the append position stays mapped: 70 MB appended, RSS
   expect(statSync(join(dir, "big.log")).size).toBe(f.size);
 });
 
-test("large appends go through pwrite over the allocated tail, small ones through the mapping, in one contiguous file", () => {
+test("large appends go through pwrite over the sparse tail, small ones through the mapping, in one contiguous file", () => {
   const dir = tempDir();
-  require("node:fs").mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const f = new MappedSegmentFile(join(dir, "mixed.log"), fileMapping()!);
   const appends0 = mappedIoCounters.appends;
   const parts = [100, 3000, 50, 70_000, 10, 200_000, 1].map((n, i) => new Uint8Array(n).fill(i + 1));
