@@ -9,11 +9,15 @@
  *     until session 6);
  *   - `session`: an incremental fetch session (KIP-227) as the Java client and librdkafka keep
  *     one: requests list only the partitions whose fetch offset moved; responses carry only
- *     partitions with news.
+ *     partitions with news;
+ *   - `parked`: the same session consumer, but its Fetch (max wait 500 ms) is dispatched before the
+ *     round's records exist, so it waits in the purgatory and is woken by the produce — the open-loop
+ *     benchmark's consumer at the log end; timed from before the produce until the answer (its CPU
+ *     therefore includes the produce).
  * Prints, per mode, the median wall time of a Fetch's dispatch and its mean CPU time (user +
  * system, this process; the kernel accounts CPU in ticks, so only a mean over many is meaningful).
  *
- *   bun bench/fetch-dispatch.bench.ts [rounds] [withData] [partitions] [both|full|session]
+ *   bun bench/fetch-dispatch.bench.ts [rounds] [withData] [partitions] [both|full|session|parked]
  *   BUN_JSC_logGC=1 bun bench/fetch-dispatch.bench.ts 4000 13 100 session 2>&1 | grep -c START   # collections
  */
 import * as C from "../src/client/codecs.ts";
@@ -28,7 +32,7 @@ import { FetchSessionClient } from "./vs-kafka/fetch-session.ts";
 const rounds = Number(process.argv[2] ?? 2000);
 const withData = Number(process.argv[3] ?? 300);
 const PARTITIONS = Number(process.argv[4] ?? 1000);
-/** "both" (default), "full" or "session": which consumers fetch. */
+/** "both" (default: full and session), "full", "session" or "parked" (alone: it produces its own rounds): which consumers fetch. */
 const modes = process.argv[5] ?? "both";
 const TOPIC = "fetch-dispatch";
 const PARTITION_MAX_BYTES = 4 << 20;
@@ -68,12 +72,19 @@ class Consumer {
   private readonly session: FetchSessionClient | null;
   cpuMicros: number[] = [];
   wallMicros: number[] = [];
-  constructor(readonly useSession: boolean) {
+  constructor(
+    readonly useSession: boolean,
+    readonly parked = false,
+  ) {
     this.session = useSession ? new FetchSessionClient(TOPIC, PARTITIONS, PARTITION_MAX_BYTES) : null;
   }
 
+  get name(): string {
+    return this.parked ? "parked " : this.useSession ? "session" : "full   ";
+  }
+
   request(): FetchRequest {
-    if (this.session !== null) return this.session.request(this.offsets, 0, MAX_BYTES);
+    if (this.session !== null) return this.session.request(this.offsets, this.parked ? 500 : 0, MAX_BYTES);
     return {
       replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: MAX_BYTES, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
       topics: [{ topic: TOPIC, partitions: this.offsets.map((fetchOffset, partition) => ({ partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: PARTITION_MAX_BYTES })) }],
@@ -81,12 +92,15 @@ class Consumer {
     };
   }
 
+  /** Parked: the round's produce runs after the Fetch is dispatched (and is timed with it). */
   async fetch(): Promise<void> {
     const id = correlationId++;
     const frame = encodeRequest(C.Fetch, 12, id, "bench", this.request()).toBytes().subarray(4);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const result = await b.dispatchRaw(frame);
+    const pending = b.dispatchRaw(frame);
+    if (this.parked) await produceRound();
+    const result = await pending;
     this.wallMicros.push((performance.now() - t0) * 1000);
     const cpu = process.cpuUsage(c0);
     this.cpuMicros.push(cpu.user + cpu.system);
@@ -113,9 +127,13 @@ class Consumer {
   }
 }
 
-const consumers = [new Consumer(false), new Consumer(true)].filter((c) => modes === "both" || (modes === "session") === c.useSession);
+const consumers = [new Consumer(false), new Consumer(true), new Consumer(true, true)].filter((c) =>
+  modes === "both" ? !c.parked : c.name.trim() === modes,
+);
+// The parked consumer produces its own rounds (its first Fetch, the full session request, finds no
+// data either: nothing was produced before it); the others fetch what one shared produce added.
 for (let round = 0; round < rounds; round++) {
-  await produceRound();
+  if (modes !== "parked") await produceRound();
   for (const c of round % 2 === 0 ? consumers : [...consumers].reverse()) await c.fetch();
 }
 const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[xs.length >> 1] as number;
@@ -125,7 +143,7 @@ for (const c of consumers) {
   const from = Math.floor(rounds / 10);
   const cpu = mean(c.cpuMicros.slice(from));
   const wall = median(c.wallMicros.slice(from));
-  console.log(`${c.useSession ? "session" : "full   "}: per Fetch ${wall.toFixed(0)} µs wall (median), ${cpu.toFixed(0)} µs CPU (mean); ${PARTITIONS} partitions, ${withData} with new data per round, ${rounds - from} fetches`);
+  console.log(`${c.name}: per Fetch ${wall.toFixed(0)} µs wall (median), ${cpu.toFixed(0)} µs CPU (mean); ${PARTITIONS} partitions, ${withData} with new data per round, ${rounds - from} fetches`);
 }
 await b.close(true);
 process.exit(0);

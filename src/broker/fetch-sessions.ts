@@ -7,6 +7,8 @@
  * full fetch that opens a session; id + epoch -1 = close the session (and fetch sessionless);
  * id + epoch 0 = close and open anew; id + epoch N>0 = incremental, N must be the expected epoch.
  */
+import type { PartitionLog } from "../log/partition-log.ts";
+
 export interface SessionPartition {
   topic: string;
   topicId: string;
@@ -16,6 +18,15 @@ export interface SessionPartition {
   /** What the last response told the client, to decide whether this partition has news. */
   lastHighWatermark: number;
   lastLogStartOffset: number;
+  /**
+   * What the fetch handler resolved this partition to (the log, or the error for an unknown topic
+   * or partition), valid while TopicManager.version equals `resolvedAt` (negated and minus one when
+   * resolved by topic id), so that a session's thousand partitions are not looked up again in every
+   * request.
+   */
+  log: PartitionLog | undefined;
+  resolveError: number;
+  resolvedAt: number;
 }
 
 export interface FetchSession {
@@ -25,6 +36,13 @@ export interface FetchSession {
   /** Keyed by `${topicId or topic}:${partition}`, in insertion order (response order). */
   partitions: Map<string, SessionPartition>;
   lastUsedMs: number;
+  /**
+   * The logs of the session's partitions, as the set a waiting Fetch watches in the purgatory;
+   * built when first needed and dropped when the partitions change (or, by `watchedAt`, when the
+   * topics did), instead of registering a thousand logs on every long poll.
+   */
+  watched: Set<PartitionLog> | null;
+  watchedAt: number;
 }
 
 export const MAX_FETCH_SESSIONS = 1000;
@@ -42,7 +60,7 @@ export class FetchSessionCache {
     let id = this.nextId++;
     if (this.nextId > 0x7fffffff) this.nextId = 1;
     while (this.sessions.has(id) || id === 0) id = this.nextId++;
-    const session: FetchSession = { id, nextEpoch: 1, partitions: new Map(), lastUsedMs: now };
+    const session: FetchSession = { id, nextEpoch: 1, partitions: new Map(), lastUsedMs: now, watched: null, watchedAt: -1 };
     this.sessions.set(id, session);
     return session;
   }

@@ -34,6 +34,12 @@ export const MAX_PARTITIONS_PER_TOPIC = 100_000;
 
 export class TopicManager {
   private readonly topics = new Map<string, TopicState>();
+  /**
+   * Bumped whenever a topic appears or goes or gains a partition: a name, id or partition number
+   * resolved to a log under one version still resolves the same while the version is unchanged
+   * (fetch sessions cache their partitions' logs on it).
+   */
+  version = 0;
   private readonly creating = new Map<string, Promise<TopicState | TopicError>>();
   /** Called with every opened log so the broker can hook high-watermark wakeups. */
   onLogOpened: (log: PartitionLog) => void = () => {};
@@ -55,6 +61,7 @@ export class TopicManager {
       const logs: PartitionLog[] = [];
       for (let p = 0; p < record.partitions; p++) logs.push(await this.openLog(record, p));
       this.topics.set(record.name, { record, logs });
+      this.version++;
     }
     for (const entry of readdirSync(this.config.dataDir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
@@ -155,6 +162,7 @@ export class TopicManager {
     for (let p = 0; p < partitions; p++) logs.push(await this.openLog(record, p));
     const state = { record, logs };
     this.topics.set(name, state);
+    this.version++;
     this.log(`created topic ${name} with ${partitions} partition(s), id ${id}`);
     return state;
   }
@@ -163,6 +171,7 @@ export class TopicManager {
     const state = this.topics.get(name);
     if (!state) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: "This server does not host this topic-partition." };
     this.topics.delete(name);
+    this.version++;
     this.store.remove(name);
     await this.store.save();
     for (const log of state.logs) {
@@ -188,7 +197,10 @@ export class TopicManager {
     }
     state.record.partitions = newTotal;
     await this.store.save();
-    for (let p = current; p < newTotal; p++) state.logs.push(await this.openLog(state.record, p));
+    for (let p = current; p < newTotal; p++) {
+      state.logs.push(await this.openLog(state.record, p));
+      this.version++;
+    }
     return null;
   }
 

@@ -301,6 +301,79 @@ describe("produce and fetch", () => {
     expect(unknown.errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
   });
 
+  test("a session's partitions follow new partitions, topic deletion and re-creation", async () => {
+    const part = (partition: number, fetchOffset: number) => ({ partition, fetchOffset, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1 });
+    const text = (r: Uint8Array | null | undefined) => Buffer.from(r ?? new Uint8Array(0)).toString("latin1");
+    await createTopic("sess-life", 1);
+    await produce("sess-life", 0, ["first"]);
+    const full = await b.call(C.Fetch, 12, { ...fetchReq("sess-life", 0, 0), sessionId: 0, sessionEpoch: 0, topics: [{ topic: "sess-life", partitions: [part(0, 0), part(1, 0)] }] });
+    const byIndex = (res: typeof full) => new Map(res.responses.flatMap((t) => t.partitions).map((p) => [p.partitionIndex, p]));
+    expect(byIndex(full).get(0)!.errorCode).toBe(0);
+    expect(text(byIndex(full).get(0)!.records)).toContain("first");
+    expect(byIndex(full).get(1)!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    let epoch = 1;
+    const next = (partitions: ReturnType<typeof part>[] = []) =>
+      b.call(C.Fetch, 12, { ...fetchReq("sess-life", 0, 0), sessionId: full.sessionId, sessionEpoch: epoch++, topics: partitions.length ? [{ topic: "sess-life", partitions }] : [] });
+
+    // partition 1 appears: the session's next request finds it (no records yet, no error)
+    const grow = await b.call(CreatePartitions, 3, { topics: [{ name: "sess-life", count: 2, assignments: null }], timeoutMs: 1000, validateOnly: false });
+    expect(grow.results[0]!.errorCode).toBe(0);
+    await produce("sess-life", 1, ["second"]);
+    const afterGrow = byIndex(await next([part(0, 1)]));
+    expect(afterGrow.get(1)!.errorCode).toBe(0);
+    expect(text(afterGrow.get(1)!.records)).toContain("second");
+    expect(afterGrow.has(0)).toBe(false); // nothing new on 0
+
+    // the topic goes: both partitions answer as unknown
+    const del = await b.call(DeleteTopics, 5, { topicNames: ["sess-life"], timeoutMs: 1000 });
+    expect(del.responses[0]!.errorCode).toBe(0);
+    const afterDelete = byIndex(await next());
+    expect(afterDelete.get(0)!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    expect(afterDelete.get(1)!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+
+    // a new topic of the same name: the session reads the new logs, not the deleted ones
+    await createTopic("sess-life", 2);
+    await produce("sess-life", 0, ["reborn"]);
+    const afterRecreate = byIndex(await next([part(0, 0), part(1, 0)]));
+    expect(afterRecreate.get(0)!.errorCode).toBe(0);
+    expect(text(afterRecreate.get(0)!.records)).toContain("reborn");
+    expect(text(afterRecreate.get(0)!.records)).not.toContain("first");
+    expect(afterRecreate.get(1)!.errorCode).toBe(0);
+    expect(afterRecreate.get(1)!.highWatermark).toBe(0);
+  });
+
+  test("a long poll over many partitions wakes on a produce to any one of them, not to another topic", async () => {
+    const P = 40; // more than the purgatory indexes per log
+    await createTopic("wide-poll", P);
+    await createTopic("wide-other", 1);
+    const parts = Array.from({ length: P }, (_, partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1 }));
+    const opened = await b.call(C.Fetch, 12, { ...fetchReq("wide-poll", 0, 0), sessionId: 0, sessionEpoch: 0, topics: [{ topic: "wide-poll", partitions: parts }] });
+    expect(opened.responses[0]!.partitions.length).toBe(P);
+    const longPoll = (extra: Record<string, unknown>) => {
+      let answered = false;
+      const res = b.call(C.Fetch, 12, { ...fetchReq("wide-poll", 0, 0), maxWaitMs: 10_000, minBytes: 1, topics: [{ topic: "wide-poll", partitions: parts }], ...extra }).then((r) => {
+        answered = true;
+        return r;
+      });
+      return { res, answered: () => answered };
+    };
+    const inSession = longPoll({ sessionId: opened.sessionId, sessionEpoch: 1, topics: [] });
+    const sessionless = longPoll({});
+    await Bun.sleep(50);
+    await produce("wide-other", 0, ["elsewhere"]);
+    await Bun.sleep(50);
+    expect(inSession.answered()).toBe(false);
+    expect(sessionless.answered()).toBe(false);
+    const t0 = performance.now();
+    await produce("wide-poll", 37, ["news"]);
+    const [a, s] = await Promise.all([inSession.res, sessionless.res]);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(a.responses[0]!.partitions.map((p) => p.partitionIndex)).toEqual([37]);
+    const withRecords = s.responses[0]!.partitions.filter((p) => (p.records?.length ?? 0) > 0);
+    expect(withRecords.map((p) => p.partitionIndex)).toEqual([37]);
+    expect(s.responses[0]!.partitions.length).toBe(P); // sessionless: every partition answered
+  });
+
   test("ListOffsets: earliest, latest, by timestamp, max timestamp", async () => {
     await createTopic("lo-1", 1);
     const base = Date.now() - 100_000;
