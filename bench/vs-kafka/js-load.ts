@@ -23,6 +23,7 @@
  * EndToEndLatency tool, at microsecond resolution. tinybench reports p50/p99/p99.9 itself; p95 from
  * its retained samples.
  */
+import { writeFileSync } from "node:fs";
 import { Bench } from "tinybench";
 import { Fetch, Produce } from "../../src/client/codecs.ts";
 import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
@@ -121,6 +122,15 @@ function fetchReq(topic: string, offsets: number[], maxWaitMs: number): FetchReq
   };
 }
 
+/**
+ * VSK_TRACE_OUT=file (and VSK_TRACE_LATE_MS, default 20): diagnostics for a latency tail — the open loop writes there (JSON) every
+ * measured record consumed later than TRACE_LATE_MS ([epoch ms stamped, e2e ms, partition]) or
+ * acknowledged later ([epoch ms stamped, produce ms]), and every gap of
+ * this client's own 1 ms tick above it ([epoch ms, gap ms]), to set beside the broker probe's stalls.
+ */
+const TRACE_LATE_MS = Number(process.env.VSK_TRACE_LATE_MS ?? 20);
+const epoch = (perfNow: number) => Math.round(performance.timeOrigin + perfNow);
+
 const TEMPLATE = (() => {
   const v = new Uint8Array(RECORD_BYTES);
   for (let i = 16; i < RECORD_BYTES; i++) v[i] = (i * 131 + 7) & 0xff;
@@ -153,6 +163,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     const measureFrom = t0 + o.warmupMs;
     const stopAt = measureFrom + o.durationMs;
     let generating = true;
+    const trace = process.env.VSK_TRACE_OUT ? { clientStalls: [] as number[][], lateRecords: [] as number[][], lateAcks: [] as number[][] } : null;
 
     const flush = () => {
       while (inFlight < maxInFlight && pendingParts.size > 0 && !failure) {
@@ -183,6 +194,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
             for (const s of stamps) {
               if (s >= measureFrom && s < stopAt) {
                 produceSamples.push(now - s);
+                if (trace && now - s > TRACE_LATE_MS) trace.lateAcks.push([epoch(s), Math.round(now - s)]);
                 measuredAcked++;
               }
             }
@@ -199,6 +211,8 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     const tick = () => {
       if (!generating) return;
       const now = performance.now();
+      if (trace && now - lastTick > TRACE_LATE_MS) trace.clientStalls.push([epoch(lastTick), Math.round(now - lastTick)]);
+      lastTick = now;
       if (now >= stopAt) {
         generating = false;
         return;
@@ -237,6 +251,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
               const st = readStamp(r.value);
               if (st && st.sentAt >= measureFrom && st.sentAt < stopAt) {
                 e2eSamples.push(now - st.sentAt);
+                if (trace && now - st.sentAt > TRACE_LATE_MS) trace.lateRecords.push([epoch(st.sentAt), Math.round(now - st.sentAt), pd.partitionIndex]);
                 measuredConsumed++;
               }
             }
@@ -247,6 +262,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     consumer.catch((e) => (failure ??= e as Error));
 
     let lastTickCb = performance.now();
+    let lastTick = performance.now();
     setTimeout(tick, 0);
     while (generating && !failure) {
       await Bun.sleep(50);
@@ -263,6 +279,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     }
     while (!failure && measuredConsumed < measuredAcked && performance.now() < drainDeadline) await Bun.sleep(5);
     consuming = false;
+    if (trace) writeFileSync(process.env.VSK_TRACE_OUT!, JSON.stringify(trace));
     if (failure) throw failure;
     const measuredSeconds = o.durationMs / 1000;
     return {

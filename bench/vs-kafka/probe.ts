@@ -2,7 +2,7 @@
  * Preloaded into a Bunka server by profile.ts (`bun --preload bench/vs-kafka/probe.ts
  * src/server.ts`) so the broker can be observed without changing it: every second it appends one
  * JSON line to $VSK_PROBE_OUT with event-loop utilisation (perf_hooks), event-loop delay (how late
- * a 5 ms timer fires: max and p99 over the second) and RSS.
+ * a 5 ms timer fires: max and p99 over the second, and each tick more than 20 ms late) and RSS.
  */
 import { appendFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -12,9 +12,13 @@ if (out) {
   let lastElu = performance.eventLoopUtilization();
   const delays: number[] = [];
   let expected = performance.now() + 5;
+  // every tick more than 20 ms late, as [epoch ms when it was due, ms late], to set beside the
+  // client's VSK_TRACE_OUT of late records
+  const stalls: number[][] = [];
   const tick = () => {
     const now = performance.now();
     delays.push(Math.max(0, now - expected));
+    if (now - expected > 20) stalls.push([Math.round(performance.timeOrigin + expected), Math.round(now - expected)]);
     expected = now + 5;
     setTimeout(tick, 5);
   };
@@ -34,6 +38,7 @@ if (out) {
         // (636 ms in 8 s, so tens of ms per call) in a --cpu-prof run at 100 partitions × 10 MiB/s,
         // stalling the loop it observes; 0.1 ms in an idle process.
         rssMiB: Math.round(process.memoryUsage.rss() / 1048576),
+        stalls: stalls.splice(0),
       }) + "\n",
     );
   }, 1000).unref();
