@@ -5,7 +5,7 @@
 // fails the append that does not fit, cleanly, and the log goes on; a file that cannot be mapped
 // falls back to pwrite.
 import { expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { MappedSegmentFile, mappedIoCounters, mappedSegmentFileFactory } from "../../../src/log/mapped-segment-file.ts";
 import { fileMapping, type FileMapping } from "../../../src/native/file-mapping.ts";
@@ -31,6 +31,30 @@ const logFiles = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".lo
 test("the mapping calls are available on this machine (else the broker silently uses pwrite)", () => {
   expect(fileMapping()).not.toBeNull();
   expect(files).not.toBeNull();
+});
+
+test("a segment mapping reads no pages around a fault (MADV_RANDOM): no read-around of the sparse tail", () => {
+  const dir = tempDir("mapped-random");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "00000000000000000000.log");
+  writeFileSync(path, new Uint8Array(0));
+  const fd = openSync(path, "r+");
+  const m = fileMapping()!;
+  const length = 1 << 30;
+  const address = m.map(fd, length);
+  try {
+    // /proc/self/smaps: the mapping's VmFlags carry "rr" (random read hint) when the advice took
+    const smaps = readFileSync("/proc/self/smaps", "utf8");
+    const start = smaps.indexOf(`${address.toString(16)}-`);
+    expect(start).toBeGreaterThanOrEqual(0);
+    const flags = /VmFlags:([^\n]*)/.exec(smaps.slice(start))![1]!.trim().split(" ");
+    expect(flags).toContain("sh"); // shared
+    expect(flags).toContain("rr");
+  } finally {
+    m.unmap(address, length);
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("appends, reads and rolls through the mapping; sealed and closed files are cut to their data", async () => {
