@@ -2,7 +2,8 @@
  * Preloaded into a Bunka server by profile.ts (`bun --preload bench/vs-kafka/probe.ts
  * src/server.ts`) so the broker can be observed without changing it: every second it appends one
  * JSON line to $VSK_PROBE_OUT with event-loop utilisation (perf_hooks), event-loop delay (how late
- * a 5 ms timer fires: max and p99 over the second, and each tick more than 20 ms late) and RSS.
+ * a 5 ms timer fires: max and p99 over the second, and each tick more than VSK_PROBE_STALL_MS late)
+ * and RSS.
  */
 import { appendFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -12,13 +13,14 @@ if (out) {
   let lastElu = performance.eventLoopUtilization();
   const delays: number[] = [];
   let expected = performance.now() + 5;
-  // every tick more than 20 ms late, as [epoch ms when it was due, ms late], to set beside the
-  // client's VSK_TRACE_OUT of late records
+  // every tick more than VSK_PROBE_STALL_MS (default 20) late, as [epoch ms when it was due, ms
+  // late], to set beside the client's VSK_TRACE_OUT of late records
+  const stallMs = Number(process.env.VSK_PROBE_STALL_MS ?? 20);
   const stalls: number[][] = [];
   const tick = () => {
     const now = performance.now();
     delays.push(Math.max(0, now - expected));
-    if (now - expected > 20) stalls.push([Math.round(performance.timeOrigin + expected), Math.round(now - expected)]);
+    if (now - expected > stallMs) stalls.push([Math.round(performance.timeOrigin + expected), Math.round(now - expected)]);
     expected = now + 5;
     setTimeout(tick, 5);
   };
