@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as C from "../../../src/client/codecs.ts";
 import { codec } from "../../../src/client/wire-client.ts";
+import type { FetchResponse } from "../../../src/protocol/generated/fetch-response.ts";
 import { buildRecordBatch } from "../../../src/client/record-batch-builder.ts";
 import { aclServiceFor } from "../../../src/acl/acl-service.ts";
 import { AclOperation as Op, AclPermission, PatternType, ResourceType as RT, type AclBinding } from "../../../src/acl/types.ts";
@@ -331,6 +332,33 @@ describe("topic and cluster APIs", () => {
   test("DescribeProducers: READ on the topic", async () => {
     const r = await b.call(DescribeProducers, 0, { topics: ["open", "secret"].map((name) => ({ name, partitionIndexes: [0] })) });
     expect(r.topics.map((t) => t.partitions[0]!.errorCode)).toEqual([0, TOPIC_AUTHZ]);
+  });
+
+  test("Fetch: READ per topic, decided on every request of a session (not kept with its partitions)", async () => {
+    // from each partition's log start (earlier tests delete records of "open")
+    const start = (topic: string, partition: number) => b.broker.topics.get(topic)!.logs[partition]!.logStartOffset;
+    const part = (topic: string, partition: number) => ({ partition, fetchOffset: start(topic, partition), partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1 });
+    const req = (sessionId: number, sessionEpoch: number, named: boolean) => ({
+      replicaId: -1, maxWaitMs: 5000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId, sessionEpoch,
+      topics: named ? ["open", "secret"].map((topic) => ({ topic, partitions: [part(topic, 0), part(topic, 1)] })) : [],
+      forgottenTopicsData: [], rackId: "",
+    });
+    /** topic → [partition, error code, record bytes] per answered partition */
+    const byTopic = (r: FetchResponse) =>
+      Object.fromEntries(r.responses.map((t) => [t.topic, t.partitions.map((p) => [p.partitionIndex, p.errorCode, p.records?.length ?? 0])]));
+    const first = await b.call(C.Fetch, 12, req(0, 0, true));
+    expect(first.sessionId).not.toBe(0);
+    const seen = byTopic(first);
+    expect(seen.secret).toEqual([[0, TOPIC_AUTHZ, 0], [1, TOPIC_AUTHZ, 0]]);
+    expect(seen.open![0]![1]).toBe(0);
+    expect(seen.open![0]![2]).toBeGreaterThan(0); // the allowed topic's data in the same answer
+    // Still denied on the next request of the session: the denial is answered again, not forgotten.
+    const again = byTopic(await b.call(C.Fetch, 12, req(first.sessionId ?? 0, 1, false)));
+    expect(again.secret).toEqual([[0, TOPIC_AUTHZ, 0], [1, TOPIC_AUTHZ, 0]]);
+    // READ granted: the same session's next request reads the topic.
+    const granted = byTopic(await withGrant([allow(RT.TOPIC, "secret", Op.READ)], () => b.call(C.Fetch, 12, req(first.sessionId ?? 0, 2, false))));
+    expect(granted.secret![0]![1]).toBe(0);
+    expect(granted.secret![0]![2]).toBeGreaterThan(0);
   });
 
   test("DescribeLogDirs: DESCRIBE on the cluster (top-level error v3+)", async () => {

@@ -34,7 +34,7 @@ test("the mapping calls are available on this machine (else the broker silently 
 });
 
 test("a segment mapping reads no pages around a fault (MADV_RANDOM): no read-around of the sparse tail", () => {
-  const dir = tempDir("mapped-random");
+  const dir = tempDir();
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "00000000000000000000.log");
   writeFileSync(path, new Uint8Array(0));
