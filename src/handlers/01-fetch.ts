@@ -243,7 +243,10 @@ interface ReadResult {
   response: PartitionResponse;
 }
 
-/** Nothing an incremental response would carry for this partition: no records, no error, nothing moved. */
+/**
+ * Nothing an incremental response would carry for this partition: no records, no error, nothing
+ * moved — the `included` filter's rule, decided from the log before anything is read or built.
+ */
 function noNews(entry: SessionPartition, denied: Set<string> | null): boolean {
   const log = entry.log;
   return (
