@@ -52,10 +52,15 @@ async function produce(topic: string, partition: number, values: string[], acks 
   return res.responses[0]!.partitionResponses[0]!;
 }
 
+/** One partition of a Fetch request (v12 fields), 1 MiB at most. */
+function fetchPartition(partition: number, fetchOffset: number) {
+  return { partition, fetchOffset, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1 };
+}
+
 function fetchReq(topic: string, partition: number, offset: number, extra: Record<string, unknown> = {}) {
   return {
     maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-    topics: [{ topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1 }] }],
+    topics: [{ topic, partitions: [fetchPartition(partition, offset)] }],
     forgottenTopicsData: [], rackId: "", ...extra,
   };
 }
@@ -284,7 +289,7 @@ describe("produce and fetch", () => {
   test("incremental fetch sessions carry only partitions with news", async () => {
     await createTopic("pf-sess", 2);
     await produce("pf-sess", 0, ["a"]);
-    const parts = [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1 }));
+    const parts = [0, 1].map((partition) => fetchPartition(partition, 0));
     const full = await b.call(C.Fetch, 12, { ...fetchReq("pf-sess", 0, 0), sessionId: 0, sessionEpoch: 0, topics: [{ topic: "pf-sess", partitions: parts }] });
     expect(full.sessionId).not.toBe(0);
     expect(full.responses[0]!.partitions.length).toBe(2);
@@ -302,24 +307,23 @@ describe("produce and fetch", () => {
   });
 
   test("a session's partitions follow new partitions, topic deletion and re-creation", async () => {
-    const part = (partition: number, fetchOffset: number) => ({ partition, fetchOffset, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1 });
     const text = (r: Uint8Array | null | undefined) => Buffer.from(r ?? new Uint8Array(0)).toString("latin1");
     await createTopic("sess-life", 1);
     await produce("sess-life", 0, ["first"]);
-    const full = await b.call(C.Fetch, 12, { ...fetchReq("sess-life", 0, 0), sessionId: 0, sessionEpoch: 0, topics: [{ topic: "sess-life", partitions: [part(0, 0), part(1, 0)] }] });
+    const full = await b.call(C.Fetch, 12, { ...fetchReq("sess-life", 0, 0), sessionId: 0, sessionEpoch: 0, topics: [{ topic: "sess-life", partitions: [fetchPartition(0, 0), fetchPartition(1, 0)] }] });
     const byIndex = (res: typeof full) => new Map(res.responses.flatMap((t) => t.partitions).map((p) => [p.partitionIndex, p]));
     expect(byIndex(full).get(0)!.errorCode).toBe(0);
     expect(text(byIndex(full).get(0)!.records)).toContain("first");
     expect(byIndex(full).get(1)!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     let epoch = 1;
-    const next = (partitions: ReturnType<typeof part>[] = []) =>
+    const next = (partitions: ReturnType<typeof fetchPartition>[] = []) =>
       b.call(C.Fetch, 12, { ...fetchReq("sess-life", 0, 0), sessionId: full.sessionId, sessionEpoch: epoch++, topics: partitions.length ? [{ topic: "sess-life", partitions }] : [] });
 
     // partition 1 appears: the session's next request finds it (no records yet, no error)
     const grow = await b.call(CreatePartitions, 3, { topics: [{ name: "sess-life", count: 2, assignments: null }], timeoutMs: 1000, validateOnly: false });
     expect(grow.results[0]!.errorCode).toBe(0);
     await produce("sess-life", 1, ["second"]);
-    const afterGrow = byIndex(await next([part(0, 1)]));
+    const afterGrow = byIndex(await next([fetchPartition(0, 1)]));
     expect(afterGrow.get(1)!.errorCode).toBe(0);
     expect(text(afterGrow.get(1)!.records)).toContain("second");
     expect(afterGrow.has(0)).toBe(false); // nothing new on 0
@@ -334,7 +338,7 @@ describe("produce and fetch", () => {
     // a new topic of the same name: the session reads the new logs, not the deleted ones
     await createTopic("sess-life", 2);
     await produce("sess-life", 0, ["reborn"]);
-    const afterRecreate = byIndex(await next([part(0, 0), part(1, 0)]));
+    const afterRecreate = byIndex(await next([fetchPartition(0, 0), fetchPartition(1, 0)]));
     expect(afterRecreate.get(0)!.errorCode).toBe(0);
     expect(text(afterRecreate.get(0)!.records)).toContain("reborn");
     expect(text(afterRecreate.get(0)!.records)).not.toContain("first");
@@ -346,7 +350,7 @@ describe("produce and fetch", () => {
     const P = 40; // more than the purgatory indexes per log
     await createTopic("wide-poll", P);
     await createTopic("wide-other", 1);
-    const parts = Array.from({ length: P }, (_, partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1 }));
+    const parts = Array.from({ length: P }, (_, partition) => fetchPartition(partition, 0));
     const opened = await b.call(C.Fetch, 12, { ...fetchReq("wide-poll", 0, 0), sessionId: 0, sessionEpoch: 0, topics: [{ topic: "wide-poll", partitions: parts }] });
     expect(opened.responses[0]!.partitions.length).toBe(P);
     const longPoll = (extra: Record<string, unknown>) => {
