@@ -47,6 +47,7 @@ import {
   type IoEngineStats,
   type NativeFileBinding,
 } from "../native/index.ts";
+import { OpColumns } from "./op-columns.ts";
 import { fdSegmentFileFactory, jsIoCounters } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory, WriteBarrier } from "./segment-file.ts";
 
@@ -179,9 +180,7 @@ export class IoEngine {
   private readonly lazy = new Set<NativeSegmentFile>();
   /** Ops collected for the next `submit` (see flush). */
   private batchFiles: NativeFileBinding[] = [];
-  private batchKinds: number[] = [];
-  private batchPositions: number[] = [];
-  private batchTokens: number[] = [];
+  private readonly batchOps = new OpColumns();
   private batchData: Uint8Array[] = [];
   private flushScheduled = false;
   /** The shared write barrier the next submit carries (null until a file joins one). */
@@ -275,9 +274,7 @@ export class IoEngine {
 
   private enqueue(handle: NativeFileBinding, kind: number, pos: number, token: number, data: Uint8Array | null): void {
     this.batchFiles.push(handle);
-    this.batchKinds.push(kind);
-    this.batchPositions.push(pos);
-    this.batchTokens.push(token);
+    this.batchOps.push(kind, pos, token);
     if (data !== null) this.batchData.push(data);
     this.scheduleFlush();
   }
@@ -314,24 +311,18 @@ export class IoEngine {
         }
         const token = this.register(new BarrierMember(barrier, f, entry.covered, entry.generation));
         this.batchFiles.push(entry.handle);
-        this.batchKinds.push(OP_BARRIER);
-        this.batchPositions.push(0);
-        this.batchTokens.push(token);
+        this.batchOps.push(OP_BARRIER, 0, token);
       }
       barrier.close();
       for (const f of closed ?? []) barrier.memberDone(f, errnoError(9, "write", "file is closed"));
     }
-    const n = this.batchKinds.length;
+    const n = this.batchOps.length;
     if (n === 0) return;
     const files = this.batchFiles;
-    const kinds = Uint8Array.from(this.batchKinds);
-    const positions = Float64Array.from(this.batchPositions);
-    const tokens = Uint32Array.from(this.batchTokens);
+    const { kinds, positions, tokens } = this.batchOps.views();
     const data = this.batchData;
     this.batchFiles = [];
-    this.batchKinds = [];
-    this.batchPositions = [];
-    this.batchTokens = [];
+    this.batchOps.clear(); // the views stay valid until the next op is queued (after the native call)
     this.batchData = [];
     this.submits++;
     // Inline fsync (the low-load path, see IoEngine.submit in segment_io.rs) only when nothing but
@@ -354,10 +345,11 @@ export class IoEngine {
     } catch (err) {
       // Only invalid arguments get here (a bug): fail every sync and barrier of the batch, so nothing that
       // depended on these writes is acknowledged.
+      // The waiting tokens are copied out first: settling may queue new ops into the reused columns.
       const e = ioError(err);
-      for (let i = 0; i < n; i++) {
-        if (kinds[i] === OP_SYNC || kinds[i] === OP_BARRIER) this.settle(tokens[i] as number, ST_SYNC_ERROR, 0, e);
-      }
+      const waiting: number[] = [];
+      for (let i = 0; i < n; i++) if (kinds[i] === OP_SYNC || kinds[i] === OP_BARRIER) waiting.push(tokens[i] as number);
+      for (const token of waiting) this.settle(token, ST_SYNC_ERROR, 0, e);
     }
   }
 

@@ -53,6 +53,22 @@ for (const mode of MODES) {
       }
     });
 
+    test("one submit of more ops than the reused op columns first hold (200 partitions: 400 ops) writes every batch where it belongs", async () => {
+      const logs = await Promise.all(Array.from({ length: 200 }, () => open(tempDir())));
+      const engine = ioEngine(mode);
+      const submits0 = engine.submits;
+      // distinct record counts per partition, so a write landing in another partition's file shows
+      const results = logs.map((log, i) => log.append(buildBatch(sampleRecords(1 + (i % 5))), T0));
+      await Promise.all(results.map((r) => r.durable));
+      expect(engine.submits - submits0).toBeLessThanOrEqual(2);
+      for (const [i, log] of logs.entries()) {
+        await log.close();
+        const reopened = await open(log.dir); // recovery reads the file itself
+        expect(reopened.highWatermark).toBe(1 + (i % 5));
+        await reopened.close();
+      }
+    });
+
     test("an append on an idle engine is written and fdatasynced inline (no worker round trip), and is in the file", async () => {
       const dir = tempDir();
       const log = await open(dir);
