@@ -30,7 +30,7 @@ import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
 import { WireClient } from "../../src/client/wire-client.ts";
 import type { FetchRequest } from "../../src/protocol/generated/fetch-request.ts";
 import type { ProduceRequest } from "../../src/protocol/generated/produce-request.ts";
-import { readRecordValues, readStamp, stampValue } from "../lib/records.ts";
+import { forEachStamp, readRecordValues, stampValue } from "../lib/records.ts";
 import { quantile } from "../lib/stats.ts";
 import { endOffsets } from "./brokers.ts";
 import { FetchSessionClient } from "./fetch-session.ts";
@@ -137,6 +137,23 @@ const TEMPLATE = (() => {
   return v;
 })();
 
+/**
+ * Record values for one batch, stamped with consecutive sequence numbers from `firstSeq` and the
+ * given send times: views into one buffer (an allocation per record made the client's collector
+ * pause often enough to show in the tail it measures at 60 MiB/s; bench/RESULTS.md, session 11).
+ */
+function stampedValues(sentAt: readonly number[], firstSeq: number): Uint8Array[] {
+  const buf = new Uint8Array(sentAt.length * RECORD_BYTES);
+  const values: Uint8Array[] = [];
+  for (let i = 0; i < sentAt.length; i++) {
+    const value = buf.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES);
+    value.set(TEMPLATE);
+    stampValue(value, firstSeq + i, sentAt[i]!);
+    values.push(value);
+  }
+  return values;
+}
+
 export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   const maxInFlight = o.maxInFlight ?? 5;
   const prod = await WireClient.connect(o.host, o.port, "vs-kafka-producer");
@@ -155,8 +172,9 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     let requests = 0;
     let recordsSent = 0;
     let failure: Error | null = null;
-    // pending[p]: records queued for partition p, with their stamps
-    const pending: { value: Uint8Array; stamp: number }[][] = Array.from({ length: o.partitions }, () => []);
+    // pending[p]: send times of the records queued for partition p (their values are made when
+    // the batch is built: one buffer per batch, not an allocation per record)
+    const pending: number[][] = Array.from({ length: o.partitions }, () => []);
     const pendingParts = new Set<number>();
     let rr = 0;
     const t0 = performance.now();
@@ -174,9 +192,10 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
           const q = pending[p]!;
           // at most ~1 MiB per partition batch and ~8 MiB per request
           const take = Math.min(q.length, 1000);
-          const recs = q.splice(0, take);
-          batches.set(p, buildRecordBatch(recs.map((r) => ({ value: r.value }))));
-          for (const r of recs) stamps.push(r.stamp);
+          const sent = q.splice(0, take);
+          batches.set(p, buildRecordBatch(stampedValues(sent, seq).map((value) => ({ value }))));
+          seq += take;
+          for (const s of sent) stamps.push(s);
           if (q.length === 0) pendingParts.delete(p);
           bytes += take * RECORD_BYTES;
           if (bytes >= 8 * MiB) break;
@@ -219,11 +238,9 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
       }
       const due = Math.floor((now - t0) * ratePerMs) - generated;
       for (let i = 0; i < due; i++) {
-        const value = TEMPLATE.slice();
-        stampValue(value, seq++, now);
         const p = rr;
         rr = rr + 1 === o.partitions ? 0 : rr + 1;
-        pending[p]!.push({ value, stamp: now });
+        pending[p]!.push(now);
         pendingParts.add(p);
         if (now >= measureFrom) measuredGenerated++;
       }
@@ -244,17 +261,16 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
         for (const t of res.responses) {
           for (const pd of t.partitions) {
             if (pd.errorCode !== 0) throw new Error(`Fetch ${o.topic}/${pd.partitionIndex}: error ${pd.errorCode}`);
-            const recs = readRecordValues((pd.records as Uint8Array | null) ?? null);
-            for (const r of recs) {
-              if (r.offset < offsets[pd.partitionIndex]!) continue;
-              offsets[pd.partitionIndex] = r.offset + 1;
-              const st = readStamp(r.value);
-              if (st && st.sentAt >= measureFrom && st.sentAt < stopAt) {
-                e2eSamples.push(now - st.sentAt);
-                if (trace && now - st.sentAt > TRACE_LATE_MS) trace.lateRecords.push([epoch(st.sentAt), Math.round(now - st.sentAt), pd.partitionIndex]);
+            const partition = pd.partitionIndex;
+            forEachStamp((pd.records as Uint8Array | null) ?? null, (offset, sentAt) => {
+              if (offset < offsets[partition]!) return;
+              offsets[partition] = offset + 1;
+              if (sentAt >= measureFrom && sentAt < stopAt) {
+                e2eSamples.push(now - sentAt);
+                if (trace && now - sentAt > TRACE_LATE_MS) trace.lateRecords.push([epoch(sentAt), Math.round(now - sentAt), partition]);
                 measuredConsumed++;
               }
-            }
+            });
           }
         }
       }

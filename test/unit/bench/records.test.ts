@@ -1,0 +1,62 @@
+// The benchmarks' record reader (bench/lib/records.ts): the open loop's consumer takes each
+// record's send time with forEachStamp (no object per record), which must see exactly the stamped
+// records readRecordValues sees, at the same offsets, across batches and with keys and nulls.
+import { expect, test } from "bun:test";
+import { buildRecordBatch } from "../../../src/client/record-batch-builder.ts";
+import { forEachStamp, readRecordValues, readStamp, stampValue } from "../../../bench/lib/records.ts";
+
+function withBaseOffset(batch: Uint8Array, base: number): Uint8Array {
+  new DataView(batch.buffer, batch.byteOffset, batch.byteLength).setBigInt64(0, BigInt(base));
+  return batch;
+}
+
+function stamped(seq: number, sentAt: number, bytes = 1024): Uint8Array {
+  const v = new Uint8Array(bytes).fill(9);
+  stampValue(v, seq, sentAt);
+  return v;
+}
+
+test("forEachStamp yields every stamped record's offset and send time, and skips the rest", () => {
+  const first = withBaseOffset(
+    buildRecordBatch([
+      { value: stamped(0, 1.25) },
+      { key: new TextEncoder().encode("a key of some length"), value: stamped(1, 2.5) },
+      { value: null },
+      { value: new Uint8Array(40).fill(1) }, // long enough, no stamp magic
+      { value: stamped(2, 3.75, 16) }, // the shortest stamped value
+    ]),
+    100,
+  );
+  const second = withBaseOffset(buildRecordBatch([{ value: stamped(3, 1e9 + 0.5) }, { value: new Uint8Array(8) }]), 300);
+  // a trailing partial batch (as a Fetch response may end) is ignored by both readers
+  const partial = withBaseOffset(buildRecordBatch([{ value: stamped(4, 9) }]), 400).subarray(0, 70);
+  const all = new Uint8Array(first.length + second.length + partial.length);
+  all.set(first, 0);
+  all.set(second, first.length);
+  all.set(partial, first.length + second.length);
+
+  const seen: [number, number][] = [];
+  forEachStamp(all, (offset, sentAt) => seen.push([offset, sentAt]));
+  expect(seen).toEqual([
+    [100, 1.25],
+    [101, 2.5],
+    [104, 3.75],
+    [300, 1e9 + 0.5],
+  ]);
+
+  const values = readRecordValues(all);
+  expect(values.map((r) => r.offset)).toEqual([100, 101, 102, 103, 104, 300, 301]);
+  expect(values[2]!.value).toBeNull();
+  const viaObjects = values.flatMap((r) => {
+    const s = readStamp(r.value);
+    return s === null ? [] : [[r.offset, s.sentAt] as [number, number]];
+  });
+  expect(viaObjects).toEqual(seen);
+});
+
+test("forEachStamp of nothing calls nothing", () => {
+  let calls = 0;
+  forEachStamp(null, () => calls++);
+  forEachStamp(new Uint8Array(0), () => calls++);
+  expect(calls).toBe(0);
+});
