@@ -93,14 +93,15 @@ export function readStamp(value: Uint8Array | null): { seq: number; sentAt: numb
 }
 
 /**
- * Calls `onStamp` with the offset and send time of every stamped record in `records`, building no
- * object per record: the open loop's consumer reads 60 000 records a second at 60 MiB/s, and an
- * object per record (readRecordValues, then readStamp) put the client's own collector pauses into
- * the tail it measures (bench/RESULTS.md, session 11).
+ * Calls `onRecord` with the offset of every record in `records` and its send time (null when the
+ * value carries no stamp), building no object per record: the open loop's consumer reads 60 000
+ * records a second at 60 MiB/s, and an object per record (readRecordValues, then readStamp) put the
+ * client's own collector pauses into the tail it measures (bench/RESULTS.md, session 11).
  */
-export function forEachStamp(records: Uint8Array | null, onStamp: (offset: number, sentAt: number) => void): void {
+export function forEachStamp(records: Uint8Array | null, onRecord: (offset: number, sentAt: number | null) => void): void {
   if (!records) return;
   walkRecords(records, (offset, start, length, view) => {
-    if (length >= 16 && view.getUint32(start) === STAMP_MAGIC) onStamp(offset, view.getFloat64(start + 8));
+    const stamped = length >= 16 && view.getUint32(start) === STAMP_MAGIC;
+    onRecord(offset, stamped ? view.getFloat64(start + 8) : null);
   });
 }

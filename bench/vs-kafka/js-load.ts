@@ -265,7 +265,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
             forEachStamp((pd.records as Uint8Array | null) ?? null, (offset, sentAt) => {
               if (offset < offsets[partition]!) return;
               offsets[partition] = offset + 1;
-              if (sentAt >= measureFrom && sentAt < stopAt) {
+              if (sentAt !== null && sentAt >= measureFrom && sentAt < stopAt) {
                 e2eSamples.push(now - sentAt);
                 if (trace && now - sentAt > TRACE_LATE_MS) trace.lateRecords.push([epoch(sentAt), Math.round(now - sentAt), partition]);
                 measuredConsumed++;
