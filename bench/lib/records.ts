@@ -85,10 +85,15 @@ export function stampValue(value: Uint8Array, seq: number, sentAt: number): void
   v.setFloat64(8, sentAt);
 }
 
+/** Whether the `length` bytes at `start` of `view` are a stamped value (the layout above). */
+function isStamped(view: DataView, start: number, length: number): boolean {
+  return length >= 16 && view.getUint32(start) === STAMP_MAGIC;
+}
+
 export function readStamp(value: Uint8Array | null): { seq: number; sentAt: number } | null {
-  if (!value || value.length < 16) return null;
+  if (!value) return null;
   const v = new DataView(value.buffer, value.byteOffset, value.byteLength);
-  if (v.getUint32(0) !== STAMP_MAGIC) return null;
+  if (!isStamped(v, 0, value.length)) return null;
   return { seq: v.getUint32(4), sentAt: v.getFloat64(8) };
 }
 
@@ -101,7 +106,6 @@ export function readStamp(value: Uint8Array | null): { seq: number; sentAt: numb
 export function forEachStamp(records: Uint8Array | null, onRecord: (offset: number, sentAt: number | null) => void): void {
   if (!records) return;
   walkRecords(records, (offset, start, length, view) => {
-    const stamped = length >= 16 && view.getUint32(start) === STAMP_MAGIC;
-    onRecord(offset, stamped ? view.getFloat64(start + 8) : null);
+    onRecord(offset, isStamped(view, start, length) ? view.getFloat64(start + 8) : null);
   });
 }
