@@ -101,6 +101,36 @@ export interface ProducerStateLoad {
   replayedBatches: number;
 }
 
+/** What opening the log cost (the broker logs the sums at startup). */
+export interface RecoveryStats {
+  /** Bytes of valid batches walked, and of them checked against their CRCs. */
+  bytes: number;
+  crcBytes: number;
+  batches: number;
+  /** Torn or invalid tail bytes cut off. */
+  truncatedBytes: number;
+  /** Reading and walking the segments (plus the producer state), then the recovery fsyncs. */
+  walkMs: number;
+  syncMs: number;
+}
+
+/** What a flush-interval log's recovery left unsynced; `flush`: some of it holds bytes. */
+interface UnsyncedTail {
+  unsynced: Segment[];
+  dirDirty: boolean;
+  committed: number;
+  flush: boolean;
+}
+
+/** Recovery's result; `pending` is what a flush-interval log left unsynced (see recover, step 5). */
+interface RecoveredLog {
+  segments: Segment[];
+  startOffset: number;
+  load: ProducerStateLoad;
+  stats: RecoveryStats;
+  pending: UnsyncedTail | null;
+}
+
 export class LogStorageError extends Error {
   constructor(message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
@@ -159,6 +189,8 @@ export class PartitionLog {
   private hot: PartitionHotCache | null = null;
   /** Offset of the newest producer snapshot written or loaded (close skips rewriting it). */
   private lastSnapshotOffset: number | null;
+  /** What opening (recovering) this log cost. */
+  recoveryStats: RecoveryStats | null = null;
 
   private constructor(
     readonly dir: string,
@@ -198,10 +230,29 @@ export class PartitionLog {
     fs.mkdirSync(dir, { recursive: true });
     const producers = new ProducerStateManager();
     const snapshots = new ProducerSnapshotFiles(dir);
-    const { segments, startOffset, load } = await recover(dir, config, files, producers, snapshots);
-    return new PartitionLog(
-      dir, topic, partition, config, files, options.random ?? Math.random, segments, startOffset, producers, snapshots, load,
+    // Whether the high watermark waits for fdatasync from the start (see acksWaitForSync).
+    const syncTail = isDurableMode(config) || (files.writesReachKernelOnReturn !== true && files.writeBarriers !== true);
+    const recovered = await recover(dir, config, files, producers, snapshots, syncTail);
+    const log = new PartitionLog(
+      dir, topic, partition, config, files, options.random ?? Math.random, recovered.segments, recovered.startOffset, producers, snapshots, recovered.load,
     );
+    log.recoveryStats = recovered.stats;
+    if (recovered.pending !== null) log.adoptUnsyncedTail(recovered.pending);
+    return log;
+  }
+
+  /**
+   * A flush-interval log opened without the recovery fsync: what recovery left unsynced is synced
+   * like fresh appends, by the flush timer (flush.ms) or, without one, by a flush now.
+   */
+  private adoptUnsyncedTail(pending: UnsyncedTail): void {
+    this.unsynced = pending.unsynced;
+    this.dirDirty = pending.dirDirty;
+    this.committed = Math.min(this.committed, pending.committed);
+    if (!pending.flush) return; // an empty log: its directory is synced with its first flush
+    const ms = this.config.flushIntervalMs;
+    if (ms === null) this.backgroundFlush();
+    else this.armFlushTimer(ms);
   }
 
   get logStartOffset(): number {
@@ -852,12 +903,17 @@ export class PartitionLog {
       this.messagesSinceFlush = 0;
       this.backgroundFlush();
     } else if (flushIntervalMs !== null && this.flushTimer === null) {
-      this.flushTimer = setLongTimeout(() => {
-        this.flushTimer = null;
-        this.messagesSinceFlush = 0;
-        this.backgroundFlush();
-      }, flushIntervalMs);
+      this.armFlushTimer(flushIntervalMs);
     }
+  }
+
+  /** Flush-interval mode: a background flush `ms` from now (flush.ms counts from the first unflushed append). */
+  private armFlushTimer(ms: number): void {
+    this.flushTimer = setLongTimeout(() => {
+      this.flushTimer = null;
+      this.messagesSinceFlush = 0;
+      this.backgroundFlush();
+    }, ms);
   }
 
   /** A flush nobody waits for; a failure is recorded in the log's failed state. */
@@ -958,9 +1014,13 @@ function replayFrom(segments: readonly Segment[], from: number, producers: Produ
  *     at or after its offset are replayed; when it turns out not to fit what survived (past the
  *     log end, below the first segment, inside a batch) the newest older one that fits is used
  *     and the batches after it are read again, else every kept batch is replayed;
- *  5. the last two segments are fsynced (bytes written before a process crash may sit only in
- *     the page cache), so everything found counts as committed.
- * Cost: one 61-byte read per batch of the whole log, plus reading the tail segments fully.
+ *  5. durable logs (`syncTail`): the last two segments are fsynced (bytes written before a
+ *     process crash may sit only in the page cache), so everything found counts as committed.
+ *     Flush-interval logs skip this, as Kafka does (it leaves the recovery point behind): their
+ *     acknowledgements never promised an fsync, and syncing gigabytes of a crashed process's dirty
+ *     pages held startup for seconds (bench/RESULTS.md). Those segments are handed back as
+ *     `unsynced`; the log's flush policy syncs them like fresh appends.
+ * Cost: the whole log is read in 1 MiB chunks and walked batch by batch (CRCs for the last two).
  */
 async function recover(
   dir: string,
@@ -968,7 +1028,10 @@ async function recover(
   files: SegmentFileFactory,
   producers: ProducerStateManager,
   snapshots: ProducerSnapshotFiles,
-): Promise<{ segments: Segment[]; startOffset: number; load: ProducerStateLoad }> {
+  syncTail: boolean,
+): Promise<RecoveredLog> {
+  const t0 = performance.now();
+  const stats: RecoveryStats = { bytes: 0, crcBytes: 0, batches: 0, truncatedBytes: 0, walkMs: 0, syncMs: 0 };
   const names = fs.readdirSync(dir);
   for (const name of names) {
     if (name.endsWith(DELETED_SUFFIX) || name.endsWith(TMP_SUFFIX)) fs.rmSync(`${dir}/${name}`, { force: true });
@@ -1004,6 +1067,10 @@ async function recover(
       } else if (last >= replayAbove) straddled = true;
     });
     segments.push(segment);
+    stats.bytes += result.validBytes;
+    if (verifyCrc) stats.crcBytes += result.validBytes;
+    stats.batches += result.batches;
+    stats.truncatedBytes += result.truncatedBytes;
     if (result.truncatedBytes > 0 || result.indexRebuilt) touched.add(segment);
     const nextBase = bases[i + 1];
     if (nextBase !== undefined && (result.truncatedBytes > 0 || segment.nextOffset !== nextBase)) {
@@ -1049,13 +1116,30 @@ async function recover(
   // Snapshots past the end describe lost batches; below the first segment they cannot be resumed.
   snapshots.retainSync(firstBase, logEnd);
 
+  const t1 = performance.now();
+  stats.walkMs = t1 - t0;
+  const unsynced: Segment[] = [];
+  let unsyncedBytes = false;
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i] as Segment;
     const isLast = i === segments.length - 1;
     if (!isLast) s.seal();
-    if (touched.has(s) || i >= segments.length - 2) await s.syncAll();
-    s.synced = true;
+    const mayBeUnsynced = touched.has(s) || i >= segments.length - 2;
+    if (mayBeUnsynced && syncTail) await s.syncAll();
+    s.synced = !mayBeUnsynced || syncTail;
+    if (!s.synced && !isLast) unsynced.push(s);
+    if (!s.synced && !s.isEmpty) unsyncedBytes = true;
   }
-  if (created || touched.size > 0) await fsyncDirectory(dir);
-  return { segments, startOffset, load: { snapshotOffset, replayedBatches: replayed } };
+  const dirDirty = created || touched.size > 0;
+  if (dirDirty && syncTail) await fsyncDirectory(dir);
+  stats.syncMs = performance.now() - t1;
+  // Not synced here: the oldest segment that may hold unsynced bytes bounds what is committed.
+  const committed = syncTail ? null : (unsynced[0] ?? (segments[segments.length - 1] as Segment)).baseOffset;
+  return {
+    segments,
+    startOffset,
+    load: { snapshotOffset, replayedBatches: replayed },
+    stats,
+    pending: syncTail ? null : { unsynced, dirDirty, committed: committed as number, flush: unsyncedBytes },
+  };
 }

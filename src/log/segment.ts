@@ -56,6 +56,8 @@ export interface RecoveryResult {
   validBytes: number;
   truncatedBytes: number;
   indexRebuilt: boolean;
+  /** Valid batches walked. */
+  batches: number;
 }
 
 /** A failed write could not be undone: the file may hold a partial batch; the log must stop. */
@@ -267,6 +269,7 @@ export class Segment {
     let maxTs = -1;
     let maxTsOffset = -1;
     let first: BatchHeader | null = null;
+    let batches = 0;
     // The file is read in chunks (one read per RECOVERY_CHUNK_BYTES, not one per batch header):
     // opening a partition of many small batches was dominated by 61-byte reads.
     let chunk: Uint8Array = new Uint8Array(0);
@@ -305,6 +308,7 @@ export class Segment {
         maxTsOffset = header.baseOffset;
       }
       visit({ header, position, size });
+      batches++;
       expected = header.baseOffset + header.lastOffsetDelta + 1;
       position += size;
     }
@@ -335,7 +339,7 @@ export class Segment {
     }
     const last = this.index.lastEntry();
     this.bytesSinceIndexEntry = last === null ? position : position - last.position;
-    return { validBytes: position, truncatedBytes, indexRebuilt };
+    return { validBytes: position, truncatedBytes, indexRebuilt, batches };
   }
 
   /** Seals the segment: adds the final time-index entry carrying the segment's max timestamp. */

@@ -177,6 +177,11 @@ test("graceful stop (SIGTERM) and restart keep topics, ids, configs, records, of
   expect(stopLog).toContain("SIGTERM: shutting down");
   expect(stopLog).toContain("stopped cleanly");
   expect(stopLog.indexOf("stopped cleanly")).toBeLessThan(stopLog.lastIndexOf("bunka listening on"));
+  // the startup line saying what opening the stored logs cost (rs-a: 2, rs-b: 3 partitions)
+  const opened = /opened (\d+) partition log\(s\) in \d+ ms: walked (\d+) batches/.exec(stopLog);
+  expect(opened).not.toBeNull();
+  expect(Number(opened![1])).toBe(5);
+  expect(Number(opened![2])).toBeGreaterThan(0);
 
   client = await WireClient.connect(broker.host, broker.port);
   const after = await snapshot(client);

@@ -185,3 +185,76 @@ describe("storage errors", () => {
     await reopened.close();
   });
 });
+
+describe("reopening after a crash", () => {
+  /** Appends `n` one-record batches in `segmentBytes`-sized segments and leaves without closing (a crash). */
+  async function crashedLog(dir: string, files: FaultyFiles, n: number, overrides: Parameters<typeof config>[0]): Promise<number> {
+    const log = await PartitionLog.open(dir, "t", 0, config({ segmentBytes: 600, ...overrides }), { files });
+    for (let i = 0; i < n; i++) log.append(buildBatch(sampleRecords(2)), T0);
+    expect(log.segmentCount).toBeGreaterThan(2);
+    return log.logEndOffset;
+  }
+
+  test("a durable log fsyncs the recovered tail before it opens, and counts what it walked", async () => {
+    const dir = tempDir();
+    const files = new FaultyFiles();
+    const end = await crashedLog(dir, files, 12, {});
+    await Bun.sleep(20); // the crashed log's own group commits are done
+    files.datasyncs = 0;
+    const log = await PartitionLog.open(dir, "t", 0, config({ segmentBytes: 600 }), { files });
+    expect(files.datasyncs).toBeGreaterThanOrEqual(2); // the last two segments' log files
+    expect(log.highWatermark).toBe(end);
+    expect(log.recoveryStats?.batches).toBe(12);
+    expect(log.recoveryStats?.bytes).toBeGreaterThan(0);
+    expect(log.recoveryStats?.crcBytes).toBeGreaterThan(0);
+    expect(log.recoveryStats!.crcBytes).toBeLessThan(log.recoveryStats!.bytes); // older segments: headers only
+    await log.close();
+  });
+
+  test("a flush-interval log opens without fsyncing and leaves its tail to flush.ms", async () => {
+    const dir = tempDir();
+    const files = new FaultyFiles();
+    const end = await crashedLog(dir, files, 12, { flushIntervalMs: 60_000 });
+    await Bun.sleep(20);
+    files.datasyncs = 0;
+    const log = await PartitionLog.open(dir, "t", 0, config({ segmentBytes: 600, flushIntervalMs: 150 }), { files });
+    expect(files.datasyncs).toBe(0);
+    expect(log.highWatermark).toBe(end);
+    expect(log.recoveryStats?.batches).toBe(12);
+    // the sealed segment recovery did not sync is not offered for tiering until a flush syncs it
+    const sealedBefore = log.sealedSegments().length;
+    expect(sealedBefore).toBe(log.segmentCount - 2);
+    await Bun.sleep(400);
+    expect(files.datasyncs).toBeGreaterThanOrEqual(2); // the unsynced sealed segment, then the active one
+    expect(log.sealedSegments().length).toBe(log.segmentCount - 1);
+    await log.close();
+  });
+
+  test("a flush-interval log without flush.ms flushes its recovered tail at once", async () => {
+    const dir = tempDir();
+    const files = new FaultyFiles();
+    await crashedLog(dir, files, 12, { flushIntervalMessages: 1000 });
+    await Bun.sleep(20);
+    files.datasyncs = 0;
+    const log = await PartitionLog.open(dir, "t", 0, config({ segmentBytes: 600, flushIntervalMessages: 1000 }), { files });
+    await Bun.sleep(50);
+    expect(files.datasyncs).toBeGreaterThanOrEqual(2);
+    expect(log.sealedSegments().length).toBe(log.segmentCount - 1);
+    await log.close();
+  });
+
+  test("a recovered flush-interval log switched to durable keeps its high watermark", async () => {
+    const dir = tempDir();
+    const files = new FaultyFiles();
+    const end = await crashedLog(dir, files, 12, { flushIntervalMs: 60_000 });
+    await Bun.sleep(20);
+    const log = await PartitionLog.open(dir, "t", 0, config({ segmentBytes: 600, flushIntervalMs: 60_000 }), { files });
+    expect(log.highWatermark).toBe(end);
+    log.updateConfig(config({ segmentBytes: 600 }));
+    expect(log.highWatermark).toBe(end);
+    const r = log.append(buildBatch(sampleRecords(1)), T0);
+    await r.durable;
+    expect(log.highWatermark).toBe(end + 1);
+    await log.close();
+  });
+});
