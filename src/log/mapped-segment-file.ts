@@ -161,8 +161,8 @@ export class MappedSegmentFile implements SegmentFile {
   }
 
   /** Positioned read: the page cache holds what the mapping wrote, so pread sees it at once. */
-  read(position: number, length: number): Uint8Array {
-    return preadUpTo(this.fd, position, Math.max(0, Math.min(length, this.size - position)));
+  read(position: number, length: number, into?: Uint8Array): Uint8Array {
+    return preadUpTo(this.fd, position, Math.max(0, Math.min(length, this.size - position)), into);
   }
 
   truncate(size: number): void {

@@ -483,7 +483,7 @@ export class NativeSegmentFile implements SegmentFile {
     if (drop > 0) this.pending.splice(0, drop);
   }
 
-  read(position: number, length: number): Uint8Array {
+  read(position: number, length: number, into?: Uint8Array): Uint8Array {
     const h = this.live("read");
     const n = Math.max(0, Math.min(length, this.size - position));
     if (n === 0) return new Uint8Array(0);
@@ -492,7 +492,7 @@ export class NativeSegmentFile implements SegmentFile {
     const fromFile = Math.max(0, Math.min(end, this.confirmed) - position);
     // Plain pread on the JS thread into a JS buffer: for cached data this is the cheapest read
     // there is (a worker round trip or a native allocation per read costs more; see RESULTS.md).
-    const out = Buffer.allocUnsafe(n);
+    const out = into !== undefined && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n);
     let done = 0;
     while (done < fromFile) {
       const r = fs.readSync(h.fd, out, done, fromFile - done, position + done);

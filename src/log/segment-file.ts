@@ -17,8 +17,12 @@ export interface SegmentFile {
    * The caller must not modify `buf` afterwards.
    */
   write(buf: Uint8Array): void;
-  /** Reads up to `length` bytes at `position`; returns fewer at end of file. Sees every write made. */
-  read(position: number, length: number): Uint8Array;
+  /**
+   * Reads up to `length` bytes at `position`; returns fewer at end of file. Sees every write made.
+   * With `into` (at least `length` bytes) the bytes may land there (the result is then a view of
+   * it, valid until `into` is reused); a backend may ignore it and return a fresh buffer.
+   */
+  read(position: number, length: number, into?: Uint8Array): Uint8Array;
   /** Cuts the file to `size` bytes. */
   truncate(size: number): void;
   /** fdatasync off the JS thread; covers every write that returned before it; rejects on any error. */
@@ -67,9 +71,12 @@ export function pwriteAll(fd: number, buf: Uint8Array, position: number): void {
   while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done, position + done);
 }
 
-/** `n` bytes at `position` with pread (looping over short reads); fewer only at the end of the file. */
-export function preadUpTo(fd: number, position: number, n: number): Uint8Array {
-  const out = Buffer.allocUnsafe(n);
+/**
+ * `n` bytes at `position` with pread (looping over short reads); fewer only at the end of the file.
+ * Into `into` when it holds `n` bytes, else into a fresh buffer.
+ */
+export function preadUpTo(fd: number, position: number, n: number, into?: Uint8Array): Uint8Array {
+  const out = into !== undefined && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n);
   let done = 0;
   while (done < n) {
     const r = fs.readSync(fd, out, done, n - done, position + done);
@@ -97,8 +104,8 @@ class FdSegmentFile implements SegmentFile {
     jsIoCounters.writes++;
   }
 
-  read(position: number, length: number): Uint8Array {
-    return preadUpTo(this.fd, position, Math.max(0, Math.min(length, this.size - position)));
+  read(position: number, length: number, into?: Uint8Array): Uint8Array {
+    return preadUpTo(this.fd, position, Math.max(0, Math.min(length, this.size - position)), into);
   }
 
   truncate(size: number): void {

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import {
   ATTR_COMPRESSION_MASK,
+  ATTRIBUTES_OFFSET,
   BATCH_LENGTH_OFFSET,
   LAST_OFFSET_DELTA_OFFSET,
   ATTR_TIMESTAMP_TYPE_BIT,
@@ -16,7 +17,9 @@ import {
   RECORD_BATCH_HEADER_SIZE,
   batchCrcMatches,
   readBatchHeader,
+  readBatchHeaderIn,
 } from "../protocol/record-batch.ts";
+import { crc32cRange } from "../native/index.ts";
 import type { BatchHeader } from "../protocol/record-batch.ts";
 import { DELETED_SUFFIX, indexFilePath, logFilePath, timeIndexFilePath } from "./file-names.ts";
 import { OffsetIndex } from "./offset-index.ts";
@@ -33,6 +36,12 @@ export const MAX_RELATIVE_OFFSET = 0x7fffffff;
 const SCAN_CHUNK_BYTES = 64 * 1024;
 /** Read size of the recovery walk (larger than a scan's: recovery reads the whole file). */
 const RECOVERY_CHUNK_BYTES = 1024 * 1024;
+let sharedRecoveryChunk: Uint8Array | null = null;
+/** The chunk buffer recovery reads into (allocated on first use). */
+function recoveryChunk(): Uint8Array {
+  sharedRecoveryChunk ??= Buffer.allocUnsafe(RECOVERY_CHUNK_BYTES);
+  return sharedRecoveryChunk;
+}
 
 /** One batch of an append, positioned inside the appended buffer. */
 export interface AppendedBatch {
@@ -272,18 +281,22 @@ export class Segment {
     let batches = 0;
     // The file is read in chunks (one read per RECOVERY_CHUNK_BYTES, not one per batch header):
     // opening a partition of many small batches was dominated by 61-byte reads.
+    // One buffer for every chunk of every segment (recovery is synchronous per segment), and one
+    // DataView per chunk: fresh 1 MiB buffers and views per batch were a fifth of the walk.
     let chunk: Uint8Array = new Uint8Array(0);
+    let dv = new DataView(chunk.buffer);
     let chunkStart = 0;
     for (;;) {
       if (position + RECORD_BATCH_HEADER_SIZE > fileSize) break;
       if (position + RECORD_BATCH_HEADER_SIZE > chunkStart + chunk.length) {
         chunkStart = position;
-        chunk = this.log.read(position, Math.min(RECOVERY_CHUNK_BYTES, fileSize - position));
+        chunk = this.log.read(position, Math.min(RECOVERY_CHUNK_BYTES, fileSize - position), recoveryChunk());
         if (chunk.length < RECORD_BATCH_HEADER_SIZE) break;
+        dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       }
       const at = position - chunkStart;
       if (chunk[at + MAGIC_OFFSET] !== 2) break;
-      const header = readBatchHeader(chunk, at);
+      const header = readBatchHeaderIn(dv, at);
       const size = header.batchLength + LOG_OVERHEAD;
       if (header.batchLength < RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD || position + size > fileSize) break;
       if (header.baseOffset !== expected || header.recordCount <= 0) break;
@@ -291,7 +304,7 @@ export class Segment {
       if (verifyCrc) {
         // A batch inside the chunk is checked in place; a larger one is read on its own.
         const whole = at + size <= chunk.length;
-        const ok = whole ? batchCrcMatches(chunk, at, size) : batchCrcMatches(this.log.read(position, size), 0, size);
+        const ok = whole ? header.crc === crc32cRange(chunk, at + ATTRIBUTES_OFFSET, at + size) : batchCrcMatches(this.log.read(position, size), 0, size);
         if (!ok) break;
       }
       if (sinceEntry >= this.indexIntervalBytes) {

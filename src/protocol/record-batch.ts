@@ -115,7 +115,11 @@ function writeInt64(buf: Uint8Array, at: number, value: number): void {
 
 /** Reads the header of the batch starting at `pos`. The caller ensures 61 bytes are there. */
 export function readBatchHeader(buf: Uint8Array, pos = 0): BatchHeader {
-  const dv = view(buf);
+  return readBatchHeaderIn(view(buf), pos);
+}
+
+/** readBatchHeader through a DataView the caller keeps (no view per batch when walking a buffer). */
+export function readBatchHeaderIn(dv: DataView, pos: number): BatchHeader {
   return {
     baseOffset: readInt64(dv, pos + BASE_OFFSET_OFFSET),
     batchLength: dv.getInt32(pos + BATCH_LENGTH_OFFSET),
