@@ -117,7 +117,6 @@ export interface RecoveryStats {
 /** What a flush-interval log's recovery left unsynced; `flush`: some of it holds bytes. */
 interface UnsyncedTail {
   unsynced: Segment[];
-  dirDirty: boolean;
   committed: number;
   flush: boolean;
 }
@@ -247,9 +246,8 @@ export class PartitionLog {
    */
   private adoptUnsyncedTail(pending: UnsyncedTail): void {
     this.unsynced = pending.unsynced;
-    this.dirDirty = pending.dirDirty;
     this.committed = Math.min(this.committed, pending.committed);
-    if (!pending.flush) return; // an empty log: its directory is synced with its first flush
+    if (!pending.flush) return; // nothing but empty segments
     const ms = this.config.flushIntervalMs;
     if (ms === null) this.backgroundFlush();
     else this.armFlushTimer(ms);
@@ -1130,8 +1128,9 @@ async function recover(
     if (!s.synced && !isLast) unsynced.push(s);
     if (!s.synced && !s.isEmpty) unsyncedBytes = true;
   }
-  const dirDirty = created || touched.size > 0;
-  if (dirDirty && syncTail) await fsyncDirectory(dir);
+  // The directory is synced in both modes: one cheap fsync, and a new topic's partitions get it
+  // at creation rather than inside their first flush.
+  if (created || touched.size > 0) await fsyncDirectory(dir);
   stats.syncMs = performance.now() - t1;
   // Not synced here: the oldest segment that may hold unsynced bytes bounds what is committed.
   const committed = syncTail ? null : (unsynced[0] ?? (segments[segments.length - 1] as Segment)).baseOffset;
@@ -1140,6 +1139,6 @@ async function recover(
     startOffset,
     load: { snapshotOffset, replayedBatches: replayed },
     stats,
-    pending: syncTail ? null : { unsynced, dirDirty, committed: committed as number, flush: unsyncedBytes },
+    pending: syncTail ? null : { unsynced, committed: committed as number, flush: unsyncedBytes },
   };
 }
