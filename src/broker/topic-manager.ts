@@ -20,6 +20,7 @@ import { ErrorCode } from "../protocol/error-codes.ts";
 import { MetadataStore, newTopicId, type TopicRecord } from "./metadata-store.ts";
 import { topicNameError } from "./topic-names.ts";
 import { boundedAll } from "../util/bounded-all.ts";
+import { hasCleanShutdownMarker, removeCleanShutdownMarker, writeCleanShutdownMarker } from "../log/clean-shutdown.ts";
 
 export interface TopicState {
   record: TopicRecord;
@@ -36,7 +37,8 @@ export const MAX_PARTITIONS_PER_TOPIC = 100_000;
 const OPEN_CONCURRENCY = 16;
 
 /** One startup line: what recovering the stored logs cost. */
-function describeRecovery(logs: readonly PartitionLog[], ms: number): string {
+function describeRecovery(logs: readonly PartitionLog[], ms: number, cleanShutdown: boolean): string {
+  let resumed = 0;
   let bytes = 0;
   let crcBytes = 0;
   let batches = 0;
@@ -45,6 +47,7 @@ function describeRecovery(logs: readonly PartitionLog[], ms: number): string {
   for (const log of logs) {
     const s = log.recoveryStats;
     if (s === null) continue;
+    resumed += s.resumedSegments;
     bytes += s.bytes;
     crcBytes += s.crcBytes;
     batches += s.batches;
@@ -53,7 +56,9 @@ function describeRecovery(logs: readonly PartitionLog[], ms: number): string {
   }
   const mib = (n: number) => (n / 1048576).toFixed(1);
   return (
-    `opened ${logs.length} partition log(s) in ${ms.toFixed(0)} ms: walked ${batches} batches (${mib(bytes)} MiB, ` +
+    `opened ${logs.length} partition log(s) in ${ms.toFixed(0)} ms` +
+    (cleanShutdown ? ` after a clean shutdown: ${resumed} segment(s) resumed from their indexes;` : " without a clean-shutdown marker:") +
+    ` walked ${batches} batches (${mib(bytes)} MiB, ` +
     `${mib(crcBytes)} MiB CRC-checked), cut ${truncated} byte(s) of torn or preallocated tails, recovery fsyncs ${syncMs.toFixed(0)} ms (summed over logs)`
   );
 }
@@ -88,14 +93,17 @@ export class TopicManager {
     const wanted = records.flatMap((record) => Array.from({ length: record.partitions }, (_, p) => ({ record, p })));
     // Several partitions at once: one's recovery fsyncs (durable logs) wait while the next is read
     // and walked, and the engine groups concurrent syncs into one syncfs.
-    const opened = await boundedAll(wanted, OPEN_CONCURRENCY, ({ record, p }) => this.openLog(record, p));
+    const cleanShutdown = hasCleanShutdownMarker(this.config.dataDir);
+    const opened = await boundedAll(wanted, OPEN_CONCURRENCY, ({ record, p }) => this.openLog(record, p, cleanShutdown));
+    // Before anything is appended: a crash from here on must not look like a clean shutdown.
+    removeCleanShutdownMarker(this.config.dataDir);
     let at = 0;
     for (const record of records) {
       this.topics.set(record.name, { record, logs: opened.slice(at, at + record.partitions) });
       at += record.partitions;
       this.version++;
     }
-    if (opened.length > 0) this.log(describeRecovery(opened, performance.now() - t0));
+    if (opened.length > 0) this.log(describeRecovery(opened, performance.now() - t0, cleanShutdown));
     for (const entry of readdirSync(this.config.dataDir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const m = /^(.+)-(\d+)$/.exec(entry.name);
@@ -247,8 +255,24 @@ export class TopicManager {
     for (const log of state.logs) log.updateConfig(logConfig);
   }
 
+  /** Closes every log; when all closed cleanly, marks the data directory (see clean-shutdown.ts). */
   async closeAll(): Promise<void> {
-    for (const state of this.topics.values()) for (const log of state.logs) await log.close();
+    let clean = true;
+    for (const state of this.topics.values()) {
+      for (const log of state.logs) {
+        await log.close();
+        clean &&= log.closedCleanly;
+      }
+    }
+    if (!clean) {
+      this.log("not every partition log closed cleanly: the next start walks every segment");
+      return;
+    }
+    try {
+      writeCleanShutdownMarker(this.config.dataDir);
+    } catch (err) {
+      this.log(`clean-shutdown marker not written (${(err as Error).message}): the next start walks every segment`);
+    }
   }
 
   /** Segment file backend from bunka.log.io (default auto), chosen once and logged. */
@@ -279,7 +303,7 @@ export class TopicManager {
     return this.flushIntervalFiles;
   }
 
-  private async openLog(record: TopicRecord, partition: number): Promise<PartitionLog> {
+  private async openLog(record: TopicRecord, partition: number, cleanShutdown = false): Promise<PartitionLog> {
     const dir = join(this.config.dataDir, `${record.name}-${partition}`);
     const logConfig = this.logConfig(record);
     // Flush-interval logs write on the JS thread so an acknowledged write is in the kernel before the
@@ -287,7 +311,7 @@ export class TopicManager {
     // barriers at 100 partitions (bench/RESULTS.md). Durable logs use the configured engine. A log
     // switched to flush-interval later keeps its engine; its acks then wait for a write barrier.
     const files = isDurableMode(logConfig) ? this.segmentIo().files : this.flushIntervalFileFactory();
-    const log = await PartitionLog.open(dir, record.name, partition, logConfig, { files });
+    const log = await PartitionLog.open(dir, record.name, partition, logConfig, { files, cleanShutdown });
     this.onLogOpened(log);
     return log;
   }

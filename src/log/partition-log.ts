@@ -91,6 +91,11 @@ export interface OpenOptions {
   files?: SegmentFileFactory;
   /** Random source for segment.jitter.ms (tests make it deterministic). */
   random?: () => number;
+  /**
+   * The log was closed cleanly (`closedCleanly`, recorded by the broker's clean-shutdown marker):
+   * its segments are resumed from their indexes instead of walked (see Segment.resume).
+   */
+  cleanShutdown?: boolean;
 }
 
 /** How the producer state was rebuilt when the log was opened (tests, benchmarks). */
@@ -103,6 +108,8 @@ export interface ProducerStateLoad {
 
 /** What opening the log cost (the broker logs the sums at startup). */
 export interface RecoveryStats {
+  /** Segments opened from their indexes after a clean shutdown (not walked). */
+  resumedSegments: number;
   /** Bytes of valid batches walked, and of them checked against their CRCs. */
   bytes: number;
   crcBytes: number;
@@ -190,6 +197,8 @@ export class PartitionLog {
   private lastSnapshotOffset: number | null;
   /** What opening (recovering) this log cost. */
   recoveryStats: RecoveryStats | null = null;
+  /** Set by close when every segment file was complete and fsynced (the producer snapshot only saves replay). */
+  closedCleanly = false;
 
   private constructor(
     readonly dir: string,
@@ -231,7 +240,7 @@ export class PartitionLog {
     const snapshots = new ProducerSnapshotFiles(dir);
     // Whether the high watermark waits for fdatasync from the start (see acksWaitForSync).
     const syncTail = isDurableMode(config) || (files.writesReachKernelOnReturn !== true && files.writeBarriers !== true);
-    const recovered = await recover(dir, config, files, producers, snapshots, syncTail);
+    const recovered = await recover(dir, config, files, producers, snapshots, syncTail, options.cleanShutdown === true);
     const log = new PartitionLog(
       dir, topic, partition, config, files, options.random ?? Math.random, recovered.segments, recovered.startOffset, producers, snapshots, recovered.load,
     );
@@ -698,6 +707,16 @@ export class PartitionLog {
       this.writeProducerSnapshot(this.logEndOffset);
     }
     await this.snapshots.settled();
+    if (!deleting && this.failure === null) {
+      // A clean close leaves every file complete and fsynced (the active segment's indexes too),
+      // so the next open may resume the segments from their indexes instead of walking them.
+      try {
+        await this.active.syncAll();
+        this.closedCleanly = true;
+      } catch (err) {
+        this.fail(new LogStorageError(`fsync at close failed: ${describe(err)}`, err));
+      }
+    }
     if (this.failure === null) this.failure = new LogStorageError("log closed");
     this.hot?.release();
     this.hot = null;
@@ -1027,9 +1046,10 @@ async function recover(
   producers: ProducerStateManager,
   snapshots: ProducerSnapshotFiles,
   syncTail: boolean,
+  cleanShutdown: boolean,
 ): Promise<RecoveredLog> {
   const t0 = performance.now();
-  const stats: RecoveryStats = { bytes: 0, crcBytes: 0, batches: 0, truncatedBytes: 0, walkMs: 0, syncMs: 0 };
+  const stats: RecoveryStats = { resumedSegments: 0, bytes: 0, crcBytes: 0, batches: 0, truncatedBytes: 0, walkMs: 0, syncMs: 0 };
   const names = fs.readdirSync(dir);
   for (const name of names) {
     if (name.endsWith(DELETED_SUFFIX) || name.endsWith(TMP_SUFFIX)) fs.rmSync(`${dir}/${name}`, { force: true });
@@ -1053,18 +1073,32 @@ async function recover(
 
   const segments: Segment[] = [];
   const touched = new Set<Segment>();
+  const resumed = new Set<Segment>();
+  // After a clean shutdown segments are resumed from their indexes, and the producer state is
+  // replayed after the loop (from the snapshot close wrote: usually nothing to replay).
+  const replayAfter = cleanShutdown;
   for (let i = 0; i < bases.length; i++) {
     const base = bases[i] as number;
     const segment = Segment.open(dir, base, files, config.indexIntervalBytes);
+    segments.push(segment);
+    if (cleanShutdown && segment.resume()) {
+      resumed.add(segment);
+      stats.resumedSegments++;
+      const nextBase = bases[i + 1];
+      if (nextBase === undefined || segment.nextOffset === nextBase) continue;
+      // Not contiguous with the next segment: the indexes lied; walk this one after all.
+      resumed.delete(segment);
+      stats.resumedSegments--;
+    }
     const verifyCrc = i >= bases.length - 2;
     const result = segment.recover(verifyCrc, ({ header }) => {
+      if (replayAfter) return;
       const last = header.baseOffset + header.lastOffsetDelta;
       if (header.baseOffset >= replayAbove) {
         producers.replay(headerToProducerBatch(header), header.baseOffset, last);
         replayed++;
       } else if (last >= replayAbove) straddled = true;
     });
-    segments.push(segment);
     stats.bytes += result.validBytes;
     if (verifyCrc) stats.crcBytes += result.validBytes;
     stats.batches += result.batches;
@@ -1096,6 +1130,16 @@ async function recover(
 
   const firstBase = (segments[0] as Segment).baseOffset;
   const logEnd = (segments[segments.length - 1] as Segment).nextOffset;
+  if (replayAfter && !created) {
+    if (candidate === null) replayed = replayFrom(segments, firstBase, producers);
+    else if (candidate.offset >= firstBase && candidate.offset <= logEnd) {
+      replayed = candidate.offset < logEnd ? replayFrom(segments, candidate.offset, producers) : 0;
+      if (replayed < 0) {
+        straddled = true;
+        replayed = 0;
+      }
+    }
+  }
   let snapshotOffset = candidate?.offset ?? null;
   if (candidate !== null && (straddled || candidate.offset < firstBase || candidate.offset > logEnd || created)) {
     const older = snapshots.newest(firstBase, straddled ? Math.min(logEnd, candidate.offset - 1) : logEnd);
@@ -1122,7 +1166,8 @@ async function recover(
     const s = segments[i] as Segment;
     const isLast = i === segments.length - 1;
     if (!isLast) s.seal();
-    const mayBeUnsynced = touched.has(s) || i >= segments.length - 2;
+    // (resumed segments were synced by the clean shutdown)
+    const mayBeUnsynced = touched.has(s) || (i >= segments.length - 2 && !resumed.has(s));
     if (mayBeUnsynced && syncTail) await s.syncAll();
     s.synced = !mayBeUnsynced || syncTail;
     if (!s.synced && !isLast) unsynced.push(s);

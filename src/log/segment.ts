@@ -36,6 +36,8 @@ export const MAX_RELATIVE_OFFSET = 0x7fffffff;
 const SCAN_CHUNK_BYTES = 64 * 1024;
 /** Read size of the recovery walk (larger than a scan's: recovery reads the whole file). */
 const RECOVERY_CHUNK_BYTES = 1024 * 1024;
+/** Most bytes `resume` reads after the last index entry (else it leaves the segment to `recover`). */
+const MAX_RESUME_TAIL_BYTES = 64 * 1024 * 1024;
 let sharedRecoveryChunk: Uint8Array | null = null;
 /** The chunk buffer recovery reads into (allocated on first use). */
 function recoveryChunk(): Uint8Array {
@@ -353,6 +355,71 @@ export class Segment {
     const last = this.index.lastEntry();
     this.bytesSinceIndexEntry = last === null ? position : position - last.position;
     return { validBytes: position, truncatedBytes, indexRebuilt, batches };
+  }
+
+  /**
+   * Opens the segment from its indexes without walking the log: for a log closed cleanly, whose
+   * files (log and both indexes) were all fsynced and complete at close (Kafka skips recovery
+   * after a clean shutdown the same way). Checks what it relies on: both indexes load (ordered,
+   * inside the file), the first batch starts at the segment's base offset, and a header walk from
+   * the last offset-index entry (at most index.interval.bytes plus one batch) ends exactly at the
+   * end of the file with contiguous offsets. Returns false, having changed nothing, when any check
+   * fails; the caller then runs `recover`.
+   */
+  resume(): boolean {
+    const fileSize = this.log.size;
+    if (!this.index.load(fileSize) || !this.timeIndex.load(MAX_RELATIVE_OFFSET)) return false;
+    const indexed = this.index.lastEntry();
+    const timed = this.timeIndex.lastEntry();
+    if (fileSize === 0) {
+      if (indexed !== null || timed !== null) return false;
+      this.resumeFrom(null, this.baseOffset, -1, -1, 0);
+      return true;
+    }
+    if (fileSize < RECORD_BATCH_HEADER_SIZE) return false;
+    const firstBytes = this.log.read(0, RECORD_BATCH_HEADER_SIZE);
+    if (firstBytes.length < RECORD_BATCH_HEADER_SIZE || firstBytes[MAGIC_OFFSET] !== 2) return false;
+    const first = readBatchHeader(firstBytes, 0);
+    if (first.baseOffset !== this.baseOffset) return false;
+    const position = indexed?.position ?? 0;
+    // A tail longer than an index interval and a batch means the index does not fit this file.
+    if (fileSize - position > MAX_RESUME_TAIL_BYTES) return false;
+    let expected = indexed?.offset ?? this.baseOffset;
+    // Running max below the last index entry is the time index's last entry (see recover).
+    let maxTs = timed?.timestamp ?? -1;
+    let maxTsOffset = timed?.offset ?? -1;
+    const tail = this.log.read(position, fileSize - position);
+    if (tail.length !== fileSize - position) return false;
+    const dv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+    let at = 0;
+    while (at < tail.length) {
+      if (at + RECORD_BATCH_HEADER_SIZE > tail.length || tail[at + MAGIC_OFFSET] !== 2) return false;
+      const header = readBatchHeaderIn(dv, at);
+      const size = header.batchLength + LOG_OVERHEAD;
+      if (header.batchLength < RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD || at + size > tail.length) return false;
+      if (header.baseOffset !== expected || header.recordCount <= 0 || header.lastOffsetDelta !== header.recordCount - 1) return false;
+      if (header.maxTimestamp > maxTs) {
+        maxTs = header.maxTimestamp;
+        maxTsOffset = header.baseOffset;
+      }
+      expected = header.baseOffset + header.lastOffsetDelta + 1;
+      at += size;
+    }
+    this.resumeFrom(first, expected, maxTs, maxTsOffset, fileSize - (indexed?.position ?? 0));
+    return true;
+  }
+
+  private resumeFrom(first: BatchHeader | null, nextOffset: number, maxTs: number, maxTsOffset: number, sinceIndexEntry: number): void {
+    this.nextOffset = nextOffset;
+    this.maxTimestamp = maxTs;
+    this.offsetOfMaxTimestamp = maxTsOffset;
+    this.rollTimestamp = first?.maxTimestamp ?? -1;
+    try {
+      this.lastAppendTime = Math.floor(fs.statSync(this.log.path).mtimeMs);
+    } catch {
+      this.lastAppendTime = Date.now();
+    }
+    this.bytesSinceIndexEntry = sinceIndexEntry;
   }
 
   /** Seals the segment: adds the final time-index entry carrying the segment's max timestamp. */

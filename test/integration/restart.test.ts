@@ -177,11 +177,14 @@ test("graceful stop (SIGTERM) and restart keep topics, ids, configs, records, of
   expect(stopLog).toContain("SIGTERM: shutting down");
   expect(stopLog).toContain("stopped cleanly");
   expect(stopLog.indexOf("stopped cleanly")).toBeLessThan(stopLog.lastIndexOf("bunka listening on"));
-  // the startup line saying what opening the stored logs cost (rs-a: 2, rs-b: 3 partitions)
-  const opened = /opened (\d+) partition log\(s\) in \d+ ms: walked (\d+) batches/.exec(stopLog);
+  // after a clean shutdown every segment is resumed from its indexes, none walked
+  // (rs-a: 2 partitions with several 1 MiB segments each, rs-b: 3)
+  const opened = /opened (\d+) partition log\(s\) in \d+ ms after a clean shutdown: (\d+) segment\(s\) resumed from their indexes; walked (\d+) batches/.exec(stopLog);
   expect(opened).not.toBeNull();
   expect(Number(opened![1])).toBe(5);
-  expect(Number(opened![2])).toBeGreaterThan(0);
+  expect(Number(opened![2])).toBeGreaterThan(5);
+  expect(Number(opened![3])).toBe(0);
+  expect(readdirSync(broker.dataDir)).not.toContain(".bunka-clean-shutdown"); // gone before serving
 
   client = await WireClient.connect(broker.host, broker.port);
   const after = await snapshot(client);
@@ -200,4 +203,23 @@ test("graceful stop (SIGTERM) and restart keep topics, ids, configs, records, of
   // And the restarted broker keeps appending where it left off.
   const res = await produceRaw(client, "rs-a", 0, buildRecordBatch([{ value: new TextEncoder().encode("after restart") }]), -1);
   expect(`${res.errorCode}@${res.baseOffset}`).toBe("0@4000");
+}, 90_000);
+
+test("after a clean restart, a crash is recovered by walking the logs again (the marker was removed)", async () => {
+  const res = await produceRaw(client, "rs-b", 1, buildRecordBatch([{ value: new TextEncoder().encode("before the crash") }]), -1);
+  expect(res.errorCode).toBe(0);
+  client.close();
+  const logBefore = readFileSync(broker.logFile, "utf8").length;
+  await broker.kill9();
+  await broker.restart();
+  const startLog = readFileSync(broker.logFile, "utf8").slice(logBefore);
+  const opened = /opened (\d+) partition log\(s\) in \d+ ms without a clean-shutdown marker: walked (\d+) batches/.exec(startLog);
+  expect(opened).not.toBeNull();
+  expect(Number(opened![2])).toBeGreaterThan(0);
+  client = await WireClient.connect(broker.host, broker.port);
+  const after = await snapshot(client);
+  for (const key of Object.keys(before.partitions)) {
+    const extra = key === "rs-b-1" ? 1 : 0;
+    expect(`${key} hw=${after.partitions[key]!.highWatermark}`).toBe(`${key} hw=${before.partitions[key]!.highWatermark + extra + (key === "rs-a-0" ? 1 : 0)}`);
+  }
 }, 90_000);
