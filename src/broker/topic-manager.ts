@@ -43,7 +43,7 @@ function describeRecovery(logs: readonly PartitionLog[], ms: number, cleanShutdo
   let crcBytes = 0;
   let batches = 0;
   let truncated = 0;
-  let syncMs = 0;
+  let synced = 0;
   for (const log of logs) {
     const s = log.recoveryStats;
     if (s === null) continue;
@@ -52,14 +52,14 @@ function describeRecovery(logs: readonly PartitionLog[], ms: number, cleanShutdo
     crcBytes += s.crcBytes;
     batches += s.batches;
     truncated += s.truncatedBytes;
-    syncMs += s.syncMs;
+    synced += s.syncedSegments;
   }
   const mib = (n: number) => (n / 1048576).toFixed(1);
   return (
     `opened ${logs.length} partition log(s) in ${ms.toFixed(0)} ms` +
     (cleanShutdown ? ` after a clean shutdown: ${resumed} segment(s) resumed from their indexes;` : " without a clean-shutdown marker:") +
     ` walked ${batches} batches (${mib(bytes)} MiB, ` +
-    `${mib(crcBytes)} MiB CRC-checked), cut ${truncated} byte(s) of torn or preallocated tails, recovery fsyncs ${syncMs.toFixed(0)} ms (summed over logs)`
+    `${mib(crcBytes)} MiB CRC-checked), cut ${truncated} byte(s) of torn or preallocated tails, ${synced} segment(s) fsynced`
   );
 }
 

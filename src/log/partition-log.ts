@@ -116,9 +116,8 @@ export interface RecoveryStats {
   batches: number;
   /** Torn or invalid tail bytes cut off. */
   truncatedBytes: number;
-  /** Reading and walking the segments (plus the producer state), then the recovery fsyncs. */
-  walkMs: number;
-  syncMs: number;
+  /** Segments fsynced by recovery (durable logs: the walked tail). */
+  syncedSegments: number;
 }
 
 /** What a flush-interval log's recovery left unsynced; `flush`: some of it holds bytes. */
@@ -1048,11 +1047,14 @@ async function recover(
   syncTail: boolean,
   cleanShutdown: boolean,
 ): Promise<RecoveredLog> {
-  const t0 = performance.now();
-  const stats: RecoveryStats = { resumedSegments: 0, bytes: 0, crcBytes: 0, batches: 0, truncatedBytes: 0, walkMs: 0, syncMs: 0 };
+  const stats: RecoveryStats = { resumedSegments: 0, bytes: 0, crcBytes: 0, batches: 0, truncatedBytes: 0, syncedSegments: 0 };
   const names = fs.readdirSync(dir);
+  let dirChanged = false;
   for (const name of names) {
-    if (name.endsWith(DELETED_SUFFIX) || name.endsWith(TMP_SUFFIX)) fs.rmSync(`${dir}/${name}`, { force: true });
+    if (name.endsWith(DELETED_SUFFIX) || name.endsWith(TMP_SUFFIX)) {
+      fs.rmSync(`${dir}/${name}`, { force: true });
+      dirChanged = true;
+    }
   }
   const bases = names
     .map(parseLogFileName)
@@ -1110,6 +1112,7 @@ async function recover(
       for (const later of bases.slice(i + 1)) {
         const s = Segment.open(dir, later, files, config.indexIntervalBytes);
         s.delete(0);
+        dirChanged = true;
       }
       break;
     }
@@ -1158,8 +1161,6 @@ async function recover(
   // Snapshots past the end describe lost batches; below the first segment they cannot be resumed.
   snapshots.retainSync(firstBase, logEnd);
 
-  const t1 = performance.now();
-  stats.walkMs = t1 - t0;
   const unsynced: Segment[] = [];
   let unsyncedBytes = false;
   for (let i = 0; i < segments.length; i++) {
@@ -1168,15 +1169,18 @@ async function recover(
     if (!isLast) s.seal();
     // (resumed segments were synced by the clean shutdown)
     const mayBeUnsynced = touched.has(s) || (i >= segments.length - 2 && !resumed.has(s));
-    if (mayBeUnsynced && syncTail) await s.syncAll();
+    if (mayBeUnsynced && syncTail) {
+      await s.syncAll();
+      stats.syncedSegments++;
+    }
     s.synced = !mayBeUnsynced || syncTail;
     if (!s.synced && !isLast) unsynced.push(s);
     if (!s.synced && !s.isEmpty) unsyncedBytes = true;
   }
-  // The directory is synced in both modes: one cheap fsync, and a new topic's partitions get it
-  // at creation rather than inside their first flush.
-  if (created || touched.size > 0) await fsyncDirectory(dir);
-  stats.syncMs = performance.now() - t1;
+  // The directory is synced in both modes when its entries changed (files created or deleted;
+  // truncations and index rewrites do not change it): a new topic's partitions get it at
+  // creation rather than inside their first flush.
+  if (created || dirChanged) await fsyncDirectory(dir);
   // Not synced here: the oldest segment that may hold unsynced bytes bounds what is committed.
   const committed = syncTail ? null : (unsynced[0] ?? (segments[segments.length - 1] as Segment)).baseOffset;
   return {

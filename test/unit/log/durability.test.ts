@@ -208,6 +208,7 @@ describe("reopening after a crash", () => {
     expect(log.recoveryStats?.bytes).toBeGreaterThan(0);
     expect(log.recoveryStats?.crcBytes).toBeGreaterThan(0);
     expect(log.recoveryStats!.crcBytes).toBeLessThan(log.recoveryStats!.bytes); // older segments: headers only
+    expect(log.recoveryStats!.syncedSegments).toBe(2);
     await log.close();
   });
 
@@ -221,6 +222,7 @@ describe("reopening after a crash", () => {
     expect(files.datasyncs).toBe(0);
     expect(log.highWatermark).toBe(end);
     expect(log.recoveryStats?.batches).toBe(12);
+    expect(log.recoveryStats?.syncedSegments).toBe(0);
     // the sealed segment recovery did not sync is not offered for tiering until a flush syncs it
     const sealedBefore = log.sealedSegments().length;
     expect(sealedBefore).toBe(log.segmentCount - 2);
