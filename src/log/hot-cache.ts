@@ -13,16 +13,22 @@
  * Memory: appends are copied into per-partition slabs (one `set` per append, no allocation per append),
  * 16 KiB at first, doubling up to 1 MiB but never above a quarter of the partition's fair share
  * (maxBytes / partitions), so eviction stays fine-grained with many partitions. An append that
- * does not fit the newest slab starts a new one; eviction drops the oldest slab whole. When the
- * pool is full, the slab that eviction frees is handed straight to the partition that needs one
- * (same size), so at steady state the produce path touches no fresh memory. A read whose batches
+ * does not fit the newest slab starts a new one; eviction drops the oldest slab whole. An append
+ * larger than the largest slab is not cached (the partition's cached run starts over after it):
+ * it would push out the partition's whole history for one batch, and when each append took a slab
+ * of its own size (256 KiB batches of an unthrottled producer at 1000 partitions, 64 KiB slabs)
+ * the pool allocated a fresh slab per append and dropped another, which halved the broker's
+ * maximum there and left seconds of 50-300 ms loop stalls behind (bench/RESULTS.md, session 12). A slab
+ * given back with no view out (evicted, or its partition's run started over) waits, idle, for the
+ * next take() of its size; when the pool is full, idle slabs of other sizes are dropped before
+ * anything is evicted, so at steady state the produce path touches no fresh memory. A read whose batches
  * lie in one slab is answered with a view into it (no copy, a loan: see below); a read across
  * slabs is a copy.
  *
  * Accounting rule: the pool counts the full capacity of every slab a partition holds (including
- * the unfilled end of its newest slab) and keeps that total within maxBytes
- * (bunka.hot.cache.bytes); an append larger than the whole pool is not cached. A slab leaves the
- * count when evicted or cleared (so clear() and release() bring it back to 0).
+ * the unfilled end of its newest slab) and keeps that total plus its idle slabs within maxBytes
+ * (bunka.hot.cache.bytes). A slab leaves the partitions' count (`stats().bytes`) when evicted or
+ * cleared (so clear() and release() bring it back to 0); idle ones are memory kept for reuse.
  *
  * Views and reuse: a slab counts the views reads lent out of it (src/util/lent-views.ts); readers
  * give a view back once it is dead (copied into a Fetch response, or written to the socket). An
@@ -122,12 +128,12 @@ export class PartitionHotCache {
     const end = lastB.position + lastB.length;
     const n = end - start;
     let slab = this.slabs.length > this.slabHead ? (this.slabs[this.slabs.length - 1] as Slab) : undefined;
+    if (n > this.pool.largestSlab()) {
+      this.clear(); // too large to cache (see the header): the tail stays contiguous by starting over
+      return;
+    }
     if (slab === undefined || slab.buf.length - slab.used < n) {
       const size = this.pool.slabSize(n, this.lastSlabSize);
-      if (size > this.pool.maxBytes) {
-        this.clear(); // larger than the whole pool: not cached (and the tail stays contiguous)
-        return;
-      }
       slab = this.pool.take(this, size);
       this.lastSlabSize = size;
       this.slabs.push(slab); // take() may have evicted older slabs (even all) of this partition
@@ -287,10 +293,15 @@ export class PartitionHotCache {
 export class HotCache {
   /** Max-heap of partitions by held bytes (heap[0] holds the most). */
   private readonly heap: PartitionHotCache[] = [];
+  /** Bytes of the slabs partitions hold. */
   private total = 0;
-  /** While take() makes room: the size it needs, and a freed slab of that size to reuse. */
-  private wanted = 0;
-  private spare: Slab | null = null;
+  /**
+   * Slabs given back with no view out (eviction, a partition's cached run starting over), by size,
+   * kept for take() to reuse. They count against maxBytes with the held ones; take() drops idle
+   * slabs of other sizes before it evicts anything.
+   */
+  private readonly idle = new Map<number, Slab[]>();
+  private idleBytes = 0;
   /** Slab bytes allocated fresh so far (the rest were recycled): for tests and benches. */
   allocatedBytes = 0;
   hits = 0;
@@ -316,14 +327,17 @@ export class HotCache {
     return n === 0 ? 0 : this.hits / n;
   }
 
-  /** @internal Size of a new slab for an append of `n` bytes after a slab of `previous` bytes. */
-  slabSize(n: number, previous: number): number {
+  /** @internal The largest slab, and so the largest append cached: a quarter of a partition's fair share, at most MAX_SLAB. */
+  largestSlab(): number {
     const share = this.maxBytes / Math.max(1, this.heap.length);
-    const cap = Math.min(MAX_SLAB, Math.max(MIN_SLAB, pow2Floor(share / 4)), this.maxBytes);
+    return Math.min(MAX_SLAB, Math.max(MIN_SLAB, pow2Floor(share / 4)), this.maxBytes);
+  }
+
+  /** @internal Size of a new slab for an append of `n` (at most largestSlab()) bytes after a slab of `previous` bytes. */
+  slabSize(n: number, previous: number): number {
+    const cap = this.largestSlab();
     const want = Math.min(cap, previous === 0 ? FIRST_SLAB : previous * 2);
-    if (n <= want) return want;
-    const rounded = pow2Ceil(n);
-    return rounded > MAX_SLAB || rounded > this.maxBytes ? n : rounded; // oversized: a slab of its own size
+    return n <= want ? want : Math.min(cap, pow2Ceil(n));
   }
 
   /**
@@ -332,15 +346,18 @@ export class HotCache {
    * reused rather than allocating.
    */
   take(p: PartitionHotCache, size: number): Slab {
-    this.wanted = size;
-    while (this.spare === null && this.total + size > this.maxBytes) {
+    let slab: Slab | null = null;
+    for (;;) {
+      slab = this.takeIdle(size);
+      if (slab !== null || this.total + this.idleBytes + size <= this.maxBytes) break;
+      if (this.idleBytes > 0) {
+        this.dropIdle();
+        continue;
+      }
       const victim = this.heap[0];
       if (victim === undefined || victim.bytes === 0) break;
-      victim.evictSlab();
+      victim.evictSlab(); // its slab turns idle (or is dropped while lent); the next round may take it
     }
-    let slab = this.spare;
-    this.spare = null;
-    this.wanted = 0;
     if (slab === null) {
       slab = { buf: new Uint8Array(size), used: 0, entries: 0, loans: 0 };
       registerLender(slab.buf.buffer, slab);
@@ -361,7 +378,31 @@ export class HotCache {
     p.bytes -= size;
     this.total -= size;
     this.down(p.heapIndex);
-    if (size === this.wanted && this.spare === null && slab.loans === 0) this.spare = slab;
+    if (slab.loans > 0) return; // a view of it is still out: left to the garbage collector
+    const list = this.idle.get(size);
+    if (list === undefined) this.idle.set(size, [slab]);
+    else list.push(slab);
+    this.idleBytes += size;
+  }
+
+  private takeIdle(size: number): Slab | null {
+    const slab = this.idle.get(size)?.pop() ?? null;
+    if (slab !== null) this.idleBytes -= size;
+    return slab;
+  }
+
+  /** Drops one idle slab, of the size holding the most idle bytes. */
+  private dropIdle(): void {
+    let worst: Slab[] | null = null;
+    let worstBytes = 0;
+    for (const [size, list] of this.idle) {
+      if (list.length * size > worstBytes) {
+        worst = list;
+        worstBytes = list.length * size;
+      }
+    }
+    const slab = worst?.pop();
+    if (slab !== undefined) this.idleBytes -= slab.buf.length;
   }
 
   /** @internal */

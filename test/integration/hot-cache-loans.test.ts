@@ -2,7 +2,7 @@
 // is out (src/util/lent-views.ts). Over real TCP connections:
 //  1. a consumer that does not read its socket: 64 pipelined Fetch responses of 256 KiB records
 //     (sent as chunks of their own, without copying) pile up in the broker's send queue while a
-//     producer pushes 15 MiB through a 1 MiB cache. When the consumer reads at last, every record
+//     producer pushes 15 MiB through a 4 MiB cache. When the consumer reads at last, every record
 //     must carry the bytes it was produced with — a slab reused under a queued view would show as
 //     another record's bytes.
 //  2. a consumer at the tail (small and large records): the cache reuses its slabs, so the slab
@@ -24,7 +24,8 @@ afterAll(async () => {
 }, 30_000);
 
 const MiB = 1048576;
-const CACHE_BYTES = MiB;
+// two partitions share it: slabs (and so cached appends) up to 512 KiB, BIG batches fit
+const CACHE_BYTES = 4 * MiB;
 const BIG = 256 * 1024;
 
 /** Record value for offset `offset`: its bytes tell which offset they belong to. */
@@ -106,7 +107,7 @@ test("views queued behind a slow socket keep their bytes while the cache turns o
     stalled.write(encodeRequest(C.Fetch, 12, i + 1, "stalled", fetchRequest("queued", offset, BIG)).toBytes());
   }
   await Bun.sleep(500); // the broker answers them all; most of the 16 MiB waits in its send queue
-  for (let o = 4; o < 64; o++) await produce(producer, "queued", [value(o, BIG)]); // 15 MiB through a 1 MiB cache
+  for (let o = 4; o < 64; o++) await produce(producer, "queued", [value(o, BIG)]); // 15 MiB through a 4 MiB cache
   stalled.resume();
   const deadline = Date.now() + 30_000;
   while (received.length < REQUESTS && Date.now() < deadline) await Bun.sleep(20);
@@ -137,7 +138,7 @@ test("views queued behind a slow socket keep their bytes while the cache turns o
   const summary = readFileSync(broker.logFile, "utf8").match(/hot cache: .*, ([\d.]+) MiB of slabs allocated fresh/);
   expect(summary).not.toBeNull();
   const fresh = Number(summary![1]) * MiB;
-  // ~57 MiB went through the 1 MiB cache; without reuse, fresh slabs would be about as much
+  // ~57 MiB went through the 4 MiB cache; without reuse, fresh slabs would be about as much
   expect(produced + 64 * BIG).toBeGreaterThan(50 * MiB);
   expect(fresh).toBeLessThan(8 * MiB);
   broker = null;

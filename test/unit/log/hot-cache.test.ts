@@ -229,6 +229,45 @@ describe("hot cache slabs", () => {
     expect(pool.stats().bytes).toBeLessThanOrEqual(8 * 1024);
   });
 
+  test("an append larger than the largest slab (a quarter of the fair share) is not cached; the run restarts after it", () => {
+    const pool = new HotCache(1 << 20);
+    const parts = Array.from({ length: 8 }, () => pool.partition()); // fair share 128 KiB: slabs up to 32 KiB
+    const part = parts[0]!;
+    const frame = new Uint8Array(64 * 1024);
+    let next = appendBatches(part, 0, 0, [1000, 1000], frame);
+    expect(part.size).toBe(2);
+    next = appendBatches(part, 0, next, [40_000], frame); // > 32 KiB
+    expect(part.size).toBe(0);
+    expect(part.read(next - 1, 1 << 20, next)).toBeNull();
+    expect(pool.stats().bytes).toBe(0);
+    const allocated = pool.allocatedBytes;
+    next = appendBatches(part, 0, next, [30_000], frame); // fits the largest slab
+    expect(part.read(next - 1, 1 << 20, next)?.length).toBe(30_000);
+    expect(pool.allocatedBytes - allocated).toBeLessThanOrEqual(32 * 1024);
+  });
+
+  test("slabs a partition gives back wait idle for the next append of their size: alternating cached and uncached appends allocate nothing new", () => {
+    const pool = new HotCache(1 << 20);
+    const parts = Array.from({ length: 8 }, () => pool.partition());
+    const part = parts[0]!;
+    const frame = new Uint8Array(64 * 1024);
+    let next = 0;
+    for (let round = 0; round < 5; round++) {
+      next = appendBatches(part, 0, next, [1000, 1000, 1000], frame);
+      next = appendBatches(part, 0, next, [40_000], frame); // not cached: the run (and its slab) is given back
+    }
+    const allocated = pool.allocatedBytes;
+    for (let round = 0; round < 100; round++) {
+      next = appendBatches(part, 0, next, [1000, 1000, 1000], frame);
+      const view = part.read(next - 3, 1 << 20, next)!;
+      expect(view.length).toBe(3000);
+      giveBack(view); // a reader done with it (a view still out would keep its slab from reuse)
+      next = appendBatches(part, 0, next, [40_000], frame);
+    }
+    expect(pool.allocatedBytes).toBe(allocated);
+    expect(pool.stats().bytes).toBe(0);
+  });
+
   test("evictOldest drops one batch and gives its slab back when empty", () => {
     const pool = new HotCache(1 << 20);
     const part = pool.partition();
