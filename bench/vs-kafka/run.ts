@@ -7,7 +7,11 @@
  *   bun bench/vs-kafka/run.ts --only bunka --tiny --out DIR     harness self-test (no JVM)
  *
  * Options: --only kafka|bunka, --durability none|fsync, --out DIR (default bench/results),
- *   --partitions 1,100 and --rates 1,10 (override the grid), --heap 2g (Kafka JVM heap).
+ *   --partitions 1,100 and --rates 1,10 (override the grid), --heap 2g (Kafka JVM heap),
+ *   --probe (diagnostics: Bunka runs with bench/vs-kafka/probe.ts preloaded and writes its
+ *   per-second event-loop figures and every 5 ms tick over 20 ms late to <out>/<run>-probe-<durability>.jsonl;
+ *   the probe's timer changes the broker a little, so such runs are not for the README),
+ *   --bunka-override key=value (repeatable; Bunka experiments, not for the README either).
  *
  * For each durability setting both brokers start from fresh data dirs (timed, one at a time), and
  * then take turns, step by step, the other one paused (SIGSTOP): per partition count a fresh topic
@@ -45,6 +49,11 @@ if (only && only !== "kafka" && only !== "bunka") throw new Error(`--only kafka|
 const onlyDur = opt("--durability") as Durability | undefined;
 const OUT = opt("--out") ?? join(REPO_ROOT, "bench", "results");
 const HEAP = opt("--heap") ?? "2g";
+const PROBE = flag("--probe");
+/** --bunka-override k=v (repeatable): extra Bunka settings for experiments (not for the README). */
+const BUNKA_OVERRIDES = Object.fromEntries(
+  argv.flatMap((a, i) => (a === "--bunka-override" && argv[i + 1] ? [argv[i + 1]!.split(/=(.*)/s).slice(0, 2)] : [])),
+) as Record<string, string>;
 
 interface Config {
   partitions: number[];
@@ -432,7 +441,10 @@ async function runDurability(kinds: BrokerKind[], durability: Durability, checkp
   running = passes;
   try {
     for (const kind of kinds) {
-      const spec = { kind, durability, dataDir: join(DATA_ROOT, `${kind}-${durability}`), heap: HEAP };
+      const probeOut = join(OUT, `${RUN_ID}-probe-${durability}.jsonl`);
+      const probe = PROBE && kind === "bunka" ? { bunArgs: ["--preload", join(import.meta.dir, "probe.ts")], env: { VSK_PROBE_OUT: probeOut } } : {};
+      const overrides = kind === "bunka" ? { overrides: BUNKA_OVERRIDES } : {};
+      const spec = { kind, durability, dataDir: join(DATA_ROOT, `${kind}-${durability}`), heap: HEAP, ...probe, ...overrides };
       const p: Pass = { b: await createBroker(spec, { fresh: true }), peakRss: 0, failed: false, topics: new Map() };
       passes.push(p);
       // started while the other broker (if any) is paused: startup is timed alone
@@ -495,7 +507,7 @@ async function main(): Promise<void> {
     kafkaHeap: HEAP,
     loadStart: loadavg().map((x) => x.toFixed(2)).join(" "),
     loadEnd: "",
-    config: { ...CFG, steal: STEAL_RULE },
+    config: { ...CFG, steal: STEAL_RULE, probe: PROBE, bunkaOverrides: BUNKA_OVERRIDES },
   };
   log(`vs-kafka ${MODE}: ${JSON.stringify(CFG)}; data under ${DATA_ROOT} (${env.fsType}); load ${env.loadStart}`);
   const brokers: BrokerKind[] = only ? [only] : ["kafka", "bunka"];
