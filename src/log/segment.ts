@@ -329,15 +329,7 @@ export class Segment {
     }
     const truncatedBytes = fileSize - position;
     if (truncatedBytes > 0) this.log.truncate(position);
-    this.nextOffset = expected;
-    this.maxTimestamp = maxTs;
-    this.offsetOfMaxTimestamp = maxTsOffset;
-    this.rollTimestamp = first?.maxTimestamp ?? -1;
-    try {
-      this.lastAppendTime = Math.floor(fs.statSync(this.log.path).mtimeMs);
-    } catch {
-      this.lastAppendTime = Date.now();
-    }
+    this.takeOpenedState(first, expected, maxTs, maxTsOffset);
 
     // The indexes carry no checksum and are a pure function of the log and index.interval.bytes:
     // keep them only when they are exactly what the scan computed (the time index may also carry
@@ -373,7 +365,8 @@ export class Segment {
     const timed = this.timeIndex.lastEntry();
     if (fileSize === 0) {
       if (indexed !== null || timed !== null) return false;
-      this.resumeFrom(null, this.baseOffset, -1, -1, 0);
+      this.takeOpenedState(null, this.baseOffset, -1, -1);
+      this.bytesSinceIndexEntry = 0;
       return true;
     }
     if (fileSize < RECORD_BATCH_HEADER_SIZE) return false;
@@ -405,11 +398,13 @@ export class Segment {
       expected = header.baseOffset + header.lastOffsetDelta + 1;
       at += size;
     }
-    this.resumeFrom(first, expected, maxTs, maxTsOffset, fileSize - (indexed?.position ?? 0));
+    this.takeOpenedState(first, expected, maxTs, maxTsOffset);
+    this.bytesSinceIndexEntry = fileSize - (indexed?.position ?? 0);
     return true;
   }
 
-  private resumeFrom(first: BatchHeader | null, nextOffset: number, maxTs: number, maxTsOffset: number, sinceIndexEntry: number): void {
+  /** What opening found (by `recover` or `resume`): the end, the largest timestamp, the first batch. */
+  private takeOpenedState(first: BatchHeader | null, nextOffset: number, maxTs: number, maxTsOffset: number): void {
     this.nextOffset = nextOffset;
     this.maxTimestamp = maxTs;
     this.offsetOfMaxTimestamp = maxTsOffset;
@@ -419,7 +414,6 @@ export class Segment {
     } catch {
       this.lastAppendTime = Date.now();
     }
-    this.bytesSinceIndexEntry = sinceIndexEntry;
   }
 
   /** Seals the segment: adds the final time-index entry carrying the segment's max timestamp. */

@@ -29,6 +29,11 @@ async function filledAndClosed(dir: string): Promise<void> {
   expect(log.closedCleanly).toBe(true);
 }
 
+/** The partition directory's files ending in `ext`, in offset order. */
+function filesOf(dir: string, ext: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith(ext)).sort();
+}
+
 /** What the broker reads from a log: offsets, segments, every batch, timestamp lookups. */
 function observe(log: PartitionLog): unknown {
   const batches: string[] = [];
@@ -77,7 +82,7 @@ describe("resuming a cleanly closed log from its indexes", () => {
   test("a log file that does not end where its index says is walked (and its torn tail cut)", async () => {
     const dir = tempDir();
     await filledAndClosed(dir);
-    const logs = readdirSync(dir).filter((f) => f.endsWith(".log")).sort();
+    const logs = filesOf(dir, ".log");
     const active = join(dir, logs[logs.length - 1]!);
     const goodSize = statSync(active).size;
     appendFileSync(active, new Uint8Array(30).fill(7)); // bytes written behind the log's back
@@ -94,7 +99,7 @@ describe("resuming a cleanly closed log from its indexes", () => {
     await filledAndClosed(dir);
     const copy = `${dir}-copy`;
     cpSync(dir, copy, { recursive: true });
-    const indexes = readdirSync(dir).filter((f) => f.endsWith(".index")).sort();
+    const indexes = filesOf(dir, ".index");
     const victim = join(dir, indexes[1]!);
     truncateSync(victim, statSync(victim).size - 3);
     const log = await PartitionLog.open(dir, "t", 0, CFG, { cleanShutdown: true });
@@ -109,7 +114,7 @@ describe("resuming a cleanly closed log from its indexes", () => {
   test("a torn sealed segment is walked and ends the log, as a crash recovery would", async () => {
     const dir = tempDir();
     await filledAndClosed(dir);
-    const logs = readdirSync(dir).filter((f) => f.endsWith(".log")).sort();
+    const logs = filesOf(dir, ".log");
     const before = await PartitionLog.open(dir, "t", 0, CFG);
     const sealed = before.sealedSegments()[1]!;
     await before.close();
@@ -119,7 +124,7 @@ describe("resuming a cleanly closed log from its indexes", () => {
     expect(log.recoveryStats!.resumedSegments).toBe(1); // only the first
     expect(log.segmentCount).toBe(2); // the hole ends the log
     expect(log.logEndOffset).toBeLessThan(sealed.endOffset);
-    expect(readdirSync(dir).filter((f) => f.endsWith(".log")).length).toBe(2);
+    expect(filesOf(dir, ".log").length).toBe(2);
     await log.close();
   });
 });
