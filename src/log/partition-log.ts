@@ -136,6 +136,11 @@ interface RecoveredLog {
   pending: UnsyncedTail | null;
 }
 
+/** See PartitionLog.acksWaitForSync. */
+function acksWaitForSync(config: LogConfig, files: SegmentFileFactory): boolean {
+  return isDurableMode(config) || (files.writesReachKernelOnReturn !== true && files.writeBarriers !== true);
+}
+
 export class LogStorageError extends Error {
   constructor(message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
@@ -237,8 +242,7 @@ export class PartitionLog {
     fs.mkdirSync(dir, { recursive: true });
     const producers = new ProducerStateManager();
     const snapshots = new ProducerSnapshotFiles(dir);
-    // Whether the high watermark waits for fdatasync from the start (see acksWaitForSync).
-    const syncTail = isDurableMode(config) || (files.writesReachKernelOnReturn !== true && files.writeBarriers !== true);
+    const syncTail = acksWaitForSync(config, files); // recovery then fsyncs what it found, see recover
     const recovered = await recover(dir, config, files, producers, snapshots, syncTail, options.cleanShutdown === true);
     const log = new PartitionLog(
       dir, topic, partition, config, files, options.random ?? Math.random, recovered.segments, recovered.startOffset, producers, snapshots, recovered.load,
@@ -318,7 +322,7 @@ export class PartitionLog {
    * on kill -9, so such a log stays durable rather than lose acknowledged records.
    */
   private get acksWaitForSync(): boolean {
-    return isDurableMode(this.config) || (this.files.writesReachKernelOnReturn !== true && this.files.writeBarriers !== true);
+    return acksWaitForSync(this.config, this.files);
   }
 
   /**
@@ -710,7 +714,7 @@ export class PartitionLog {
       // A clean close leaves every file complete and fsynced (the active segment's indexes too),
       // so the next open may resume the segments from their indexes instead of walking them.
       try {
-        await this.active.syncAll();
+        await this.active.syncIndexes(); // its data: by the flush above
         this.closedCleanly = true;
       } catch (err) {
         this.fail(new LogStorageError(`fsync at close failed: ${describe(err)}`, err));
@@ -1075,26 +1079,22 @@ async function recover(
 
   const segments: Segment[] = [];
   const touched = new Set<Segment>();
-  const resumed = new Set<Segment>();
   // After a clean shutdown segments are resumed from their indexes, and the producer state is
   // replayed after the loop (from the snapshot close wrote: usually nothing to replay).
-  const replayAfter = cleanShutdown;
+  const resumed = new Set<Segment>();
   for (let i = 0; i < bases.length; i++) {
     const base = bases[i] as number;
     const segment = Segment.open(dir, base, files, config.indexIntervalBytes);
     segments.push(segment);
-    if (cleanShutdown && segment.resume()) {
+    const nextBase = bases[i + 1];
+    // A resumed segment must also meet the next one's base, else its indexes lied: walk it.
+    if (cleanShutdown && segment.resume() && (nextBase === undefined || segment.nextOffset === nextBase)) {
       resumed.add(segment);
-      stats.resumedSegments++;
-      const nextBase = bases[i + 1];
-      if (nextBase === undefined || segment.nextOffset === nextBase) continue;
-      // Not contiguous with the next segment: the indexes lied; walk this one after all.
-      resumed.delete(segment);
-      stats.resumedSegments--;
+      continue;
     }
     const verifyCrc = i >= bases.length - 2;
     const result = segment.recover(verifyCrc, ({ header }) => {
-      if (replayAfter) return;
+      if (cleanShutdown) return;
       const last = header.baseOffset + header.lastOffsetDelta;
       if (header.baseOffset >= replayAbove) {
         producers.replay(headerToProducerBatch(header), header.baseOffset, last);
@@ -1106,7 +1106,6 @@ async function recover(
     stats.batches += result.batches;
     stats.truncatedBytes += result.truncatedBytes;
     if (result.truncatedBytes > 0 || result.indexRebuilt) touched.add(segment);
-    const nextBase = bases[i + 1];
     if (nextBase !== undefined && (result.truncatedBytes > 0 || segment.nextOffset !== nextBase)) {
       // Everything after a hole is unreachable by offset: drop it (see step 3).
       for (const later of bases.slice(i + 1)) {
@@ -1133,7 +1132,8 @@ async function recover(
 
   const firstBase = (segments[0] as Segment).baseOffset;
   const logEnd = (segments[segments.length - 1] as Segment).nextOffset;
-  if (replayAfter && !created) {
+  stats.resumedSegments = resumed.size;
+  if (cleanShutdown && !created) {
     if (candidate === null) replayed = replayFrom(segments, firstBase, producers);
     else if (candidate.offset >= firstBase && candidate.offset <= logEnd) {
       replayed = candidate.offset < logEnd ? replayFrom(segments, candidate.offset, producers) : 0;

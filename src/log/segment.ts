@@ -448,6 +448,11 @@ export class Segment {
   /** fdatasync of the log and both indexes (at seal). */
   async syncAll(): Promise<void> {
     await this.log.datasync();
+    await this.syncIndexes();
+  }
+
+  /** Writes out and fsyncs both index files. */
+  async syncIndexes(): Promise<void> {
     await this.index.sync();
     await this.timeIndex.sync();
   }
