@@ -78,6 +78,20 @@ export class SegmentCorruptedError extends Error {
   }
 }
 
+/**
+ * The header of the batch at `at` in `buf` (61 bytes there), when it can be the next batch of a
+ * segment: magic 2, a length that fits the `room` bytes left in the file, base offset `expected`,
+ * and a record count matching its last offset delta. Null otherwise (the log ends before it).
+ */
+function validHeaderAt(buf: Uint8Array, dv: DataView, at: number, expected: number, room: number): BatchHeader | null {
+  if (buf[at + MAGIC_OFFSET] !== 2) return null;
+  const header = readBatchHeaderIn(dv, at);
+  const size = header.batchLength + LOG_OVERHEAD;
+  if (header.batchLength < RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD || size > room) return null;
+  if (header.baseOffset !== expected || header.recordCount <= 0 || header.lastOffsetDelta !== header.recordCount - 1) return null;
+  return header;
+}
+
 export class Segment {
   /** Next offset to be written in this segment (= baseOffset when empty). */
   nextOffset: number;
@@ -297,12 +311,9 @@ export class Segment {
         dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       }
       const at = position - chunkStart;
-      if (chunk[at + MAGIC_OFFSET] !== 2) break;
-      const header = readBatchHeaderIn(dv, at);
+      const header = validHeaderAt(chunk, dv, at, expected, fileSize - position);
+      if (header === null) break;
       const size = header.batchLength + LOG_OVERHEAD;
-      if (header.batchLength < RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD || position + size > fileSize) break;
-      if (header.baseOffset !== expected || header.recordCount <= 0) break;
-      if (header.lastOffsetDelta !== header.recordCount - 1) break;
       if (verifyCrc) {
         // A batch inside the chunk is checked in place; a larger one is read on its own.
         const whole = at + size <= chunk.length;
@@ -386,11 +397,10 @@ export class Segment {
     const dv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
     let at = 0;
     while (at < tail.length) {
-      if (at + RECORD_BATCH_HEADER_SIZE > tail.length || tail[at + MAGIC_OFFSET] !== 2) return false;
-      const header = readBatchHeaderIn(dv, at);
+      if (at + RECORD_BATCH_HEADER_SIZE > tail.length) return false;
+      const header = validHeaderAt(tail, dv, at, expected, tail.length - at);
+      if (header === null) return false;
       const size = header.batchLength + LOG_OVERHEAD;
-      if (header.batchLength < RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD || at + size > tail.length) return false;
-      if (header.baseOffset !== expected || header.recordCount <= 0 || header.lastOffsetDelta !== header.recordCount - 1) return false;
       if (header.maxTimestamp > maxTs) {
         maxTs = header.maxTimestamp;
         maxTsOffset = header.baseOffset;
