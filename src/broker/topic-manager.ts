@@ -57,7 +57,9 @@ function describeRecovery(logs: readonly PartitionLog[], ms: number, cleanShutdo
   const mib = (n: number) => (n / 1048576).toFixed(1);
   return (
     `opened ${logs.length} partition log(s) in ${ms.toFixed(0)} ms` +
-    (cleanShutdown ? ` after a clean shutdown: ${resumed} segment(s) resumed from their indexes;` : " without a clean-shutdown marker:") +
+    (cleanShutdown
+      ? ` after a clean shutdown: ${resumed} segment(s) resumed from their indexes;`
+      : ` without a clean-shutdown marker: ${resumed} segment(s) below the recovery points resumed from their indexes;`) +
     ` walked ${batches} batches (${mib(bytes)} MiB, ` +
     `${mib(crcBytes)} MiB CRC-checked), cut ${truncated} byte(s) of torn or preallocated tails, ${synced} segment(s) fsynced`
   );
@@ -265,13 +267,13 @@ export class TopicManager {
       }
     }
     if (!clean) {
-      this.log("not every partition log closed cleanly: the next start walks every segment");
+      this.log("not every partition log closed cleanly: the next start walks the segments past the recovery points");
       return;
     }
     try {
       writeCleanShutdownMarker(this.config.dataDir);
     } catch (err) {
-      this.log(`clean-shutdown marker not written (${(err as Error).message}): the next start walks every segment`);
+      this.log(`clean-shutdown marker not written (${(err as Error).message}): the next start walks the segments past the recovery points`);
     }
   }
 

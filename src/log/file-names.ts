@@ -4,7 +4,8 @@
  *   00000000000000000000.log        record batches
  *   00000000000000000000.index      sparse offset index
  *   00000000000000000000.timeindex  sparse time index
- * plus `partition.meta` (msgpack, see partition-meta.ts). Files being deleted carry a
+ * plus `partition.meta` (msgpack, see partition-meta.ts) and `recovery-point` (msgpack, see
+ * recovery-point.ts). Files being deleted carry a
  * `.deleted` suffix; temp files of atomic writes end in `.tmp`.
  */
 import { join } from "node:path";
@@ -15,6 +16,7 @@ export const TIME_INDEX_SUFFIX = ".timeindex";
 export const DELETED_SUFFIX = ".deleted";
 export const TMP_SUFFIX = ".tmp";
 export const PARTITION_META_FILE = "partition.meta";
+export const RECOVERY_POINT_FILE = "recovery-point";
 
 /** The conventional directory name of a partition under the data root: `<topic>-<partition>`. */
 export function partitionDirName(topic: string, partition: number): string {

@@ -27,6 +27,7 @@ import { GroupCommit } from "./group-commit.ts";
 import { isDurableMode } from "./log-config.ts";
 import type { LogConfig } from "./log-config.ts";
 import { readPartitionMeta, writePartitionMeta } from "./partition-meta.ts";
+import { RecoveryPointWriter, readRecoveryPoint } from "./recovery-point.ts";
 import { needsRewrite, rewriteBatches, rewriteSettings } from "./recompress.ts";
 import { ProducerStateManager } from "./producer-state.ts";
 import { encodeProducerSnapshot, decodeProducerSnapshot } from "./producer-snapshot.ts";
@@ -108,7 +109,10 @@ export interface ProducerStateLoad {
 
 /** What opening the log cost (the broker logs the sums at startup). */
 export interface RecoveryStats {
-  /** Segments opened from their indexes after a clean shutdown (not walked). */
+  /**
+   * Segments opened from their indexes, not walked: all of them after a clean shutdown, after a
+   * crash those below the recovery point (see recovery-point.ts).
+   */
   resumedSegments: number;
   /** Bytes of valid batches walked, and of them checked against their CRCs. */
   bytes: number;
@@ -134,6 +138,8 @@ interface RecoveredLog {
   load: ProducerStateLoad;
   stats: RecoveryStats;
   pending: UnsyncedTail | null;
+  /** The recovery point file's value when opening (null: none), and what recovery made durable. */
+  recoveryPoint: { onDisk: number | null; now: number };
 }
 
 /** See PartitionLog.acksWaitForSync. */
@@ -193,6 +199,7 @@ export class PartitionLog {
   private flushTimer: LongTimeout | null = null;
   private activeJitterMs = 0;
   private metaWrites: Promise<void> = SETTLED;
+  private readonly recoveryPoint: RecoveryPointWriter;
   /** Tiering: what is in the object store (null: not tiered). */
   private remote: RemoteLogView | null = null;
   /** Memory tier: the newest batches of this partition. */
@@ -216,7 +223,9 @@ export class PartitionLog {
     private producers: ProducerStateManager,
     private readonly snapshots: ProducerSnapshotFiles,
     readonly producerStateLoad: ProducerStateLoad,
+    recoveryPointOnDisk: number | null,
   ) {
+    this.recoveryPoint = new RecoveryPointWriter(dir, recoveryPointOnDisk);
     this.lastSnapshotOffset = producerStateLoad.snapshotOffset;
     this.segments = segments;
     this.startOffset = startOffset;
@@ -246,8 +255,10 @@ export class PartitionLog {
     const recovered = await recover(dir, config, files, producers, snapshots, syncTail, options.cleanShutdown === true);
     const log = new PartitionLog(
       dir, topic, partition, config, files, options.random ?? Math.random, recovered.segments, recovered.startOffset, producers, snapshots, recovered.load,
+      recovered.recoveryPoint.onDisk,
     );
     log.recoveryStats = recovered.stats;
+    log.recoveryPoint.advance(recovered.recoveryPoint.now);
     if (recovered.pending !== null) log.adoptUnsyncedTail(recovered.pending);
     return log;
   }
@@ -688,6 +699,16 @@ export class PartitionLog {
     return true;
   }
 
+  /**
+   * The recovery point on disk (recovery-point.ts; null: none), once the background writes of
+   * what a crash recovery reads (it and the producer snapshots) are done.
+   */
+  async writtenRecoveryPoint(): Promise<number | null> {
+    await this.snapshots.settled();
+    await this.recoveryPoint.settled();
+    return this.recoveryPoint.onDisk;
+  }
+
   /** fsyncs everything written so far; rejects when the log has failed. */
   flush(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
@@ -710,6 +731,7 @@ export class PartitionLog {
       this.writeProducerSnapshot(this.logEndOffset);
     }
     await this.snapshots.settled();
+    await this.recoveryPoint.settled();
     if (!deleting && this.failure === null) {
       // A clean close leaves every file complete and fsynced (the active segment's indexes too),
       // so the next open may resume the segments from their indexes instead of walking them.
@@ -853,6 +875,9 @@ export class PartitionLog {
       }
       if (dirDirty) await fsyncDirectory(this.dir);
       await active.syncData();
+      // Every segment below the active one (as of the capture above) now has its log, indexes
+      // and directory entry durable: a crash needs to walk only from there.
+      this.recoveryPoint.advance(active.baseOffset);
     } catch (err) {
       // After a failed fsync the page cache can no longer be trusted (the "fsyncgate" lesson):
       // stop the log like Kafka stops a failed log dir.
@@ -1024,10 +1049,14 @@ function replayFrom(segments: readonly Segment[], from: number, producers: Produ
 /**
  * Recovery on open:
  *  1. leftovers of interrupted deletes / atomic writes (`*.deleted`, `*.tmp`) are removed;
- *  2. every segment is walked batch by batch (headers only; CRCs too for the last two segments,
- *     which are the only ones that can hold unsynced bytes: a segment is fsynced before its
- *     successor's data is acknowledged), the file truncated at the first torn or bad batch, and
- *     the indexes checked exactly against the batches found and rebuilt when they differ;
+ *  2. segments that need no walk are resumed from their indexes (Segment.resume, which checks
+ *     they fit the file): all of them after a clean shutdown; after a crash those that end at or
+ *     below both the recovery point (recovery-point.ts) and the newest producer snapshot. Every
+ *     other segment is walked batch by batch (headers only; CRCs too for the last two segments
+ *     and those past the recovery point, the ones that can hold unsynced bytes: a durable log
+ *     fsyncs a segment before acknowledging anything after it), the file truncated at the first
+ *     torn or bad batch, and the indexes checked exactly against the batches found and rebuilt
+ *     when they differ;
  *  3. a segment cut short, or not contiguous with the next, ends the log: later segments follow a
  *     hole and were never acknowledged in durable mode, so they are deleted;
  *  4. producer state: the newest snapshot file that decodes is loaded first and only the batches
@@ -1040,7 +1069,8 @@ function replayFrom(segments: readonly Segment[], from: number, producers: Produ
  *     acknowledgements never promised an fsync, and syncing gigabytes of a crashed process's dirty
  *     pages held startup for seconds (bench/RESULTS.md). Those segments are handed back as
  *     `unsynced`; the log's flush policy syncs them like fresh appends.
- * Cost: the whole log is read in 1 MiB chunks and walked batch by batch (CRCs for the last two).
+ * Cost after a crash: what lies past the recovery point (or, without one, the whole log) is read
+ * in 1 MiB chunks and walked batch by batch; below it, a few reads per segment.
  */
 async function recover(
   dir: string,
@@ -1074,6 +1104,12 @@ async function recover(
   const candidate = snapshots.newest(0, Number.MAX_SAFE_INTEGER);
   if (candidate !== null) producers.load(candidate.producers);
   const replayAbove = candidate?.offset ?? 0;
+  // After a crash, segments that end at or below the recovery point were durable, indexes too
+  // (recovery-point.ts); those that also end at or below the producer snapshot need no replay.
+  // So they are resumed like after a clean shutdown, and only the rest is walked.
+  const recoveryPointOnDisk = readRecoveryPoint(dir);
+  const recoveryPoint = cleanShutdown ? null : recoveryPointOnDisk;
+  const resumeBelow = Math.min(recoveryPoint ?? 0, replayAbove);
   let replayed = 0;
   let straddled = false;
 
@@ -1088,11 +1124,16 @@ async function recover(
     segments.push(segment);
     const nextBase = bases[i + 1];
     // A resumed segment must also meet the next one's base, else its indexes lied: walk it.
-    if (cleanShutdown && segment.resume() && (nextBase === undefined || segment.nextOffset === nextBase)) {
+    const mayResume = cleanShutdown || (nextBase !== undefined && nextBase <= resumeBelow);
+    if (mayResume && segment.resume() && (nextBase === undefined || segment.nextOffset === nextBase)) {
       resumed.add(segment);
       continue;
     }
-    const verifyCrc = i >= bases.length - 2;
+    // Bytes that may never have been fsynced get their CRCs checked: the last two segments
+    // (a durable log syncs a segment before acknowledging anything after it) and, when the
+    // recovery point is known, every segment past it (a flush-interval log's unflushed tail).
+    const pastRecoveryPoint = recoveryPoint !== null && (nextBase === undefined || nextBase > recoveryPoint);
+    const verifyCrc = i >= bases.length - 2 || pastRecoveryPoint;
     const result = segment.recover(verifyCrc, ({ header }) => {
       if (cleanShutdown) return;
       const last = header.baseOffset + header.lastOffsetDelta;
@@ -1167,8 +1208,9 @@ async function recover(
     const s = segments[i] as Segment;
     const isLast = i === segments.length - 1;
     if (!isLast) s.seal();
-    // (resumed segments were synced by the clean shutdown)
-    const mayBeUnsynced = touched.has(s) || (i >= segments.length - 2 && !resumed.has(s));
+    // (resumed segments were synced: by the clean shutdown, or before the recovery point was written)
+    const pastRecoveryPoint = recoveryPoint !== null && (isLast || (segments[i + 1] as Segment).baseOffset > recoveryPoint);
+    const mayBeUnsynced = touched.has(s) || (!resumed.has(s) && (i >= segments.length - 2 || pastRecoveryPoint));
     if (mayBeUnsynced && syncTail) {
       await s.syncAll();
       stats.syncedSegments++;
@@ -1181,13 +1223,16 @@ async function recover(
   // truncations and index rewrites do not change it): a new topic's partitions get it at
   // creation rather than inside their first flush.
   if (created || dirChanged) await fsyncDirectory(dir);
-  // Not synced here: the oldest segment that may hold unsynced bytes bounds what is committed.
-  const committed = syncTail ? null : (unsynced[0] ?? (segments[segments.length - 1] as Segment)).baseOffset;
+  // What is durable now: below the oldest segment that may hold unsynced bytes (all sealed ones
+  // when synced). Not synced here, so it also bounds what a flush-interval log counts committed.
+  const durableBelow = (unsynced[0] ?? (segments[segments.length - 1] as Segment)).baseOffset;
+  const committed = syncTail ? null : durableBelow;
   return {
     segments,
     startOffset,
     load: { snapshotOffset, replayedBatches: replayed },
     stats,
     pending: syncTail ? null : { unsynced, committed: committed as number, flush: unsyncedBytes },
+    recoveryPoint: { onDisk: recoveryPointOnDisk, now: durableBelow },
   };
 }

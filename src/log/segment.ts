@@ -361,19 +361,23 @@ export class Segment {
   }
 
   /**
-   * Opens the segment from its indexes without walking the log: for a log closed cleanly, whose
-   * files (log and both indexes) were all fsynced and complete at close (Kafka skips recovery
-   * after a clean shutdown the same way). Checks what it relies on: both indexes load (ordered,
-   * inside the file), the first batch starts at the segment's base offset, and a header walk from
-   * the last offset-index entry (at most index.interval.bytes plus one batch) ends exactly at the
-   * end of the file with contiguous offsets. Returns false, having changed nothing, when any check
-   * fails; the caller then runs `recover`.
+   * Opens the segment from its indexes without walking the log: for a segment whose files (log and
+   * both indexes) were all fsynced and complete, after a clean shutdown or below the recovery point
+   * (Kafka skips recovery there the same way). Checks what it relies on: both indexes load
+   * (ordered, inside the file), the first batch starts at the segment's base offset, and a header
+   * walk from the last offset-index entry ends exactly at the end of the file with contiguous
+   * offsets and no batch that should have had an index entry (so at most index.interval.bytes plus
+   * one batch is read). Returns false, having changed nothing, when any check fails; the caller
+   * then runs `recover`.
    */
   resume(): boolean {
     const fileSize = this.log.size;
     if (!this.index.load(fileSize) || !this.timeIndex.load(MAX_RELATIVE_OFFSET)) return false;
     const indexed = this.index.lastEntry();
     const timed = this.timeIndex.lastEntry();
+    // Every offset-index entry adds a time-index entry once a batch carried a timestamp: a time
+    // index missing next to offset-index entries was lost (its max timestamp would be wrong).
+    if (indexed !== null && timed === null) return false;
     if (fileSize === 0) {
       if (indexed !== null || timed !== null) return false;
       this.takeOpenedState(null, this.baseOffset, -1, -1);
@@ -398,6 +402,9 @@ export class Segment {
     let at = 0;
     while (at < tail.length) {
       if (at + RECORD_BATCH_HEADER_SIZE > tail.length) return false;
+      // Appends index a batch once index.interval.bytes followed the last entry: a batch that
+      // should have been indexed means entries are missing (a lost or cut index file).
+      if (at >= this.indexIntervalBytes) return false;
       const header = validHeaderAt(tail, dv, at, expected, tail.length - at);
       if (header === null) return false;
       const size = header.batchLength + LOG_OVERHEAD;

@@ -2,12 +2,13 @@
 // by batch; everything the broker asks of it must be what a full walk gives, and anything that
 // does not fit the indexes must fall back to the walk.
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, cpSync, readdirSync, statSync, truncateSync } from "node:fs";
+import { appendFileSync, cpSync, readdirSync, rmSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
+import { RECOVERY_POINT_FILE } from "../../../src/log/file-names.ts";
 import { PartitionLog } from "../../../src/log/partition-log.ts";
-import { ErrorCode } from "../../../src/protocol/record-batch.ts";
 import { buildBatch, sampleRecords } from "./batch-builder.ts";
 import { config, tempDir } from "./helpers.ts";
+import { observeLog } from "./observe-log.ts";
 
 const T0 = 1_700_000_000_000;
 const CFG = config({ segmentBytes: 2048, indexIntervalBytes: 150 });
@@ -29,33 +30,29 @@ async function filledAndClosed(dir: string): Promise<void> {
   expect(log.closedCleanly).toBe(true);
 }
 
+/** A copy of the log in `dir` that opening walks whole (no clean-shutdown flag, no recovery point). */
+function walkedCopyOf(dir: string): string {
+  const copy = `${dir}-copy`;
+  cpSync(dir, copy, { recursive: true });
+  rmSync(join(copy, RECOVERY_POINT_FILE));
+  return copy;
+}
+
 /** The partition directory's files ending in `ext`, in offset order. */
 function filesOf(dir: string, ext: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith(ext)).sort();
 }
 
-/** What the broker reads from a log: offsets, segments, every batch, timestamp lookups. */
+/** What the broker reads from a log (see observeLog), timestamp lookups around the test's timestamps. */
 function observe(log: PartitionLog): unknown {
-  const batches: string[] = [];
-  for (let at = 0; at < log.highWatermark; ) {
-    const r = log.read(at, 1);
-    expect(r.errorCode).toBe(ErrorCode.NONE);
-    const bytes = r.records!;
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const base = Number(dv.getBigInt64(0));
-    batches.push(`${base}:${bytes.length}`);
-    at = base + dv.getInt32(23) + 1;
-  }
-  const lookups = [T0 - 1, T0, T0 + 5_000, T0 + 48_000, T0 + 96_000, T0 + 97_000].map((ts) => log.offsetForTimestamp(ts));
-  return { end: log.logEndOffset, hw: log.highWatermark, segments: log.segmentCount, sealed: log.sealedSegments(), batches, lookups, max: log.maxTimestamp() };
+  return observeLog(log, [T0 - 1, T0, T0 + 5_000, T0 + 48_000, T0 + 96_000, T0 + 97_000]);
 }
 
 describe("resuming a cleanly closed log from its indexes", () => {
   test("gives what walking it gives, without walking a batch", async () => {
     const dir = tempDir();
     await filledAndClosed(dir);
-    const copy = `${dir}-copy`;
-    cpSync(dir, copy, { recursive: true });
+    const copy = walkedCopyOf(dir);
     const resumed = await PartitionLog.open(dir, "t", 0, CFG, { cleanShutdown: true });
     const walked = await PartitionLog.open(copy, "t", 0, CFG);
     expect(resumed.segmentCount).toBeGreaterThan(3);
@@ -97,8 +94,7 @@ describe("resuming a cleanly closed log from its indexes", () => {
   test("an index that does not load (torn) sends its segment to the walk, which rebuilds it", async () => {
     const dir = tempDir();
     await filledAndClosed(dir);
-    const copy = `${dir}-copy`;
-    cpSync(dir, copy, { recursive: true });
+    const copy = walkedCopyOf(dir);
     const indexes = filesOf(dir, ".index");
     const victim = join(dir, indexes[1]!);
     truncateSync(victim, statSync(victim).size - 3);
