@@ -1110,6 +1110,9 @@ async function recover(
   const recoveryPointOnDisk = readRecoveryPoint(dir);
   const recoveryPoint = cleanShutdown ? null : recoveryPointOnDisk;
   const resumeBelow = Math.min(recoveryPoint ?? 0, replayAbove);
+  /** Whether the segment that ends where `nextBase` begins (undefined: the last one) reaches past the recovery point. */
+  const endsPastRecoveryPoint = (nextBase: number | undefined) =>
+    recoveryPoint !== null && (nextBase === undefined || nextBase > recoveryPoint);
   let replayed = 0;
   let straddled = false;
 
@@ -1132,8 +1135,7 @@ async function recover(
     // Bytes that may never have been fsynced get their CRCs checked: the last two segments
     // (a durable log syncs a segment before acknowledging anything after it) and, when the
     // recovery point is known, every segment past it (a flush-interval log's unflushed tail).
-    const pastRecoveryPoint = recoveryPoint !== null && (nextBase === undefined || nextBase > recoveryPoint);
-    const verifyCrc = i >= bases.length - 2 || pastRecoveryPoint;
+    const verifyCrc = i >= bases.length - 2 || endsPastRecoveryPoint(nextBase);
     const result = segment.recover(verifyCrc, ({ header }) => {
       if (cleanShutdown) return;
       const last = header.baseOffset + header.lastOffsetDelta;
@@ -1209,8 +1211,7 @@ async function recover(
     const isLast = i === segments.length - 1;
     if (!isLast) s.seal();
     // (resumed segments were synced: by the clean shutdown, or before the recovery point was written)
-    const pastRecoveryPoint = recoveryPoint !== null && (isLast || (segments[i + 1] as Segment).baseOffset > recoveryPoint);
-    const mayBeUnsynced = touched.has(s) || (!resumed.has(s) && (i >= segments.length - 2 || pastRecoveryPoint));
+    const mayBeUnsynced = touched.has(s) || (!resumed.has(s) && (i >= segments.length - 2 || endsPastRecoveryPoint(segments[i + 1]?.baseOffset)));
     if (mayBeUnsynced && syncTail) {
       await s.syncAll();
       stats.syncedSegments++;
