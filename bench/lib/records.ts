@@ -109,3 +109,81 @@ export function forEachStamp(records: Uint8Array | null, onRecord: (offset: numb
     onRecord(offset, isStamped(view, start, length) ? view.getFloat64(start + 8) : null);
   });
 }
+
+function zigzagSize(v: number): number {
+  let z = v >= 0 ? v * 2 : -v * 2 - 1;
+  let n = 1;
+  while (z >= 0x80) {
+    z = Math.floor(z / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function putZigzag(out: Uint8Array, pos: number, v: number): number {
+  let z = v >= 0 ? v * 2 : -v * 2 - 1;
+  while (z >= 0x80) {
+    out[pos++] = (z % 0x80) | 0x80;
+    z = Math.floor(z / 0x80);
+  }
+  out[pos++] = z;
+  return pos;
+}
+
+/**
+ * One uncompressed v2 batch of `count` records taken from `sentAt[from…]`: each value is
+ * `template` stamped (stampValue's layout) with sequence `firstSeq + i` and its send time; no key,
+ * no headers, every record at `timestamp`. Byte for byte what buildRecordBatch makes of the same
+ * records, written straight into one buffer: the open loop produces 60 000 records a second, and
+ * the objects and views buildRecordBatch takes per record (value views, a DataView per stamp, body
+ * and header objects) ran the client's young-generation collector ~28 times a second at
+ * 100 partitions × 50 MiB/s, its pauses (up to 10 ms) landing in the tail it measures.
+ */
+export function buildStampedBatch(
+  sentAt: readonly number[],
+  from: number,
+  count: number,
+  firstSeq: number,
+  template: Uint8Array,
+  crc32c: (buf: Uint8Array, start: number, end: number) => number,
+  timestamp = Date.now(),
+): Uint8Array {
+  if (count <= 0) throw new Error("a record batch needs at least one record");
+  const valueLength = template.length;
+  const fixed = 1 + 1 + 1 + zigzagSize(valueLength) + valueLength + 1; // attributes, ts delta 0, null key, value, no headers
+  let total = HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const size = fixed + zigzagSize(i);
+    total += zigzagSize(size) + size;
+  }
+  const out = new Uint8Array(total);
+  const v = new DataView(out.buffer);
+  // baseOffset 0 (the broker assigns it), then the header fields after it
+  v.setInt32(8, total - 12);
+  v.setInt32(12, -1); // partitionLeaderEpoch
+  v.setInt8(16, 2); // magic
+  v.setInt32(23, count - 1); // lastOffsetDelta
+  v.setBigInt64(27, BigInt(timestamp));
+  v.setBigInt64(35, BigInt(timestamp));
+  v.setBigInt64(43, -1n); // producerId
+  v.setInt16(51, -1); // producerEpoch
+  v.setInt32(53, -1); // baseSequence
+  v.setInt32(57, count);
+  let pos = HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    pos = putZigzag(out, pos, fixed + zigzagSize(i));
+    out[pos++] = 0; // attributes
+    out[pos++] = 0; // timestamp delta
+    pos = putZigzag(out, pos, i); // offset delta
+    out[pos++] = 1; // key: null (zig-zag -1)
+    pos = putZigzag(out, pos, valueLength);
+    out.set(template, pos);
+    v.setUint32(pos, STAMP_MAGIC);
+    v.setUint32(pos + 4, firstSeq + i);
+    v.setFloat64(pos + 8, sentAt[from + i]!);
+    pos += valueLength;
+    out[pos++] = 0; // no headers
+  }
+  v.setUint32(17, crc32c(out, 21, total));
+  return out;
+}

@@ -30,7 +30,8 @@ import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
 import { WireClient } from "../../src/client/wire-client.ts";
 import type { FetchRequest } from "../../src/protocol/generated/fetch-request.ts";
 import type { ProduceRequest } from "../../src/protocol/generated/produce-request.ts";
-import { forEachStamp, readRecordValues, stampValue } from "../lib/records.ts";
+import { buildStampedBatch, forEachStamp, readRecordValues, stampValue } from "../lib/records.ts";
+import { crc32cRange } from "../../src/native/index.ts";
 import { quantile } from "../lib/stats.ts";
 import { endOffsets } from "./brokers.ts";
 import { FetchSessionClient } from "./fetch-session.ts";
@@ -137,23 +138,6 @@ const TEMPLATE = (() => {
   return v;
 })();
 
-/**
- * Record values for one batch, stamped with consecutive sequence numbers from `firstSeq` and the
- * given send times: views into one buffer (an allocation per record made the client's collector
- * pause often enough to show in the tail it measures at 60 MiB/s; bench/RESULTS.md, session 11).
- */
-function stampedValues(sentAt: readonly number[], firstSeq: number): Uint8Array[] {
-  const buf = new Uint8Array(sentAt.length * RECORD_BYTES);
-  const values: Uint8Array[] = [];
-  for (let i = 0; i < sentAt.length; i++) {
-    const value = buf.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES);
-    value.set(TEMPLATE);
-    stampValue(value, firstSeq + i, sentAt[i]!);
-    values.push(value);
-  }
-  return values;
-}
-
 export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   const maxInFlight = o.maxInFlight ?? 5;
   const prod = await WireClient.connect(o.host, o.port, "vs-kafka-producer");
@@ -192,10 +176,10 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
           const q = pending[p]!;
           // at most ~1 MiB per partition batch and ~8 MiB per request
           const take = Math.min(q.length, 1000);
-          const sent = q.splice(0, take);
-          batches.set(p, buildRecordBatch(stampedValues(sent, seq).map((value) => ({ value }))));
+          batches.set(p, buildStampedBatch(q, 0, take, seq, TEMPLATE, crc32cRange));
           seq += take;
-          for (const s of sent) stamps.push(s);
+          for (let i = 0; i < take; i++) stamps.push(q[i]!);
+          q.splice(0, take);
           if (q.length === 0) pendingParts.delete(p);
           bytes += take * RECORD_BYTES;
           if (bytes >= 8 * MiB) break;

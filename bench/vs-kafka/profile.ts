@@ -28,6 +28,12 @@ async function unthrottledWrite(host: string, port: number, topic: string, parti
   let sent = 0;
   let acked = 0;
   const inflight = new Set<Promise<void>>();
+  // MiB/s per second on stderr: a slow pass shows whether it is slow throughout or in phases.
+  let ackedAtTick = 0;
+  const tick = setInterval(() => {
+    process.stderr.write(`${(((acked - ackedAtTick) * RECORD_BYTES) / 1048576).toFixed(0)} `);
+    ackedAtTick = acked;
+  }, 1000);
   while (performance.now() - t0 < ms) {
     const r0 = performance.now();
     const p = c
@@ -41,6 +47,8 @@ async function unthrottledWrite(host: string, port: number, topic: string, parti
     if (inflight.size >= 8) await Promise.race(inflight);
   }
   await Promise.all(inflight);
+  clearInterval(tick);
+  process.stderr.write("MiB/s per second\n");
   c.close();
   const s = percentiles(lat);
   const mbps = (acked * RECORD_BYTES) / 1048576 / ((performance.now() - t0) / 1000);

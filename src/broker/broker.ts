@@ -202,7 +202,7 @@ export class Broker implements FrameDispatcher {
     if (this.producerExpiryTimer) clearInterval(this.producerExpiryTimer);
     await this.tier?.stop();
     const hot = this.hotCache.stats();
-    if (hot.hits + hot.misses > 0) {
+    if (hot.hits + hot.misses > 0 || this.hotCache.allocatedBytes > 0) {
       const freshMiB = (this.hotCache.allocatedBytes / 1048576).toFixed(1);
       this.log(`hot cache: ${hot.hits} hit(s) / ${hot.misses} miss(es) (${(this.hotCache.hitRate() * 100).toFixed(1)} % of reads from memory), ${freshMiB} MiB of slabs allocated fresh`);
     }

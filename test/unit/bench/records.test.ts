@@ -4,7 +4,8 @@
 // report the unstamped ones too (the consumer's offset must move past them).
 import { expect, test } from "bun:test";
 import { buildRecordBatch } from "../../../src/client/record-batch-builder.ts";
-import { forEachStamp, readRecordValues, readStamp, stampValue } from "../../../bench/lib/records.ts";
+import { buildStampedBatch, forEachStamp, readRecordValues, readStamp, stampValue } from "../../../bench/lib/records.ts";
+import { crc32cRange } from "../../../src/native/index.ts";
 
 function withBaseOffset(batch: Uint8Array, base: number): Uint8Array {
   new DataView(batch.buffer, batch.byteOffset, batch.byteLength).setBigInt64(0, BigInt(base));
@@ -60,4 +61,26 @@ test("forEachStamp of nothing calls nothing", () => {
   forEachStamp(null, () => calls++);
   forEachStamp(new Uint8Array(0), () => calls++);
   expect(calls).toBe(0);
+});
+
+test("buildStampedBatch writes exactly the batch buildRecordBatch makes of the same stamped records", () => {
+  const template = new Uint8Array(1024);
+  for (let i = 16; i < template.length; i++) template[i] = (i * 131 + 7) & 0xff;
+  const ts = 1_795_000_000_123;
+  // 200 records: offset deltas past 63 and 8191 take two and more varint bytes
+  for (const [from, count] of [[0, 1], [3, 64], [0, 200]] as const) {
+    const sentAt = Array.from({ length: 210 }, (_, i) => 1000.125 + i * 0.5);
+    const values = Array.from({ length: count }, (_, i) => {
+      const v = template.slice();
+      stampValue(v, 77 + i, sentAt[from + i]!);
+      return { value: v, timestamp: ts };
+    });
+    const expected = buildRecordBatch(values);
+    const built = buildStampedBatch(sentAt, from, count, 77, template, crc32cRange, ts);
+    expect(Buffer.from(built).equals(Buffer.from(expected))).toBe(true);
+    const seen: [number, number | null][] = [];
+    forEachStamp(built, (offset, at) => seen.push([offset, at]));
+    expect(seen).toEqual(Array.from({ length: count }, (_, i) => [i, sentAt[from + i]!] as [number, number]));
+  }
+  expect(() => buildStampedBatch([1], 0, 0, 0, template, crc32cRange)).toThrow();
 });
