@@ -1,8 +1,11 @@
 /**
  * Just enough of the v2 record-batch format to read record values back out of a Fetch response
- * (uncompressed batches only, which is all the benchmarks produce). The broker never needs this;
- * the end-to-end latency benchmark uses it to find the send timestamp inside each value.
+ * (uncompressed batches only, which is all the benchmarks produce), and to write the open loop's
+ * stamped batches. The broker never needs this; the end-to-end latency benchmark uses it to stamp
+ * each value with its send time and to find that time again.
  */
+
+import { varintSize } from "../../src/client/record-batch-builder.ts";
 
 const HEADER_BYTES = 61;
 
@@ -110,16 +113,6 @@ export function forEachStamp(records: Uint8Array | null, onRecord: (offset: numb
   });
 }
 
-function zigzagSize(v: number): number {
-  let z = v >= 0 ? v * 2 : -v * 2 - 1;
-  let n = 1;
-  while (z >= 0x80) {
-    z = Math.floor(z / 0x80);
-    n++;
-  }
-  return n;
-}
-
 function putZigzag(out: Uint8Array, pos: number, v: number): number {
   let z = v >= 0 ? v * 2 : -v * 2 - 1;
   while (z >= 0x80) {
@@ -150,11 +143,11 @@ export function buildStampedBatch(
 ): Uint8Array {
   if (count <= 0) throw new Error("a record batch needs at least one record");
   const valueLength = template.length;
-  const fixed = 1 + 1 + 1 + zigzagSize(valueLength) + valueLength + 1; // attributes, ts delta 0, null key, value, no headers
+  const fixed = 1 + 1 + 1 + varintSize(valueLength) + valueLength + 1; // attributes, ts delta 0, null key, value, no headers
   let total = HEADER_BYTES;
   for (let i = 0; i < count; i++) {
-    const size = fixed + zigzagSize(i);
-    total += zigzagSize(size) + size;
+    const size = fixed + varintSize(i);
+    total += varintSize(size) + size;
   }
   const out = new Uint8Array(total);
   const v = new DataView(out.buffer);
@@ -171,7 +164,7 @@ export function buildStampedBatch(
   v.setInt32(57, count);
   let pos = HEADER_BYTES;
   for (let i = 0; i < count; i++) {
-    pos = putZigzag(out, pos, fixed + zigzagSize(i));
+    pos = putZigzag(out, pos, fixed + varintSize(i));
     out[pos++] = 0; // attributes
     out[pos++] = 0; // timestamp delta
     pos = putZigzag(out, pos, i); // offset delta

@@ -21,7 +21,8 @@ export interface BatchSettings {
 const encoder = new TextEncoder();
 const HEADER_BYTES = 61;
 
-function varintSize(v: number): number {
+/** Bytes of `v` as a zig-zag varint (record fields). */
+export function varintSize(v: number): number {
   let z = v >= 0 ? v * 2 : -v * 2 - 1;
   let n = 1;
   while (z >= 0x80) {
