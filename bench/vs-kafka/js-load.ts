@@ -31,7 +31,6 @@ import { WireClient } from "../../src/client/wire-client.ts";
 import type { FetchRequest } from "../../src/protocol/generated/fetch-request.ts";
 import type { ProduceRequest } from "../../src/protocol/generated/produce-request.ts";
 import { buildStampedBatch, forEachStamp, readRecordValues, stampValue } from "../lib/records.ts";
-import { crc32cRange } from "../../src/native/index.ts";
 import { quantile } from "../lib/stats.ts";
 import { endOffsets } from "./brokers.ts";
 import { FetchSessionClient } from "./fetch-session.ts";
@@ -176,7 +175,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
           const q = pending[p]!;
           // at most ~1 MiB per partition batch and ~8 MiB per request
           const take = Math.min(q.length, 1000);
-          batches.set(p, buildStampedBatch(q, 0, take, seq, TEMPLATE, crc32cRange));
+          batches.set(p, buildStampedBatch(q, 0, take, seq, TEMPLATE));
           seq += take;
           for (let i = 0; i < take; i++) stamps.push(q[i]!);
           q.splice(0, take);
