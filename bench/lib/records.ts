@@ -5,8 +5,7 @@
  * each value with its send time and to find that time again.
  */
 
-import { varintSize } from "../../src/client/record-batch-builder.ts";
-import { crc32cRange } from "../../src/native/index.ts";
+import { putVarint, sealBatch, varintSize, writeBatchHeader } from "../../src/client/record-batch-builder.ts";
 
 const HEADER_BYTES = 61;
 
@@ -114,16 +113,6 @@ export function forEachStamp(records: Uint8Array | null, onRecord: (offset: numb
   });
 }
 
-function putZigzag(out: Uint8Array, pos: number, v: number): number {
-  let z = v >= 0 ? v * 2 : -v * 2 - 1;
-  while (z >= 0x80) {
-    out[pos++] = (z % 0x80) | 0x80;
-    z = Math.floor(z / 0x80);
-  }
-  out[pos++] = z;
-  return pos;
-}
-
 /**
  * One uncompressed v2 batch of `count` records taken from `sentAt[from…]`: each value is
  * `template` stamped (stampValue's layout) with sequence `firstSeq + i` and its send time; no key,
@@ -151,25 +140,15 @@ export function buildStampedBatch(
   }
   const out = new Uint8Array(total);
   const v = new DataView(out.buffer);
-  // baseOffset 0 (the broker assigns it), then the header fields after it
-  v.setInt32(8, total - 12);
-  v.setInt32(12, -1); // partitionLeaderEpoch
-  v.setInt8(16, 2); // magic
-  v.setInt32(23, count - 1); // lastOffsetDelta
-  v.setBigInt64(27, BigInt(timestamp));
-  v.setBigInt64(35, BigInt(timestamp));
-  v.setBigInt64(43, -1n); // producerId
-  v.setInt16(51, -1); // producerEpoch
-  v.setInt32(53, -1); // baseSequence
-  v.setInt32(57, count);
+  writeBatchHeader(v, total, count, timestamp, timestamp);
   let pos = HEADER_BYTES;
   for (let i = 0; i < count; i++) {
-    pos = putZigzag(out, pos, fixed + varintSize(i));
+    pos = putVarint(out, pos, fixed + varintSize(i));
     out[pos++] = 0; // attributes
     out[pos++] = 0; // timestamp delta
-    pos = putZigzag(out, pos, i); // offset delta
+    pos = putVarint(out, pos, i); // offset delta
     out[pos++] = 1; // key: null (zig-zag -1)
-    pos = putZigzag(out, pos, valueLength);
+    pos = putVarint(out, pos, valueLength);
     out.set(template, pos);
     v.setUint32(pos, STAMP_MAGIC);
     v.setUint32(pos + 4, firstSeq + i);
@@ -177,6 +156,6 @@ export function buildStampedBatch(
     pos += valueLength;
     out[pos++] = 0; // no headers
   }
-  v.setUint32(17, crc32cRange(out, 21, total));
+  sealBatch(out, v);
   return out;
 }

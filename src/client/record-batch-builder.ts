@@ -32,16 +32,47 @@ export function varintSize(v: number): number {
   return n;
 }
 
+/** Writes `v` as a zig-zag varint at `pos` of `out`; returns the position after it. */
+export function putVarint(out: Uint8Array, pos: number, v: number): number {
+  let z = v >= 0 ? v * 2 : -v * 2 - 1;
+  while (z >= 0x80) {
+    out[pos++] = (z % 0x80) | 0x80;
+    z = Math.floor(z / 0x80);
+  }
+  out[pos++] = z;
+  return pos;
+}
+
+/**
+ * The 61-byte v2 batch header of a batch of `total` bytes and `count` records (no compression,
+ * CreateTime, base offset 0: the broker assigns it), all but the CRC, which covers the bytes
+ * after it and so comes last (`sealBatch`).
+ */
+export function writeBatchHeader(v: DataView, total: number, count: number, baseTimestamp: number, maxTimestamp: number, settings: BatchSettings = {}): void {
+  v.setBigInt64(0, 0n); // baseOffset: the broker assigns it
+  v.setInt32(8, total - 12); // batchLength counts the bytes after this field
+  v.setInt32(12, -1); // partitionLeaderEpoch
+  v.setInt8(16, 2); // magic
+  v.setInt16(21, 0); // attributes: no compression, CreateTime
+  v.setInt32(23, count - 1); // lastOffsetDelta
+  v.setBigInt64(27, BigInt(baseTimestamp));
+  v.setBigInt64(35, BigInt(maxTimestamp));
+  v.setBigInt64(43, BigInt(settings.producerId ?? -1));
+  v.setInt16(51, settings.producerEpoch ?? -1);
+  v.setInt32(53, settings.baseSequence ?? -1);
+  v.setInt32(57, count);
+}
+
+/** Fills in the CRC-32C of a complete batch (attributes to the end). */
+export function sealBatch(out: Uint8Array, v: DataView): void {
+  v.setUint32(17, crc32cRange(out, 21, out.length));
+}
+
 class Cursor {
   pos = 0;
   constructor(readonly buf: Uint8Array, readonly view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)) {}
   varint(v: number): void {
-    let z = v >= 0 ? v * 2 : -v * 2 - 1;
-    while (z >= 0x80) {
-      this.buf[this.pos++] = (z % 0x80) | 0x80;
-      z = Math.floor(z / 0x80);
-    }
-    this.buf[this.pos++] = z;
+    this.pos = putVarint(this.buf, this.pos, v);
   }
   bytes(b: Uint8Array | null): void {
     if (b === null) return this.varint(-1);
@@ -73,18 +104,7 @@ export function buildRecordBatch(records: readonly ProducedRecord[], settings: B
   const out = new Uint8Array(total);
   const c = new Cursor(out);
   const v = c.view;
-  v.setBigInt64(0, 0n); // baseOffset: the broker assigns it
-  v.setInt32(8, total - 12); // batchLength counts the bytes after this field
-  v.setInt32(12, -1); // partitionLeaderEpoch
-  v.setInt8(16, 2); // magic
-  v.setInt16(21, 0); // attributes: no compression, CreateTime
-  v.setInt32(23, records.length - 1); // lastOffsetDelta
-  v.setBigInt64(27, BigInt(baseTimestamp));
-  v.setBigInt64(35, BigInt(maxTimestamp));
-  v.setBigInt64(43, BigInt(settings.producerId ?? -1));
-  v.setInt16(51, settings.producerEpoch ?? -1);
-  v.setInt32(53, settings.baseSequence ?? -1);
-  v.setInt32(57, records.length);
+  writeBatchHeader(v, total, records.length, baseTimestamp, maxTimestamp, settings);
   c.pos = HEADER_BYTES;
   for (const b of bodies) {
     c.varint(b.size);
@@ -99,6 +119,6 @@ export function buildRecordBatch(records: readonly ProducedRecord[], settings: B
       c.bytes(h.value);
     }
   }
-  v.setUint32(17, crc32cRange(out, 21, total));
+  sealBatch(out, v);
   return out;
 }
