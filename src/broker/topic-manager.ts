@@ -294,11 +294,12 @@ export class TopicManager {
   private flushIntervalFileFactory(): SegmentFileFactory {
     if (this.flushIntervalFiles === null) {
       const wanted = (this.config.raw.get("bunka.log.mmap") ?? "true").toLowerCase() !== "false";
-      const mapped = wanted ? mappedSegmentFileFactory() : null;
+      const warmAhead = (this.config.raw.get("bunka.log.warm.ahead") ?? "true").toLowerCase() !== "false";
+      const mapped = wanted ? mappedSegmentFileFactory(warmAhead) : null;
       this.flushIntervalFiles = mapped ?? fdSegmentFileFactory;
       this.log(
         mapped !== null
-          ? "flush-interval logs: appends through a shared mapping of the active segment (bunka.log.mmap=true)"
+          ? `flush-interval logs: appends through a shared mapping of the active segment (bunka.log.mmap=true), page cache warmed ahead: ${warmAhead}`
           : `flush-interval logs: pwrite on the JS thread (${wanted ? "mapping calls unavailable" : "bunka.log.mmap=false"})`,
       );
     }

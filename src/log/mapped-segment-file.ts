@@ -36,6 +36,7 @@
  */
 import * as fs from "node:fs";
 import { fileMapping, type FileMapping } from "../native/file-mapping.ts";
+import { PageCacheWarmer, WarmRange } from "./page-cache-warmer.ts";
 import { fdSegmentFileFactory, preadUpTo, pwriteAll } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 
@@ -81,28 +82,64 @@ export class MappedSegmentFile implements SegmentFile {
   private step = FIRST_STEP + jitter(FIRST_STEP);
   /** Set once mapping failed (or the file outgrew the mapping): plain pwrite from then on. */
   private unmappable = false;
+  /** The sparse tail being read into the page cache ahead of the writer (null: no warmer). */
+  private readonly warmRange: WarmRange | null;
+  /** False once sealed (or a tail could not be kept): no more tail ahead. */
+  private warming: boolean;
 
   constructor(
     readonly path: string,
     private readonly calls: FileMapping,
     /** Appends this large or larger use pwrite (benchmarks move it to compare both paths). */
     private readonly mappedBelowBytes = MAPPED_BELOW_BYTES,
+    /** Brings the sparse tail's pages in off the JS thread (page-cache-warmer.ts); null: not at all. */
+    private readonly warmer: PageCacheWarmer | null = null,
   ) {
     this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     this.size = fs.fstatSync(this.fd).size;
     this.length = this.size;
     this.mappedFrom = this.mappedTo = pageFloor(this.size);
+    this.warmRange = warmer !== null ? new WarmRange(this.fd) : null;
+    this.warming = this.warmRange !== null;
   }
 
   write(buf: Uint8Array): void {
     const end = this.size + buf.length;
     if (buf.length >= this.mappedBelowBytes || (end > this.mappedTo && !this.moveWindow(end))) {
       this.pwrite(buf);
+    } else {
+      if (buf.length > 0) this.calls.copy(this.address + this.size, buf);
+      this.size = end;
+      mappedIoCounters.appends++;
+    }
+    if (this.warming && this.length - this.size < this.step / 2) this.extendAhead();
+  }
+
+  /**
+   * With a warmer: keeps at least half a step of sparse tail ahead of the append position and has
+   * the warmer read each new stretch of it into the page cache, so the writes that follow land in
+   * pages that exist. The append itself is done: a failure here (a file size limit) only stops
+   * the warming of this file.
+   */
+  private extendAhead(): void {
+    const from = this.length;
+    const target = Math.min(MAPPING_BYTES, from + this.step);
+    if (target <= Math.max(from, this.size)) return; // past the mapping's span: no tail kept
+    try {
+      fs.ftruncateSync(this.fd, target);
+    } catch {
+      this.stopWarming();
       return;
     }
-    if (buf.length > 0) this.calls.copy(this.address + this.size, buf);
-    this.size = end;
-    mappedIoCounters.appends++;
+    this.length = target;
+    this.step = Math.min(MAX_STEP, this.step * 2);
+    this.warmer!.warm(this.warmRange!, from, target);
+  }
+
+  /** Nothing more is read ahead; the range keeps the descriptor until close() (see WarmRange.close). */
+  private stopWarming(): void {
+    this.warming = false;
+    this.warmRange?.clip(0);
   }
 
   /**
@@ -174,12 +211,14 @@ export class MappedSegmentFile implements SegmentFile {
   private cutTo(length: number): void {
     fs.ftruncateSync(this.fd, length);
     this.length = length;
+    this.warmRange?.clip(length);
     this.mappedTo = Math.min(this.mappedTo, length);
     this.mappedFrom = Math.min(this.mappedFrom, pageFloor(length));
   }
 
   /** No more appends: drop the sparse tail and the mapping. */
   seal(): void {
+    this.stopWarming();
     this.release();
   }
 
@@ -204,18 +243,21 @@ export class MappedSegmentFile implements SegmentFile {
     try {
       this.release();
     } finally {
-      fs.closeSync(this.fd);
+      // with a warmer, the range closes the descriptor once no read of it is in flight
+      if (this.warmRange !== null) this.warmRange.close();
+      else fs.closeSync(this.fd);
       this.fd = -1;
     }
   }
 }
 
 /** Maps `*.log` files when the mapping calls are available; everything else is a pwrite file. */
-export function mappedSegmentFileFactory(): SegmentFileFactory | null {
+export function mappedSegmentFileFactory(warmAhead = true): SegmentFileFactory | null {
   const calls = fileMapping();
   if (calls === null) return null;
+  const warmer = warmAhead ? new PageCacheWarmer() : null;
   return {
-    open: (path) => (path.endsWith(".log") ? new MappedSegmentFile(path, calls) : fdSegmentFileFactory.open(path)),
+    open: (path) => (path.endsWith(".log") ? new MappedSegmentFile(path, calls, MAPPED_BELOW_BYTES, warmer) : fdSegmentFileFactory.open(path)),
     writesReachKernelOnReturn: true,
   };
 }
