@@ -5,3 +5,4 @@
 mod crc;
 mod codecs;
 mod segment_io;
+mod page_cache;

@@ -2,21 +2,22 @@
  * Brings the page cache in ahead of an active segment's append position, off the JS thread.
  *
  * Why: on a VM whose free memory has been handed back to the host (virtio-balloon free page
- * reporting), the first touch of every newly allocated page-cache page traps to the host. A
- * pwrite into new pages then ran at 370-500 MB/s on this machine and spent 60 % of the broker's
+ * reporting), or when free memory has run out and every new page must first be reclaimed, a
+ * pwrite into new page-cache pages is slow: 370-500 MB/s on this machine, 60 % of the broker's
  * samples in `copy_folio_from_iter_atomic` at 100 partitions, while a pwrite into pages already in
- * the cache ran at ~5 GB/s (bench/RESULTS.md, session 15). Reading the file's sparse tail (past the
- * data, inside the file's length) makes the kernel allocate those pages, zero-filled and clean, in
- * the reading thread: Bun's file-system thread pool here. The JS thread's later pwrite or mapped
- * store then lands in pages that exist.
+ * the cache ran at ~5 GB/s (bench/RESULTS.md, session 15). readahead(2) of the file's sparse tail
+ * (past the data, inside the file's length) makes the kernel allocate those pages, zero-filled and
+ * clean, in the calling thread: the addon runs it on the runtime's worker pool. The JS thread's
+ * later pwrite or mapped store then lands in pages that exist.
  *
- * Safe by construction: the reads only read (never a byte written, no disk block allocated for a
- * hole, a clean zero page is never written back) and their bytes are thrown away. A page the
- * writer reaches first is simply written the slow way, and read afterwards for nothing. A failed
- * read is ignored. A file closes its descriptor only after its reads in flight have returned, so
- * a read can never land on a descriptor number reused by another file.
+ * Safe by construction: readahead only reads (no byte written, no disk block allocated for a hole,
+ * a clean zero page is never written back). A page the writer reaches first is simply written the
+ * slow way; readahead then finds it cached and does nothing. A failed call is ignored. A file
+ * closes its descriptor only after its calls in flight have returned, so a call can never land on a
+ * descriptor number reused by another file.
  */
 import * as fs from "node:fs";
+import { readaheadAsync } from "../native/index.ts";
 
 /** One file's range still to be read, [next, end), and its reads in flight. */
 export class WarmRange {
@@ -53,16 +54,13 @@ export class PageCacheWarmer {
   /** Ranges with bytes left to read, served round-robin one piece at a time. */
   private readonly queue: WarmRange[] = [];
   private inFlight = 0;
-  /** Where the read bytes go (and are ignored); shared by all reads. */
-  private readonly scratch: Uint8Array;
 
   constructor(
-    /** Reads at once: one thread bringing pages in ran at about the writer's speed; four kept ahead. */
+    /** Calls at once: one thread bringing pages in ran at about the writer's speed; four kept ahead. */
     private readonly maxInFlight = 4,
-    private readonly pieceBytes = 256 * 1024,
-  ) {
-    this.scratch = new Uint8Array(pieceBytes);
-  }
+    /** Bytes per call (below the kernel's per-call readahead cap). */
+    private readonly pieceBytes = 512 * 1024,
+  ) {}
 
   /** True when no read is queued or in flight (tests, shutdown). */
   get idle(): boolean {
@@ -90,11 +88,12 @@ export class PageCacheWarmer {
       this.inFlight++;
       warmerCounters.reads++;
       warmerCounters.bytes += n;
-      fs.read(range.fd, this.scratch, 0, n, at, () => {
+      const returned = () => {
         this.inFlight--;
         range.readReturned();
         this.pump();
-      });
+      };
+      readaheadAsync(range.fd, at, n).then(returned, returned);
     }
   }
 }

@@ -22,6 +22,7 @@ interface NativeBinding {
   codecNames(): string[];
   ioUringProbe(): string;
   IoEngine: new (mode: string, onReady: () => void) => IoEngineBinding;
+  readaheadAsync(fd: number, offset: number, length: number): Promise<number>;
 }
 
 /** Counters of an I/O engine since it started (see native/src/segment_io.rs). */
@@ -227,6 +228,14 @@ export function createIoEngine(mode: "auto" | "io_uring" | "pwrite", onReady: ()
   } catch (err) {
     throw ioError(err);
   }
+}
+
+/**
+ * readahead(2) of `[offset, offset + length)` of `fd` on the runtime's worker pool (see
+ * native/src/page_cache.rs): resolves with 0, or with the errno of a failed call.
+ */
+export function readaheadAsync(fd: number, offset: number, length: number): Promise<number> {
+  return binding.readaheadAsync(fd, offset, length);
 }
 
 const ERRNO_NAMES: Map<number, string> = (() => {

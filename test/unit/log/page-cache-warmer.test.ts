@@ -1,15 +1,19 @@
 // The page-cache warmer (src/log/page-cache-warmer.ts) with real files: a flush-interval segment
-// file keeps a sparse tail ahead of its data and the warmer's reads, on Bun's file-system thread
-// pool, bring that tail into the page cache (checked with fincore(1), which asks the kernel what is
+// file taking large appends keeps a sparse tail ahead of its data and the warmer's readahead calls,
+// on the runtime's worker pool, bring that tail into the page cache (checked with fincore(1), which asks the kernel what is
 // resident); the data itself is untouched, the file is cut to its data at close, and a descriptor
 // with warm-up reads in flight is closed only once they returned.
 import { expect, test } from "bun:test";
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MappedSegmentFile } from "../../../src/log/mapped-segment-file.ts";
+import { MappedSegmentFile, mappedSegmentFileFactory } from "../../../src/log/mapped-segment-file.ts";
+import { PartitionLog } from "../../../src/log/partition-log.ts";
 import { PageCacheWarmer, WarmRange, warmerCounters } from "../../../src/log/page-cache-warmer.ts";
 import { fileMapping } from "../../../src/native/file-mapping.ts";
-import { tempDir } from "./helpers.ts";
+import { readaheadAsync } from "../../../src/native/index.ts";
+import { buildBatch, sampleRecords, splitBatches } from "./batch-builder.ts";
+import { config, tempDir } from "./helpers.ts";
+import { REPO_DIR } from "../../support/child-bun.ts";
 
 const PAGE = 4096;
 
@@ -51,7 +55,7 @@ test("large appends: the sparse tail ahead of the data is brought into the page 
   const warmer = new PageCacheWarmer();
   const f = new MappedSegmentFile(path, fileMapping()!, 2048, warmer);
   const reads0 = warmerCounters.reads;
-  const parts = Array.from({ length: 40 }, (_, i) => pattern(100_000 + i * 7, i));
+  const parts = Array.from({ length: 40 }, (_, i) => pattern(140_000 + i * 7, i));
   for (const p of parts) f.write(p);
   await untilIdle(warmer);
   const length = statSync(path).size;
@@ -66,14 +70,22 @@ test("large appends: the sparse tail ahead of the data is brought into the page 
   expect(Buffer.from(readFileSync(path)).equals(expected)).toBe(true);
 });
 
-test("without a warmer, large appends leave no tail (the control for the test above)", () => {
+test("without a warmer, or with small appends only, no tail is kept (the controls for the test above)", async () => {
   const dir = tempDir();
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "00000000000000000000.log");
   const f = new MappedSegmentFile(path, fileMapping()!, 2048, null);
-  for (let i = 0; i < 10; i++) f.write(pattern(100_000, i));
+  for (let i = 0; i < 10; i++) f.write(pattern(140_000, i));
   expect(statSync(path).size).toBe(f.size);
   f.close();
+  // appends below 128 KiB (here through pwrite: 50 KB) do not warm: the file ends at the data
+  const small = join(dir, "00000000000000000001.log");
+  const warmer = new PageCacheWarmer();
+  const g = new MappedSegmentFile(small, fileMapping()!, 2048, warmer);
+  for (let i = 0; i < 20; i++) g.write(pattern(50_000, i));
+  expect(warmer.idle).toBe(true);
+  expect(statSync(small).size).toBe(g.size);
+  g.close();
 });
 
 test("a file closed while its warm-up reads are in flight: cut to its data at once, descriptor closed when they return", async () => {
@@ -120,4 +132,68 @@ test("the warmer reads exactly the ranges asked for, round-robin, and stops at a
   rb.close();
   expect(openDescriptors(a) + openDescriptors(b)).toBe(0);
   for (const fd of fds) expect(() => closeSync(fd)).toThrow(); // already closed by the ranges
+});
+
+test("killed while large appends keep a warmed tail: recovery cuts the tail and keeps every written record", async () => {
+  const dir = tempDir();
+  const cfg = config({ flushIntervalMessages: 1_000_000, segmentBytes: 4 << 20 });
+  const script = join(REPO_DIR, ".cache", `warm-kill-${process.pid}.ts`);
+  writeFileSync(
+    script,
+    `
+    import { PartitionLog } from "${REPO_DIR}/src/log/partition-log.ts";
+    import { mappedSegmentFileFactory } from "${REPO_DIR}/src/log/mapped-segment-file.ts";
+    import { buildBatch, sampleRecords } from "${REPO_DIR}/test/unit/log/batch-builder.ts";
+    const log = await PartitionLog.open("${dir}", "t", 0, ${JSON.stringify(cfg)}, { files: mappedSegmentFileFactory(true)! });
+    let last;
+    for (let i = 0; i < 60; i++) {
+      last = log.append(buildBatch(sampleRecords(150, 1_700_000_000_000 + i, 1000)), 1_700_000_000_000 + i);
+      if (last.errorCode !== 0) throw new Error("append " + last.errorCode);
+    }
+    await log.untilWritten(last);
+    console.log(JSON.stringify({ end: log.logEndOffset, segments: log.segmentCount }));
+    process.kill(process.pid, "SIGKILL");
+    `,
+  );
+  try {
+    const proc = Bun.spawn({ cmd: [process.execPath, script], cwd: REPO_DIR, stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    expect(proc.signalCode ?? `exit ${code}: ${err}`).toBe("SIGKILL");
+    const child = JSON.parse(out.trim().split("\n").pop()!) as { end: number; segments: number };
+    expect(child.end).toBe(60 * 150);
+    expect(child.segments).toBeGreaterThan(1);
+    const names = readdirSync(dir).filter((n) => n.endsWith(".log")).sort();
+    const activePath = join(dir, names[names.length - 1]!);
+    const sizeBefore = statSync(activePath).size;
+    const log = await PartitionLog.open(dir, "t", 0, cfg, { files: mappedSegmentFileFactory(true)! });
+    expect(log.logEndOffset).toBe(child.end);
+    // the kill left a tail past the data; recovery cut it
+    expect(sizeBefore).toBeGreaterThan(statSync(activePath).size);
+    let next = 0;
+    while (next < log.logEndOffset) {
+      const got = splitBatches(log.read(next, 1 << 22).records!);
+      expect(got[0]!.baseOffset).toBe(next);
+      const lastBatch = got[got.length - 1]!;
+      next = lastBatch.baseOffset + new DataView(lastBatch.bytes.buffer, lastBatch.bytes.byteOffset).getInt32(57);
+    }
+    expect(next).toBe(child.end);
+    expect(log.append(buildBatch(sampleRecords(2)), 1_700_000_000_000).baseOffset).toBe(child.end);
+    await log.close();
+  } finally {
+    rmSync(script, { force: true });
+  }
+}, 60_000);
+
+test("the addon's readahead: 0 on success, the errno for a bad descriptor, a refusal of bad arguments", async () => {
+  const dir = tempDir();
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "r");
+  const fd = openSync(path, "w+");
+  ftruncateSync(fd, 1 << 20);
+  expect(await readaheadAsync(fd, 0, 1 << 20)).toBe(0);
+  expect(residentPages(path)).toBe((1 << 20) / PAGE);
+  closeSync(fd);
+  expect(await readaheadAsync(fd, 0, 4096)).toBe(9); // EBADF
+  expect(() => readaheadAsync(-1, 0, 4096)).toThrow(/bad descriptor/);
+  expect(() => readaheadAsync(3, -5, 4096)).toThrow(/bad descriptor, offset or length/);
 });
