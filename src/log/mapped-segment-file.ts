@@ -130,6 +130,10 @@ export class MappedSegmentFile implements SegmentFile {
    * the warming of this file.
    */
   private extendAhead(): void {
+    // Not while this file's readahead runs: growing the file waits for it (ext4 takes the mapping's
+    // invalidate lock for a size change, readahead holds it shared), which stalled the JS thread
+    // for the length of a readahead call when new pages were slow. The append after it retries.
+    if (this.warmRange!.busy) return;
     const from = this.length;
     const target = Math.min(MAPPING_BYTES, from + this.step);
     if (target <= Math.max(from, this.size)) return; // past the mapping's span: no tail kept

@@ -28,6 +28,11 @@ export class WarmRange {
 
   constructor(readonly fd: number) {}
 
+  /** True while calls of this range are queued or in flight. */
+  get busy(): boolean {
+    return this.inFlight > 0 || this.next < this.end;
+  }
+
   /** Stops reading past `length` (the file was cut there). */
   clip(length: number): void {
     this.end = Math.min(this.end, length);

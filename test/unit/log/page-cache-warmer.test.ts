@@ -56,8 +56,11 @@ test("large appends: the sparse tail ahead of the data is brought into the page 
   const f = new MappedSegmentFile(path, fileMapping()!, 2048, warmer);
   const reads0 = warmerCounters.reads;
   const parts = Array.from({ length: 40 }, (_, i) => pattern(140_000 + i * 7, i));
-  for (const p of parts) f.write(p);
-  await untilIdle(warmer);
+  for (const p of parts) {
+    f.write(p);
+    // the file grows its tail only while none of its readahead runs (see extendAhead): let it end
+    await untilIdle(warmer);
+  }
   const length = statSync(path).size;
   // the file runs ahead of its data, and every page of it (data and tail) is resident
   expect(length).toBeGreaterThan(f.size);
@@ -149,6 +152,7 @@ test("killed while large appends keep a warmed tail: recovery cuts the tail and 
     for (let i = 0; i < 60; i++) {
       last = log.append(buildBatch(sampleRecords(150, 1_700_000_000_000 + i, 1000)), 1_700_000_000_000 + i);
       if (last.errorCode !== 0) throw new Error("append " + last.errorCode);
+      await Bun.sleep(20); // readahead returns between appends, as between produce requests
     }
     await log.untilWritten(last);
     console.log(JSON.stringify({ end: log.logEndOffset, segments: log.segmentCount }));
