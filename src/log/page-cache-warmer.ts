@@ -25,6 +25,8 @@ export class WarmRange {
   end = 0;
   inFlight = 0;
   private closeWhenIdle = false;
+  /** Set by close(): the descriptor is (or is about to be) closed; nothing more is read. */
+  closed = false;
 
   constructor(readonly fd: number) {}
 
@@ -40,6 +42,7 @@ export class WarmRange {
 
   /** Closes the descriptor now, or once the reads in flight have returned; nothing more is read. */
   close(): void {
+    this.closed = true;
     this.end = this.next;
     if (this.inFlight === 0) fs.closeSync(this.fd);
     else this.closeWhenIdle = true;
@@ -74,6 +77,7 @@ export class PageCacheWarmer {
 
   /** Reads [from, to) of the range's file into the page cache (after what it was already asked for). */
   warm(range: WarmRange, from: number, to: number): void {
+    if (range.closed) return;
     const queued = range.next < range.end;
     if (!queued) range.next = from;
     range.end = Math.max(range.end, to);
@@ -98,7 +102,11 @@ export class PageCacheWarmer {
         range.readReturned();
         this.pump();
       };
-      readaheadAsync(range.fd, at, n).then(returned, returned);
+      try {
+        readaheadAsync(range.fd, at, n).then(returned, returned);
+      } catch {
+        returned(); // refused arguments: a warm-up that does not happen
+      }
     }
   }
 }

@@ -134,6 +134,10 @@ test("the warmer reads exactly the ranges asked for, round-robin, and stops at a
   ra.close();
   rb.close();
   expect(openDescriptors(a) + openDescriptors(b)).toBe(0);
+  const bytes1 = warmerCounters.bytes;
+  warmer.warm(ra, 2 << 20, 4 << 20); // a closed range is never read again
+  expect(warmer.idle).toBe(true);
+  expect(warmerCounters.bytes).toBe(bytes1);
   for (const fd of fds) expect(() => closeSync(fd)).toThrow(); // already closed by the ranges
 });
 
