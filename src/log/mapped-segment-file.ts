@@ -57,10 +57,13 @@ const MAX_STEP = 4 * 1024 * 1024;
 const WINDOW = 64 * 1024;
 const PAGE = 4096;
 /**
- * Appends at least this large keep the page cache warmed ahead (page-cache-warmer.ts): large
- * batches are the throughput regime, where new pages cost the JS thread most. Small appends at
- * low rates gain little, and the warm-up bursts on the worker pool (the other core) showed in the
- * one-partition p99 at 10 MiB/s (~10 KiB appends: 1.07-1.15 ms warmed vs 1.01 ms not).
+ * Which appends keep the page cache warmed ahead (page-cache-warmer.ts): those through the mapping
+ * (whose window populate otherwise allocates and zero-fills the sparse tail's pages on the JS
+ * thread: 11 % of the broker's samples in `memset` under `madvise` at 100 partitions when new pages
+ * were slow; e2e p99 at 100 x 60 MiB/s 75-361 ms unwarmed, 5-38 warmed) and pwrites of at least
+ * this many bytes (large batches, the throughput regime). Mid-size pwrites (a busy partition's
+ * ~10-75 KiB batches) do not: warming them cost the one-partition p99 at 10 MiB/s (1.07-1.15 ms
+ * warmed vs 1.01 ms not), the worker pool's bursts taking the other core.
  */
 const WARM_MIN_APPEND_BYTES = 128 * 1024;
 
@@ -112,15 +115,17 @@ export class MappedSegmentFile implements SegmentFile {
 
   write(buf: Uint8Array): void {
     const end = this.size + buf.length;
+    let mapped = false;
     if (buf.length >= this.mappedBelowBytes || (end > this.mappedTo && !this.moveWindow(end))) {
       this.pwrite(buf);
     } else {
       if (buf.length > 0) this.calls.copy(this.address + this.size, buf);
       this.size = end;
       mappedIoCounters.appends++;
+      mapped = true;
     }
-    // only large appends warm (see WARM_MIN_APPEND_BYTES)
-    if (this.warming && buf.length >= WARM_MIN_APPEND_BYTES && this.length - this.size < this.step / 2) this.extendAhead();
+    // mapped and large appends warm the tail ahead; mid-size pwrites do not (see WARM_MIN_APPEND_BYTES)
+    if (this.warming && (mapped || buf.length >= WARM_MIN_APPEND_BYTES) && this.length - this.size < this.step / 2) this.extendAhead();
   }
 
   /**
@@ -172,7 +177,12 @@ export class MappedSegmentFile implements SegmentFile {
         return false;
       }
     }
-    if (end > this.length) this.extend(end);
+    if (end > this.length) {
+      // the tail ran out while this file's readahead runs: growing the file now would wait for it
+      // (see extendAhead), so this append takes pwrite, which extends the file without that lock
+      if (this.warmRange?.busy === true) return false;
+      this.extend(end);
+    }
     const from = pageFloor(this.size);
     if (from > this.mappedFrom) {
       this.calls.release(this.address + this.mappedFrom, from - this.mappedFrom);

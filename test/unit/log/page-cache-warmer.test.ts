@@ -73,7 +73,7 @@ test("large appends: the sparse tail ahead of the data is brought into the page 
   expect(Buffer.from(readFileSync(path)).equals(expected)).toBe(true);
 });
 
-test("without a warmer, or with small appends only, no tail is kept (the controls for the test above)", async () => {
+test("without a warmer, or with mid-size pwrite appends only, no tail is kept (the controls for the tests above)", async () => {
   const dir = tempDir();
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "00000000000000000000.log");
