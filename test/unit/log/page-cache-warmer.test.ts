@@ -73,6 +73,28 @@ test("large appends: the sparse tail ahead of the data is brought into the page 
   expect(Buffer.from(readFileSync(path)).equals(expected)).toBe(true);
 });
 
+test("appends through the mapping warm the tail ahead too: the window moves onto pages that are already cached", async () => {
+  const dir = tempDir();
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "00000000000000000000.log");
+  const warmer = new PageCacheWarmer();
+  const f = new MappedSegmentFile(path, fileMapping()!, 2048, warmer);
+  const bytes0 = warmerCounters.bytes;
+  const parts = Array.from({ length: 600 }, (_, i) => pattern(1000 + (i % 9), i));
+  for (let i = 0; i < parts.length; i++) {
+    f.write(parts[i]!);
+    if (i % 50 === 49) await untilIdle(warmer);
+  }
+  await untilIdle(warmer);
+  const length = statSync(path).size;
+  expect(length).toBeGreaterThan(f.size);
+  expect(warmerCounters.bytes - bytes0).toBeGreaterThan(f.size);
+  expect(residentPages(path)).toBeGreaterThanOrEqual(Math.ceil(length / PAGE) - 1);
+  const expected = Buffer.concat(parts);
+  f.close();
+  expect(Buffer.from(readFileSync(path)).equals(expected)).toBe(true);
+});
+
 test("without a warmer, or with mid-size pwrite appends only, no tail is kept (the controls for the tests above)", async () => {
   const dir = tempDir();
   mkdirSync(dir, { recursive: true });
