@@ -26,3 +26,17 @@ export async function runChildScript(script: string, env: Record<string, string>
   const lines = out.trim().split("\n");
   return JSON.parse(lines[lines.length - 1] as string);
 }
+
+/**
+ * Runs `script` (TypeScript source) in a child Bun that is expected to SIGKILL itself after printing
+ * one JSON line: returns that line, parsed; throws when the child ended any other way.
+ */
+export async function runSelfKillingChild(script: string): Promise<any> {
+  const file = join(trackTempDir(mkdtempSync(join(tmpdir(), "bunka-child-"))), "child.ts");
+  writeFileSync(file, script);
+  const proc = Bun.spawn({ cmd: [process.execPath, file], cwd: REPO_DIR, stdout: "pipe", stderr: "pipe" });
+  const [out, errText, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (proc.signalCode !== "SIGKILL") throw new Error(`child was not killed (exit ${code}, signal ${proc.signalCode}): ${errText}\n${out}`);
+  const lines = out.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1] as string);
+}

@@ -14,7 +14,7 @@ import { PartitionLog } from "../../../src/log/partition-log.ts";
 import { ErrorCode } from "../../../src/protocol/record-batch.ts";
 import { buildBatch, sampleRecords, splitBatches } from "./batch-builder.ts";
 import { config, tempDir } from "./helpers.ts";
-import { REPO_DIR } from "../../support/child-bun.ts";
+import { REPO_DIR, runSelfKillingChild } from "../../support/child-bun.ts";
 
 const T0 = 1_700_000_000_000;
 const files = mappedSegmentFileFactory()!;
@@ -113,9 +113,7 @@ function splitRecordCount(batch: Uint8Array): number {
 
 test("killed with the sparse tail in place: reopening cuts the zeros and keeps every written record", async () => {
   const dir = tempDir();
-  const script = join(REPO_DIR, ".cache", `mapped-kill-${process.pid}.ts`);
-  writeFileSync(
-    script,
+  const child = (await runSelfKillingChild(
     `
     import { PartitionLog } from "${REPO_DIR}/src/log/partition-log.ts";
     import { mappedSegmentFileFactory } from "${REPO_DIR}/src/log/mapped-segment-file.ts";
@@ -130,38 +128,30 @@ test("killed with the sparse tail in place: reopening cuts the zeros and keeps e
     console.log(JSON.stringify({ end: log.logEndOffset, segments: log.segmentCount }));
     process.kill(process.pid, "SIGKILL");
     `,
-  );
-  try {
-    const proc = Bun.spawn({ cmd: [process.execPath, script], cwd: REPO_DIR, stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    expect(proc.signalCode ?? `exit ${code}: ${err}`).toBe("SIGKILL");
-    const child = JSON.parse(out.trim().split("\n").pop()!) as { end: number; segments: number };
-    expect(child.end).toBe(1501);
-    expect(child.segments).toBeGreaterThan(1);
-    const names = logFiles(dir);
-    const activePath = join(dir, names[names.length - 1]!);
-    const before = new Uint8Array(readFileSync(activePath));
-    const data = dataLength(before);
-    // the kill left the tail: zeros past the last batch
-    expect(before.length).toBeGreaterThan(data);
-    expect(before.subarray(data).every((b) => b === 0)).toBe(true);
+  )) as { end: number; segments: number };
+  expect(child.end).toBe(1501);
+  expect(child.segments).toBeGreaterThan(1);
+  const names = logFiles(dir);
+  const activePath = join(dir, names[names.length - 1]!);
+  const before = new Uint8Array(readFileSync(activePath));
+  const data = dataLength(before);
+  // the kill left the tail: zeros past the last batch
+  expect(before.length).toBeGreaterThan(data);
+  expect(before.subarray(data).every((b) => b === 0)).toBe(true);
 
-    const log = await PartitionLog.open(dir, "t", 0, flushInterval({ segmentBytes: 256 * 1024 }), { files });
-    expect(log.logEndOffset).toBe(child.end);
-    expect(statSync(activePath).size).toBe(data);
-    let next = 0;
-    while (next < log.logEndOffset) {
-      const got = splitBatches(log.read(next, 1 << 20).records!);
-      expect(got[0]!.baseOffset).toBe(next);
-      next = got[got.length - 1]!.baseOffset + splitRecordCount(got[got.length - 1]!.bytes);
-    }
-    expect(next).toBe(child.end);
-    // and the log goes on appending after the recovered end
-    expect(log.append(buildBatch(sampleRecords(2)), T0).baseOffset).toBe(child.end);
-    await log.close();
-  } finally {
-    rmSync(script, { force: true });
+  const log = await PartitionLog.open(dir, "t", 0, flushInterval({ segmentBytes: 256 * 1024 }), { files });
+  expect(log.logEndOffset).toBe(child.end);
+  expect(statSync(activePath).size).toBe(data);
+  let next = 0;
+  while (next < log.logEndOffset) {
+    const got = splitBatches(log.read(next, 1 << 20).records!);
+    expect(got[0]!.baseOffset).toBe(next);
+    next = got[got.length - 1]!.baseOffset + splitRecordCount(got[got.length - 1]!.bytes);
   }
+  expect(next).toBe(child.end);
+  // and the log goes on appending after the recovered end
+  expect(log.append(buildBatch(sampleRecords(2)), T0).baseOffset).toBe(child.end);
+  await log.close();
 }, 60_000);
 
 test("a file size limit (EFBIG): the append that does not fit fails cleanly, earlier ones stay, the log goes on", async () => {

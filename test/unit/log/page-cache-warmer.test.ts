@@ -4,7 +4,7 @@
 // resident); the data itself is untouched, the file is cut to its data at close, and a descriptor
 // with warm-up reads in flight is closed only once they returned.
 import { expect, test } from "bun:test";
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { MappedSegmentFile, mappedSegmentFileFactory } from "../../../src/log/mapped-segment-file.ts";
 import { PartitionLog } from "../../../src/log/partition-log.ts";
@@ -13,7 +13,7 @@ import { fileMapping } from "../../../src/native/file-mapping.ts";
 import { readaheadAsync } from "../../../src/native/index.ts";
 import { buildBatch, sampleRecords, splitBatches } from "./batch-builder.ts";
 import { config, tempDir } from "./helpers.ts";
-import { REPO_DIR } from "../../support/child-bun.ts";
+import { REPO_DIR, runSelfKillingChild } from "../../support/child-bun.ts";
 
 const PAGE = 4096;
 
@@ -166,9 +166,7 @@ test("the warmer reads exactly the ranges asked for, round-robin, and stops at a
 test("killed while large appends keep a warmed tail: recovery cuts the tail and keeps every written record", async () => {
   const dir = tempDir();
   const cfg = config({ flushIntervalMessages: 1_000_000, segmentBytes: 4 << 20 });
-  const script = join(REPO_DIR, ".cache", `warm-kill-${process.pid}.ts`);
-  writeFileSync(
-    script,
+  const child = (await runSelfKillingChild(
     `
     import { PartitionLog } from "${REPO_DIR}/src/log/partition-log.ts";
     import { mappedSegmentFileFactory } from "${REPO_DIR}/src/log/mapped-segment-file.ts";
@@ -184,34 +182,26 @@ test("killed while large appends keep a warmed tail: recovery cuts the tail and 
     console.log(JSON.stringify({ end: log.logEndOffset, segments: log.segmentCount }));
     process.kill(process.pid, "SIGKILL");
     `,
-  );
-  try {
-    const proc = Bun.spawn({ cmd: [process.execPath, script], cwd: REPO_DIR, stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    expect(proc.signalCode ?? `exit ${code}: ${err}`).toBe("SIGKILL");
-    const child = JSON.parse(out.trim().split("\n").pop()!) as { end: number; segments: number };
-    expect(child.end).toBe(60 * 150);
-    expect(child.segments).toBeGreaterThan(1);
-    const names = readdirSync(dir).filter((n) => n.endsWith(".log")).sort();
-    const activePath = join(dir, names[names.length - 1]!);
-    const sizeBefore = statSync(activePath).size;
-    const log = await PartitionLog.open(dir, "t", 0, cfg, { files: mappedSegmentFileFactory(true)! });
-    expect(log.logEndOffset).toBe(child.end);
-    // the kill left a tail past the data; recovery cut it
-    expect(sizeBefore).toBeGreaterThan(statSync(activePath).size);
-    let next = 0;
-    while (next < log.logEndOffset) {
-      const got = splitBatches(log.read(next, 1 << 22).records!);
-      expect(got[0]!.baseOffset).toBe(next);
-      const lastBatch = got[got.length - 1]!;
-      next = lastBatch.baseOffset + new DataView(lastBatch.bytes.buffer, lastBatch.bytes.byteOffset).getInt32(57);
-    }
-    expect(next).toBe(child.end);
-    expect(log.append(buildBatch(sampleRecords(2)), 1_700_000_000_000).baseOffset).toBe(child.end);
-    await log.close();
-  } finally {
-    rmSync(script, { force: true });
+  )) as { end: number; segments: number };
+  expect(child.end).toBe(60 * 150);
+  expect(child.segments).toBeGreaterThan(1);
+  const names = readdirSync(dir).filter((n) => n.endsWith(".log")).sort();
+  const activePath = join(dir, names[names.length - 1]!);
+  const sizeBefore = statSync(activePath).size;
+  const log = await PartitionLog.open(dir, "t", 0, cfg, { files: mappedSegmentFileFactory(true)! });
+  expect(log.logEndOffset).toBe(child.end);
+  // the kill left a tail past the data; recovery cut it
+  expect(sizeBefore).toBeGreaterThan(statSync(activePath).size);
+  let next = 0;
+  while (next < log.logEndOffset) {
+    const got = splitBatches(log.read(next, 1 << 22).records!);
+    expect(got[0]!.baseOffset).toBe(next);
+    const lastBatch = got[got.length - 1]!;
+    next = lastBatch.baseOffset + new DataView(lastBatch.bytes.buffer, lastBatch.bytes.byteOffset).getInt32(57);
   }
+  expect(next).toBe(child.end);
+  expect(log.append(buildBatch(sampleRecords(2)), 1_700_000_000_000).baseOffset).toBe(child.end);
+  await log.close();
 }, 60_000);
 
 test("the addon's readahead: 0 on success, the errno for a bad descriptor, a refusal of bad arguments", async () => {
