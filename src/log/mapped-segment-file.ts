@@ -143,13 +143,11 @@ export class MappedSegmentFile implements SegmentFile {
     const target = Math.min(MAPPING_BYTES, from + this.step);
     if (target <= Math.max(from, this.size)) return; // past the mapping's span: no tail kept
     try {
-      fs.ftruncateSync(this.fd, target);
+      this.growTo(target);
     } catch {
       this.stopWarming();
       return;
     }
-    this.length = target;
-    this.step = Math.min(MAX_STEP, this.step * 2);
     this.warmer!.warm(this.warmRange!, from, target);
   }
 
@@ -201,14 +199,20 @@ export class MappedSegmentFile implements SegmentFile {
   private extend(end: number): void {
     const target = Math.min(MAPPING_BYTES, Math.max(end, this.length + this.step));
     try {
-      fs.ftruncateSync(this.fd, target);
-      this.length = target;
+      this.growTo(target);
     } catch (err) {
       // Near a file size limit the step may not fit where this append does: take just what it needs.
       if ((err as NodeJS.ErrnoException).code !== "EFBIG" || target === end) throw err;
       fs.ftruncateSync(this.fd, end);
       this.length = end;
+      this.step = Math.min(MAX_STEP, this.step * 2);
     }
+  }
+
+  /** ftruncate up to `target` (the sparse tail); the next step doubles. Throws what ftruncate throws. */
+  private growTo(target: number): void {
+    fs.ftruncateSync(this.fd, target);
+    this.length = target;
     this.step = Math.min(MAX_STEP, this.step * 2);
   }
 
