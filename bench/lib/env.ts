@@ -45,8 +45,17 @@ const CLK_TCK = 100; // USER_HZ on Linux
 
 /** User+system CPU time of a process in ms (from /proc/PID/stat), or NaN off Linux. */
 export function processCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU time (user + system, ms) of one thread of a process; its main (JS) thread has tid = pid. */
+export function threadCpuMs(pid: number, tid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+}
+
+function statCpuMs(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(path, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // fields[0] is field 3 (state); utime is field 14, stime field 15
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;

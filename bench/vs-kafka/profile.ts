@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../test/support/broker.ts";
 import { createTopic } from "../../test/support/tools.ts";
-import { processCpuMs } from "../lib/env.ts";
+import { processCpuMs, threadCpuMs } from "../lib/env.ts";
 import { createBroker, type BrokerKind, type Durability } from "./brokers.ts";
 import { openLoop, percentiles, RECORD_BYTES, type OpenLoopResult } from "./js-load.ts";
 import { WireClient } from "../../src/client/wire-client.ts";
@@ -150,10 +150,14 @@ try {
   );
   const io0 = await ioStats(pid);
   const cpu0 = processCpuMs(pid);
+  const loop0 = threadCpuMs(pid, pid);
+  const client0 = process.cpuUsage();
   const res = unthrottled
     ? await unthrottledWrite(b.host, b.port, "prof", P, seconds * 1000)
     : await openLoop({ host: b.host, port: b.port, topic: "prof", partitions: P, targetMBps: rate, warmupMs: warmupOpt, durationMs: seconds * 1000 });
   const cpuMs = processCpuMs(pid) - cpu0;
+  const loopMs = threadCpuMs(pid, pid) - loop0;
+  const client = process.cpuUsage(client0);
   const io1 = await ioStats(pid);
   const perfErr = await new Response(perf.stderr).text();
   await perf.exited;
@@ -183,6 +187,10 @@ try {
     recordsPerRequest: Number(res.recordsPerRequest.toFixed(1)),
     brokerCpuMsPerMiB: Number((cpuMs / mib).toFixed(1)),
     brokerCpuPct: Number(((cpuMs / (seconds * 1000)) * 100).toFixed(0)),
+    /** The JS thread's share of it (the rest: the worker pool, the I/O engine, the collector's helpers). */
+    brokerLoopCpuPct: Number(((loopMs / (seconds * 1000)) * 100).toFixed(0)),
+    /** This process (the load generator and consumer), all threads. */
+    clientCpuPct: Number((((client.user + client.system) / 1000 / (seconds * 1000 + warmupOpt)) * 100).toFixed(0)),
     requests: res.requests,
     /** Engine counters over the window, per produce request (null: no native engine in use). */
     ioPerRequest:

@@ -41,3 +41,41 @@ pub fn readahead_async(fd: i32, offset: f64, length: f64) -> Result<AsyncTask<Re
     }
     Ok(AsyncTask::new(Readahead { fd, offset: offset as i64, length: length as usize }))
 }
+
+/// `madvise(MADV_POPULATE_WRITE)` of a range of this process's shared file mapping, as an N-API
+/// async task: the write faults of the pages an append will store to next (the page table entry,
+/// and ext4's block reservation and dirtying in `page_mkwrite`) are taken on the worker pool
+/// instead of on the JS thread. The caller keeps the range mapped until the task has resolved.
+pub struct PopulateWrite {
+    address: usize,
+    length: usize,
+}
+
+impl Task for PopulateWrite {
+    /// 0, or the errno of the failed call (EFAULT: a page could not be made writable, e.g. no
+    /// disk block left to reserve).
+    type Output = i32;
+    type JsValue = i32;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        // SAFETY: madvise only faults pages of the caller's own mapping in; an address that is not
+        // mapped gives ENOMEM, a page past the file's end EFAULT — neither touches memory.
+        let r = unsafe { libc::madvise(self.address as *mut libc::c_void, self.length, libc::MADV_POPULATE_WRITE) };
+        Ok(if r == 0 { 0 } else { std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+/// Resolves with 0 once `[address, address + length)` (page-aligned, inside a shared writable
+/// mapping of this process) is populated writable, or with the errno of the failure.
+#[napi]
+pub fn populate_write_async(address: f64, length: f64) -> Result<AsyncTask<PopulateWrite>> {
+    let page = 4096.0;
+    if !(address > 0.0) || !(length >= 0.0) || address % page != 0.0 || address >= (1u64 << 56) as f64 || length > (1u64 << 40) as f64 {
+        return Err(Error::new(Status::InvalidArg, "populate: bad address or length".to_string()));
+    }
+    Ok(AsyncTask::new(PopulateWrite { address: address as usize, length: length as usize }))
+}

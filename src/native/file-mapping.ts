@@ -6,7 +6,7 @@
  * 5.14): callers then keep writing with pwrite.
  */
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
-import { errnoError } from "./index.ts";
+import { errnoError, populateWriteAsync } from "./index.ts";
 
 const PROT_READ_WRITE = 0x1 | 0x2;
 const MAP_SHARED = 0x1;
@@ -38,6 +38,11 @@ export interface FileMapping {
    * have raised SIGBUS: on ext4, no disk block left to reserve).
    */
   populate(address: number, length: number): void;
+  /**
+   * The same, on the runtime's worker pool: resolves with 0, or with the errno of the failure
+   * (nothing thrown). The range must stay mapped until the promise has settled.
+   */
+  populateAsync(address: number, length: number): Promise<number>;
   /** Unmaps the pages of [address, address + length) from this process (their data stays in the file's page cache). */
   release(address: number, length: number): void;
   /** Copies all of `data` to `address`. */
@@ -89,6 +94,9 @@ function bind(): FileMapping | null {
       if (c.madvise(address as Pointer, length, MADV_POPULATE_WRITE) === 0) return;
       const code = errno();
       throw code === EFAULT ? errnoError(ENOSPC, "madvise", "no space left to populate the mapped pages") : errnoError(code, "madvise");
+    },
+    populateAsync(address, length) {
+      return populateWriteAsync(address, length);
     },
     release(address, length) {
       if (c.madvise(address as Pointer, length, MADV_DONTNEED) !== 0) throw errnoError(errno(), "madvise");

@@ -23,6 +23,7 @@ interface NativeBinding {
   ioUringProbe(): string;
   IoEngine: new (mode: string, onReady: () => void) => IoEngineBinding;
   readaheadAsync(fd: number, offset: number, length: number): Promise<number>;
+  populateWriteAsync(address: number, length: number): Promise<number>;
 }
 
 /** Counters of an I/O engine since it started (see native/src/segment_io.rs). */
@@ -236,6 +237,15 @@ export function createIoEngine(mode: "auto" | "io_uring" | "pwrite", onReady: ()
  */
 export function readaheadAsync(fd: number, offset: number, length: number): Promise<number> {
   return binding.readaheadAsync(fd, offset, length);
+}
+
+/**
+ * MADV_POPULATE_WRITE of `[address, address + length)` of a shared file mapping of this process,
+ * on the runtime's worker pool (native/src/page_cache.rs): resolves with 0, or with the errno of a
+ * failed call. The range must stay mapped until the promise has settled.
+ */
+export function populateWriteAsync(address: number, length: number): Promise<number> {
+  return binding.populateWriteAsync(address, length);
 }
 
 const ERRNO_NAMES: Map<number, string> = (() => {
