@@ -60,6 +60,33 @@ test("small appends after the first window: the next windows are populated ahead
   expect(Buffer.from(readFileSync(path)).equals(expected)).toBe(true);
 });
 
+/** File pages mapped into this process (kB), from /proc/self/status. */
+function rssFileKb(): number {
+  const m = /RssFile:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+  return Number(m![1]);
+}
+
+test("with the windows populated ahead, only a window around the append position stays mapped: 40 MB appended, RSS grows by far less", async () => {
+  const dir = tempDir();
+  mkdirSync(dir, { recursive: true });
+  const f = new MappedSegmentFile(join(dir, "00000000000000000000.log"), fileMapping()!, 2048, new PageCacheWarmer());
+  const chunk = new Uint8Array(1000).fill(5);
+  f.write(chunk);
+  const before = rssFileKb();
+  const ahead0 = mappedIoCounters.populatedAhead;
+  const windows0 = mappedIoCounters.windows;
+  for (let i = 1; i < 40_000; i++) {
+    f.write(chunk);
+    if (i % 16 === 0) await Bun.sleep(1);
+  }
+  // the windows came from the worker pool (those moved on the JS thread release what is behind too)
+  expect(mappedIoCounters.populatedAhead - ahead0).toBeGreaterThan(200);
+  expect(mappedIoCounters.windows - windows0).toBeLessThan(20);
+  expect(rssFileKb() - before).toBeLessThan(8 * 1024);
+  expect(f.size).toBe(40_000 * 1000);
+  f.close();
+}, 60_000);
+
 test("without a warmer nothing is populated ahead: every window is a call on the JS thread (the control)", () => {
   const dir = tempDir();
   mkdirSync(dir, { recursive: true });
