@@ -161,7 +161,14 @@ export async function createKafka(spec: BrokerSpec, opts: { fresh: boolean }): P
     return out;
   };
   const pidFile = join(spec.dataDir, "kafka.pid");
-  const readPid = () => Number(readFileSync(pidFile, "utf8").trim());
+  // Read once per start and kept: a pass must go on pausing the JVM it measures even if the file
+  // goes (a leftover kafka.sh of an interrupted run removed it once, mid-grid: Kafka then ran
+  // unpaused through Bunka's turns and every RSS sample failed).
+  let startedPid = 0;
+  const readPid = () => {
+    if (startedPid === 0) startedPid = Number(readFileSync(pidFile, "utf8").trim());
+    return startedPid;
+  };
   const broker: Broker = {
     spec,
     host: "127.0.0.1",
@@ -184,13 +191,15 @@ export async function createKafka(spec: BrokerSpec, opts: { fresh: boolean }): P
       const ms = performance.now() - t0;
       await script; // kafka.sh returns once it sees "Kafka Server started"
       void scriptDone;
+      startedPid = 0;
+      readPid(); // this start's JVM
       return ms;
     },
     pause() {
-      if (existsSync(pidFile)) signal(readPid(), "SIGSTOP");
+      if (startedPid !== 0 || existsSync(pidFile)) signal(readPid(), "SIGSTOP");
     },
     resume() {
-      if (existsSync(pidFile)) signal(readPid(), "SIGCONT");
+      if (startedPid !== 0 || existsSync(pidFile)) signal(readPid(), "SIGCONT");
     },
     async stop() {
       // a paused JVM would not act on kafka.sh's SIGTERM
