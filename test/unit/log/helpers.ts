@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "bun:test";
@@ -12,6 +12,13 @@ export function tempDir(): string {
   const d = trackTempDir(mkdtempSync(join(tmpdir(), "bunka-log-")));
   dirs.push(d);
   return join(d, "topic-0");
+}
+
+/** The path of a first segment log file in a fresh, existing temp partition directory. */
+export function freshSegmentPath(): string {
+  const dir = tempDir();
+  mkdirSync(dir, { recursive: true });
+  return join(dir, "00000000000000000000.log");
 }
 
 afterEach(() => {

@@ -12,7 +12,7 @@ import { PageCacheWarmer, WarmRange, warmerCounters } from "../../../src/log/pag
 import { fileMapping } from "../../../src/native/file-mapping.ts";
 import { readaheadAsync } from "../../../src/native/index.ts";
 import { buildBatch, sampleRecords, splitBatches } from "./batch-builder.ts";
-import { config, tempDir } from "./helpers.ts";
+import { config, freshSegmentPath, tempDir } from "./helpers.ts";
 import { REPO_DIR, runSelfKillingChild } from "../../support/child-bun.ts";
 
 const PAGE = 4096;
@@ -49,9 +49,7 @@ function pattern(n: number, seed: number): Uint8Array {
 }
 
 test("large appends: the sparse tail ahead of the data is brought into the page cache; the bytes written stay exact", async () => {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, "00000000000000000000.log");
+  const path = freshSegmentPath();
   const warmer = new PageCacheWarmer();
   const f = new MappedSegmentFile(path, fileMapping()!, 2048, warmer);
   const reads0 = warmerCounters.reads;
@@ -74,9 +72,7 @@ test("large appends: the sparse tail ahead of the data is brought into the page 
 });
 
 test("appends through the mapping warm the tail ahead too: the window moves onto pages that are already cached", async () => {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, "00000000000000000000.log");
+  const path = freshSegmentPath();
   const warmer = new PageCacheWarmer();
   const f = new MappedSegmentFile(path, fileMapping()!, 2048, warmer);
   const bytes0 = warmerCounters.bytes;

@@ -9,7 +9,7 @@ import { MappedSegmentFile, mappedIoCounters } from "../../../src/log/mapped-seg
 import { PageCacheWarmer } from "../../../src/log/page-cache-warmer.ts";
 import { fileMapping, type FileMapping } from "../../../src/native/file-mapping.ts";
 import { populateWriteAsync } from "../../../src/native/index.ts";
-import { tempDir } from "./helpers.ts";
+import { freshSegmentPath, tempDir } from "./helpers.ts";
 
 function pattern(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
@@ -34,9 +34,7 @@ function heldMapping() {
 }
 
 test("small appends after the first window: the next windows are populated ahead, the JS thread takes almost no window call; bytes exact", async () => {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, "00000000000000000000.log");
+  const path = freshSegmentPath();
   const warmer = new PageCacheWarmer();
   const f = new MappedSegmentFile(path, fileMapping()!, 2048, warmer);
   const parts = Array.from({ length: 3000 }, (_, i) => pattern(1000 + (i % 7), i));
