@@ -18,6 +18,10 @@ import { openLoop, percentiles, RECORD_BYTES, type OpenLoopResult } from "./js-l
 import { WireClient } from "../../src/client/wire-client.ts";
 import { Produce } from "../../src/client/codecs.ts";
 import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
+import { runWithClientProcessEnv } from "../lib/client-process-env.ts";
+
+// the client keeps its freed pages, as the broker does (see client-process-env.ts)
+await runWithClientProcessEnv();
 
 async function unthrottledWrite(host: string, port: number, topic: string, partitions: number, ms: number): Promise<OpenLoopResult> {
   const c = await WireClient.connect(host, port, "vs-kafka-prof");

@@ -34,6 +34,10 @@ import { endToEndLatency, producerPerformance } from "./java-tools.ts";
 import { openLoop, percentiles, RECORD_BYTES, sequential } from "./js-load.ts";
 import { describeAttempts, describeShares, measureQuietly } from "./machine-share.ts";
 import { markdown, svg, type ExtraRow, type LatencyRow, type Row } from "./report.ts";
+import { runWithClientProcessEnv } from "../lib/client-process-env.ts";
+
+// the client keeps its freed pages, as the broker does (see client-process-env.ts)
+await runWithClientProcessEnv();
 
 // ------------------------------------------------------------------------------- options
 
@@ -505,6 +509,7 @@ async function main(): Promise<void> {
     ...describeEnvironment(DATA_ROOT),
     java: javaVersion(),
     kafkaHeap: HEAP,
+    clientMimallocPurgeDelay: process.env.MIMALLOC_PURGE_DELAY ?? "(default)",
     loadStart: loadavg().map((x) => x.toFixed(2)).join(" "),
     loadEnd: "",
     config: { ...CFG, steal: STEAL_RULE, probe: PROBE, bunkaOverrides: BUNKA_OVERRIDES },

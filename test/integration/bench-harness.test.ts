@@ -17,6 +17,7 @@ test(
   async () => {
     const proc = Bun.spawn(["bun", join(REPO_ROOT, "bench", "vs-kafka", "run.ts"), "--only", "bunka", "--tiny", "--durability", "fsync", "--out", out], {
       cwd: REPO_ROOT,
+      env: { ...process.env, MIMALLOC_PURGE_DELAY: undefined },
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -26,6 +27,11 @@ test(
     const files = readdirSync(out);
     for (const f of ["latest.json", "latest.md", "latest.svg"]) expect(files).toContain(f);
     expect(files.some((f) => /^\d{4}-\d\d-\d\dT[\d-]+Z\.json$/.test(f))).toBe(true);
+    // started without MIMALLOC_PURGE_DELAY (the spawn env is the test's), the runner measured
+    // under the broker's allocator settings (bench/lib/client-process-env.ts)
+    const envFile = files.find((f) => /Z\.env\.json$/.test(f));
+    expect(envFile).toBeDefined();
+    expect(JSON.parse(readFileSync(join(out, envFile!), "utf8")).clientMimallocPurgeDelay).toBe("-1");
 
     const rows = JSON.parse(readFileSync(join(out, "latest.json"), "utf8")) as Record<string, unknown>[];
     expect(Array.isArray(rows)).toBe(true);
