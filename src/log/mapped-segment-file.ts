@@ -37,7 +37,7 @@
 import * as fs from "node:fs";
 import { fileMapping, type FileMapping } from "../native/file-mapping.ts";
 import { PageCacheWarmer, WarmRange } from "./page-cache-warmer.ts";
-import { fdSegmentFileFactory, preadUpTo, pwriteAll } from "./segment-file.ts";
+import { checkCut, fdSegmentFileFactory, preadUpTo, pwriteAll } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 
 /**
@@ -290,6 +290,7 @@ export class MappedSegmentFile implements SegmentFile {
   }
 
   truncate(size: number): void {
+    checkCut(size, this.size);
     this.cutTo(size);
     this.size = size;
   }

@@ -48,7 +48,7 @@ import {
   type NativeFileBinding,
 } from "../native/index.ts";
 import { OpColumns } from "./op-columns.ts";
-import { fdSegmentFileFactory, jsIoCounters } from "./segment-file.ts";
+import { checkCut, fdSegmentFileFactory, jsIoCounters } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory, WriteBarrier } from "./segment-file.ts";
 
 export type LogIoSetting = "auto" | "io_uring" | "pwrite" | "js";
@@ -534,6 +534,7 @@ export class NativeSegmentFile implements SegmentFile {
   }
 
   truncate(size: number): void {
+    checkCut(size, this.size);
     const h = this.live("ftruncate");
     this.engine.flush(); // queued writes go first (the native truncate waits for them)
     this.generation++;
