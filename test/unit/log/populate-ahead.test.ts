@@ -65,9 +65,7 @@ function rssFileKb(): number {
 }
 
 test("with the windows populated ahead, only a window around the append position stays mapped: 40 MB appended, RSS grows by far less", async () => {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
-  const f = new MappedSegmentFile(join(dir, "00000000000000000000.log"), fileMapping()!, 2048, new PageCacheWarmer());
+  const f = new MappedSegmentFile(freshSegmentPath(), fileMapping()!, 2048, new PageCacheWarmer());
   const chunk = new Uint8Array(1000).fill(5);
   f.write(chunk);
   const before = rssFileKb();
@@ -86,9 +84,7 @@ test("with the windows populated ahead, only a window around the append position
 }, 60_000);
 
 test("without a warmer nothing is populated ahead: every window is a call on the JS thread (the control)", () => {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
-  const f = new MappedSegmentFile(join(dir, "00000000000000000000.log"), fileMapping()!, 2048, null);
+  const f = new MappedSegmentFile(freshSegmentPath(), fileMapping()!, 2048, null);
   const windows0 = mappedIoCounters.windows;
   const ahead0 = mappedIoCounters.populatedAhead;
   for (let i = 0; i < 3000; i++) f.write(pattern(1000, i));
@@ -98,9 +94,7 @@ test("without a warmer nothing is populated ahead: every window is a call on the
 });
 
 test("a mapping released while a populate runs is unmapped only once that populate has returned", async () => {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, "00000000000000000000.log");
+  const path = freshSegmentPath();
   const { calls, held, unmapped } = heldMapping();
   const f = new MappedSegmentFile(path, calls, 2048, new PageCacheWarmer());
   const parts: Uint8Array[] = [];
@@ -119,9 +113,7 @@ test("a mapping released while a populate runs is unmapped only once that popula
 });
 
 test("a populate that returns after the file was cut, or that failed, does not move the window: the next append maps its own", async () => {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, "00000000000000000000.log");
+  const path = freshSegmentPath();
   const { calls, held } = heldMapping();
   const warmer = new PageCacheWarmer();
   const f = new MappedSegmentFile(path, calls, 2048, warmer);
