@@ -20,7 +20,7 @@
  * each fills a recovery topic, is killed (-9) and restarted (timed) until every acknowledged record
  * is listed; stop. See README.md here.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Metadata, Produce } from "../../src/client/codecs.ts";
@@ -422,8 +422,25 @@ async function recovery(p: Pass): Promise<void> {
 /** The passes of the durability setting under way (for the signal handler below). */
 let running: Pass[] = [];
 
+/** This process's children still running (from /proc: field 4 of each stat line is the parent). */
+function childPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 // Interrupted (Ctrl-C, kill): a paused broker would stay behind stopped, holding its memory and
-// port, so every broker of the run is resumed and killed before exiting.
+// port, so every broker of the run is resumed and killed before exiting, and so is a load tool
+// still running (a ProducerPerformance JVM would otherwise go on writing into the next run).
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => {
     for (const p of running) {
@@ -432,6 +449,13 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
         process.kill(p.b.pid(), "SIGKILL");
       } catch {
         // not started or gone
+      }
+    }
+    for (const pid of childPids()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
       }
     }
     process.exit(130);
