@@ -74,3 +74,21 @@ export function describeAttempts(steals: number[]): string {
   if (steals.length < 2) return "";
   return `; measured ${steals.length} times at ${steals.map((s) => `${s.toFixed(0)} %`).join(" / ")} steal, kept the quietest`;
 }
+
+/**
+ * Index of the run whose `key` is the median of `runs` (the lower of the two middle ones for an
+ * even count). With a point measured several times (run.ts --repeat), the median run is the one
+ * reported: a single disturbed run (a burst of steal, a stall of the shared client) then decides
+ * nothing, for either broker, and the figures kept are still one real run's.
+ */
+export function medianIndex<T>(runs: readonly T[], key: (run: T) => number): number {
+  if (runs.length === 0) throw new RangeError("medianIndex of no runs");
+  const order = runs.map((r, i) => ({ i, k: key(r) })).sort((a, b) => a.k - b.k || a.i - b.i);
+  return order[Math.floor((order.length - 1) / 2)]!.i;
+}
+
+/** "; repeated 3 times: e2e p99 2.50 / 7.75 / 1.42 ms, kept the median (2.50)" when measured more than once. */
+export function describeRepeats(p99s: number[], kept: number): string {
+  if (p99s.length < 2) return "";
+  return `; repeated ${p99s.length} times: e2e p99 ${p99s.map((v) => v.toFixed(2)).join(" / ")} ms, kept the median (${p99s[kept]!.toFixed(2)})`;
+}

@@ -11,7 +11,9 @@
  *   --probe (diagnostics: Bunka runs with bench/vs-kafka/probe.ts preloaded and writes its
  *   per-second event-loop figures and every 5 ms tick over 20 ms late to <out>/<run>-probe-<durability>.jsonl;
  *   the probe's timer changes the broker a little, so such runs are not for the README),
- *   --bunka-override key=value (repeatable; Bunka experiments, not for the README either).
+ *   --bunka-override key=value (repeatable; Bunka experiments, not for the README either),
+ *   --repeat N (each open-loop point measured N times in the broker's turn; the run with the
+ *   median e2e p99 is reported and the note lists all N).
  *
  * For each durability setting both brokers start from fresh data dirs (timed, one at a time), and
  * then take turns, step by step, the other one paused (SIGSTOP): per partition count a fresh topic
@@ -31,8 +33,8 @@ import { createTopic } from "../../test/support/tools.ts";
 import { describeEnvironment } from "../lib/env.ts";
 import { createBroker, endOffsets, rssMiB, type Broker, type BrokerKind, type Durability } from "./brokers.ts";
 import { endToEndLatency, producerPerformance } from "./java-tools.ts";
-import { openLoop, percentiles, RECORD_BYTES, sequential } from "./js-load.ts";
-import { describeAttempts, describeShares, measureQuietly } from "./machine-share.ts";
+import { openLoop, percentiles, RECORD_BYTES, sequential, type OpenLoopResult } from "./js-load.ts";
+import { describeAttempts, describeRepeats, describeShares, measureQuietly, medianIndex, type QuietAttempt } from "./machine-share.ts";
 import { markdown, svg, type ExtraRow, type LatencyRow, type Row } from "./report.ts";
 import { runWithClientProcessEnv } from "../lib/client-process-env.ts";
 
@@ -94,6 +96,9 @@ const OPEN_LOOP_CAP_MBPS = 60;
  * machine-share.ts): `--steal-limit PCT` (default 10), `--steal-retries N` (default 2; 0 = off).
  */
 const STEAL_RULE = { stealLimitPct: Number(opt("--steal-limit") ?? 10), retries: Number(opt("--steal-retries") ?? 2) };
+/** --repeat N: each open-loop point measured N times in the broker's turn, the median run (by e2e p99) reported. */
+const REPEAT = Number(opt("--repeat") ?? 1);
+if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`--repeat takes a whole number of runs ≥ 1, got ${opt("--repeat")}`);
 
 /**
  * ProducerPerformance runs are time-bounded: `expected` seconds (what the record count takes at
@@ -300,12 +305,20 @@ async function warmUp(p: Pass): Promise<void> {
 async function openLoopRows(p: Pass, P: number, step: string, rate: number, notePrefix: string): Promise<void> {
   const b = p.b;
   const topic = `lat-p${P}`;
-  const q = await measureQuietly(() => {
-    settleDisk();
-    return openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: () => sampleRss(p) });
-  }, STEAL_RULE);
+  const runs: QuietAttempt<OpenLoopResult>[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    runs.push(
+      await measureQuietly(() => {
+        settleDisk();
+        return openLoop({ host: b.host, port: b.port, topic, partitions: P, targetMBps: rate, warmupMs: CFG.warmupMs, durationMs: CFG.durationMs, onTick: () => sampleRss(p) });
+      }, STEAL_RULE),
+    );
+  }
+  const kept = medianIndex(runs, (r) => r.result.e2e.p99);
+  const q = runs[kept]!;
   const ol = q.result;
-  const note = `${notePrefix}${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${describeShares(q.shares)}${describeAttempts(q.steals)}`;
+  const repeats = describeRepeats(runs.map((r) => r.result.e2e.p99), kept);
+  const note = `${notePrefix}${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${describeShares(q.shares)}${describeAttempts(q.steals)}${repeats}`;
   for (const metric of ["produce", "e2e"] as const) {
     const s = ol[metric];
     latencyRow(b, {
@@ -536,7 +549,7 @@ async function main(): Promise<void> {
     clientMimallocPurgeDelay: process.env.MIMALLOC_PURGE_DELAY ?? "(default)",
     loadStart: loadavg().map((x) => x.toFixed(2)).join(" "),
     loadEnd: "",
-    config: { ...CFG, steal: STEAL_RULE, probe: PROBE, bunkaOverrides: BUNKA_OVERRIDES },
+    config: { ...CFG, steal: STEAL_RULE, repeat: REPEAT, probe: PROBE, bunkaOverrides: BUNKA_OVERRIDES },
   };
   log(`vs-kafka ${MODE}: ${JSON.stringify(CFG)}; data under ${DATA_ROOT} (${env.fsType}); load ${env.loadStart}`);
   const brokers: BrokerKind[] = only ? [only] : ["kafka", "bunka"];

@@ -2,7 +2,7 @@
 // point whose steal exceeded the limit is measured again, up to the retry count, and the quietest
 // attempt is kept. CPU counters are fed in, so each case knows its steal.
 import { describe, expect, test } from "bun:test";
-import { describeAttempts, machineShares, measureQuietly } from "../../../bench/vs-kafka/machine-share.ts";
+import { describeAttempts, describeRepeats, machineShares, measureQuietly, medianIndex } from "../../../bench/vs-kafka/machine-share.ts";
 
 /** Counter readings (user nice system idle iowait irq softirq steal) whose deltas give `steals` in turn. */
 function ticksWithSteal(steals: number[]): () => number[] {
@@ -59,5 +59,29 @@ describe("measureQuietly", () => {
     expect(s.iowait).toBeCloseTo(10 / 1.2, 5);
     expect(s.steal).toBeCloseTo(25, 5);
     expect(machineShares([], [1, 2])).toBeNull();
+  });
+});
+
+describe("medianIndex and describeRepeats (run.ts --repeat)", () => {
+  const p99 = (r: { p99: number }) => r.p99;
+
+  test("an odd count keeps the middle run, wherever it came", () => {
+    const runs = [{ p99: 7.75 }, { p99: 2.5 }, { p99: 1.42 }];
+    expect(medianIndex(runs, p99)).toBe(1);
+    expect(describeRepeats(runs.map(p99), 1)).toBe("; repeated 3 times: e2e p99 7.75 / 2.50 / 1.42 ms, kept the median (2.50)");
+  });
+
+  test("an even count keeps the lower middle run; ties keep the earlier one", () => {
+    expect(medianIndex([{ p99: 4 }, { p99: 1 }, { p99: 9 }, { p99: 3 }], p99)).toBe(3);
+    expect(medianIndex([{ p99: 5 }, { p99: 5 }], p99)).toBe(0);
+  });
+
+  test("a single run is kept and described as nothing", () => {
+    expect(medianIndex([{ p99: 12 }], p99)).toBe(0);
+    expect(describeRepeats([12], 0)).toBe("");
+  });
+
+  test("no runs is an error, not a silent pick", () => {
+    expect(() => medianIndex([], p99)).toThrow(RangeError);
   });
 });
