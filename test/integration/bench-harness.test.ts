@@ -76,3 +76,22 @@ test(
   },
   60_000,
 );
+
+test("a --repeat that is not a whole number ≥ 1 is refused before any broker starts", async () => {
+  const refusedOut = mkdtempSync(join(tmpdir(), "bench-harness-refused-"));
+  try {
+    for (const bad of ["0", "-2", "1.5", "many"]) {
+      const proc = Bun.spawn(["bun", join(REPO_ROOT, "bench", "vs-kafka", "run.ts"), "--only", "bunka", "--tiny", "--repeat", bad, "--out", refusedOut], {
+        cwd: REPO_ROOT,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+      expect(code).not.toBe(0);
+      expect(stderr).toContain("--repeat takes a whole number of runs");
+      expect(readdirSync(refusedOut)).toEqual([]);
+    }
+  } finally {
+    rmSync(refusedOut, { recursive: true, force: true });
+  }
+});
