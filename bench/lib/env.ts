@@ -53,11 +53,20 @@ export function threadCpuMs(pid: number, tid: number): number {
   return statCpuMs(`/proc/${pid}/task/${tid}/stat`);
 }
 
+/**
+ * The fields of a /proc/<pid>/stat (or task stat) line after the command name, which may itself
+ * hold spaces and parentheses: element 0 is field 3 (state), element 1 field 4 (parent pid), and
+ * so on. Throws when the file cannot be read (the process is gone).
+ */
+export function procStatFields(path: string): string[] {
+  const stat = readFileSync(path, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 function statCpuMs(path: string): number {
   try {
-    const stat = readFileSync(path, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is field 3 (state); utime is field 14, stime field 15
+    const fields = procStatFields(path);
+    // utime is field 14, stime field 15
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
   } catch {
     return Number.NaN;

@@ -17,6 +17,7 @@ import { WireClient } from "../../src/client/wire-client.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { freePort, REPO_ROOT } from "../../test/support/broker.ts";
 import { serverProcessEnv } from "../../src/server-env.ts";
+import { procStatFields } from "../lib/env.ts";
 
 export type BrokerKind = "kafka" | "bunka";
 export type Durability = "none" | "fsync";
@@ -98,8 +99,7 @@ function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     // a zombie still answers kill(0); check its state
-    const st = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return st.slice(st.lastIndexOf(")") + 2, st.lastIndexOf(")") + 3) !== "Z";
+    return procStatFields(`/proc/${pid}/stat`)[0] !== "Z";
   } catch {
     return false;
   }

@@ -22,7 +22,7 @@
  * each fills a recovery topic, is killed (-9) and restarted (timed) until every acknowledged record
  * is listed; stop. See README.md here.
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Metadata, Produce } from "../../src/client/codecs.ts";
@@ -30,7 +30,7 @@ import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
 import { WireClient } from "../../src/client/wire-client.ts";
 import { REPO_ROOT } from "../../test/support/broker.ts";
 import { createTopic } from "../../test/support/tools.ts";
-import { describeEnvironment } from "../lib/env.ts";
+import { describeEnvironment, procStatFields } from "../lib/env.ts";
 import { createBroker, endOffsets, rssMiB, type Broker, type BrokerKind, type Durability } from "./brokers.ts";
 import { endToEndLatency, producerPerformance } from "./java-tools.ts";
 import { openLoop, percentiles, RECORD_BYTES, sequential, type OpenLoopResult } from "./js-load.ts";
@@ -441,9 +441,7 @@ function childPids(): number[] {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === process.pid) pids.push(Number(entry));
+      if (Number(procStatFields(`/proc/${entry}/stat`)[1]) === process.pid) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
