@@ -8,6 +8,7 @@
  * rule.
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 
 export interface MachineShares {
   busy: number;
@@ -44,6 +45,66 @@ export interface QuietAttempt<T> {
   shares: MachineShares | null;
   /** Steal (percent) of every attempt, in order; the kept one is the lowest. */
   steals: number[];
+  /** The quiet gate's wait before each attempt (empty without a gate). */
+  waits: GateWait[];
+}
+
+/**
+ * A gate before each attempt: steal shows only while the VM asks for CPU, so an idle machine
+ * reads ~0 % even in the middle of a steal episode, and an attempt started then runs into it. The
+ * gate keeps every CPU busy for `probeMs` and reads the steal; above `stealLimitPct` it pauses
+ * `pauseMs` and probes again, for at most `maxWaitMs`, then lets the attempt run anyway (the
+ * attempt's own steal is still ruled on). Both brokers pass the same gate.
+ */
+export interface QuietGate {
+  stealLimitPct: number;
+  probeMs: number;
+  pauseMs: number;
+  maxWaitMs: number;
+  /** Test seams: the busy probe (returns steal percent), the pause and the clock. */
+  probe?: (ms: number) => Promise<number>;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+export interface GateWait {
+  /** Time from the first probe until the gate opened (or gave up). */
+  waitedMs: number;
+  /** Steal percent of every probe, in order. */
+  probes: number[];
+  /** False when the gate gave up after maxWaitMs. */
+  quiet: boolean;
+}
+
+/** Keeps every CPU busy for `ms` (one spinning shell per CPU) and returns the steal share meanwhile. */
+export async function busyStealProbe(ms: number): Promise<number> {
+  const t0 = cpuTicks();
+  const spinners = Array.from({ length: availableParallelism() }, () =>
+    Bun.spawn(["sh", "-c", "while :; do :; done"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }),
+  );
+  try {
+    await Bun.sleep(ms);
+  } finally {
+    for (const s of spinners) s.kill("SIGKILL");
+    await Promise.all(spinners.map((s) => s.exited));
+  }
+  return machineShares(t0, cpuTicks())?.steal ?? 0;
+}
+
+/** Probes until the steal is within the gate's limit or its time is up. */
+export async function waitForQuietMachine(gate: QuietGate): Promise<GateWait> {
+  const probe = gate.probe ?? busyStealProbe;
+  const sleep = gate.sleep ?? ((ms: number) => Bun.sleep(ms));
+  const now = gate.now ?? (() => performance.now());
+  const t0 = now();
+  const probes: number[] = [];
+  for (;;) {
+    const steal = await probe(gate.probeMs);
+    probes.push(steal);
+    if (steal <= gate.stealLimitPct) return { waitedMs: now() - t0, probes, quiet: true };
+    if (now() - t0 + gate.pauseMs > gate.maxWaitMs) return { waitedMs: now() - t0, probes, quiet: false };
+    await sleep(gate.pauseMs);
+  }
 }
 
 /**
@@ -52,11 +113,13 @@ export interface QuietAttempt<T> {
  */
 export async function measureQuietly<T>(
   measure: () => Promise<T>,
-  opts: { retries: number; stealLimitPct: number; ticks?: () => number[] },
+  opts: { retries: number; stealLimitPct: number; ticks?: () => number[]; gate?: QuietGate | null },
 ): Promise<QuietAttempt<T>> {
   const ticks = opts.ticks ?? cpuTicks;
   const attempts: { result: T; shares: MachineShares | null }[] = [];
+  const waits: GateWait[] = [];
   for (;;) {
+    if (opts.gate) waits.push(await waitForQuietMachine(opts.gate));
     const t0 = ticks();
     const result = await measure();
     const shares = machineShares(t0, ticks());
@@ -66,7 +129,15 @@ export async function measureQuietly<T>(
   }
   let best = attempts[0]!;
   for (const a of attempts) if ((a.shares?.steal ?? 0) < (best.shares?.steal ?? 0)) best = a;
-  return { result: best.result, shares: best.shares, steals: attempts.map((a) => a.shares?.steal ?? 0) };
+  return { result: best.result, shares: best.shares, steals: attempts.map((a) => a.shares?.steal ?? 0), waits };
+}
+
+/** "; waited 35 s for a quiet machine (probes at 31 / 22 / 4 % steal)" for each attempt the gate held back. */
+export function describeWaits(waits: GateWait[]): string {
+  return waits
+    .filter((w) => w.probes.length > 1)
+    .map((w) => `; waited ${(w.waitedMs / 1000).toFixed(0)} s for a quiet machine${w.quiet ? "" : " (gave up)"} (probes at ${w.probes.map((p) => p.toFixed(0)).join(" / ")} % steal)`)
+    .join("");
 }
 
 /** "; attempts at 31 % / 4 % steal, kept the quietest" when a point was measured more than once. */

@@ -83,6 +83,13 @@ const prefill = opt("--prefill", "")
   .split(",")
   .filter(Boolean)
   .map((spec) => spec.split(":").map(Number) as [number, number]);
+/**
+ * --cycles N --pause S: after the main window, N more windows of the same load, each after the
+ * broker was paused (SIGSTOP) for S seconds, as the full grid pauses each broker through the
+ * other's turn. Each window's e2e percentiles and the probe's stalls during it are printed.
+ */
+const cycles = Number(opt("--cycles", "0"));
+const pauseSeconds = Number(opt("--pause", "60"));
 /** --warmup MS: records stamped in the first MS are not measured (default 0). */
 const warmupOpt = Number(opt("--warmup", "0"));
 const overrides: Record<string, string> = {};
@@ -120,6 +127,15 @@ async function ioStats(pid: number): Promise<Record<string, number> | null> {
     // diagnostics only
   }
   return null;
+}
+
+/** The probe's per-second lines so far (none: not Bunka, or not written yet). */
+function readProbe(): { t: number; elu: number; delayMaxMs: number; delayP99Ms: number; rssMiB: number; stalls?: [number, number][] }[] {
+  try {
+    return readFileSync(probeOut, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
 }
 
 const b = await createBroker(
@@ -172,13 +188,7 @@ try {
     const f = line.split(",");
     if (f.length > 3 && f[0] && !Number.isNaN(Number(f[0]))) counters[f[2]!] = Number(f[0]);
   }
-  const probe = (() => {
-    try {
-      return readFileSync(probeOut, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    } catch {
-      return [];
-    }
-  })();
+  const probe = readProbe();
   const summary = {
     broker: kind,
     overrides,
@@ -215,6 +225,20 @@ try {
       : null,
   };
   console.log(JSON.stringify(summary, null, 1));
+  for (let c = 1; c <= cycles; c++) {
+    b.pause();
+    await Bun.sleep(pauseSeconds * 1000);
+    b.resume();
+    const t0 = Date.now();
+    const r = await openLoop({ host: b.host, port: b.port, topic: "prof", partitions: P, targetMBps: rate, warmupMs: warmupOpt, durationMs: seconds * 1000 });
+    const stalls = readProbe()
+      .filter((p) => p.t >= t0)
+      .flatMap((p) => (p.stalls ?? []) as [number, number][])
+      .filter(([at]) => at >= t0)
+      .map(([at, ms]) => `+${((at - t0) / 1000).toFixed(1)}s:${ms}`);
+    const f = (x: number) => x.toFixed(2);
+    console.log(`cycle ${c} (after ${pauseSeconds} s paused): e2e p50 ${f(r.e2e.p50)} p99 ${f(r.e2e.p99)} p99.9 ${f(r.e2e.p999)} ms; stalls ${stalls.join(" ") || "none"}`);
+  }
 } finally {
   await b.stop();
 }

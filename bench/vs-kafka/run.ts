@@ -34,7 +34,7 @@ import { describeEnvironment, procStatFields } from "../lib/env.ts";
 import { createBroker, endOffsets, rssMiB, type Broker, type BrokerKind, type Durability } from "./brokers.ts";
 import { endToEndLatency, producerPerformance } from "./java-tools.ts";
 import { openLoop, percentiles, RECORD_BYTES, sequential, type OpenLoopResult } from "./js-load.ts";
-import { describeAttempts, describeRepeats, describeShares, measureQuietly, medianIndex, type QuietAttempt } from "./machine-share.ts";
+import { describeAttempts, describeRepeats, describeShares, describeWaits, measureQuietly, medianIndex, type QuietAttempt } from "./machine-share.ts";
 import { markdown, svg, type ExtraRow, type LatencyRow, type Row } from "./report.ts";
 import { runWithClientProcessEnv } from "../lib/client-process-env.ts";
 
@@ -93,9 +93,18 @@ const OPEN_LOOP_CAP_MBPS = 60;
 
 /**
  * Open-loop points whose hypervisor steal exceeded the limit are measured again (see
- * machine-share.ts): `--steal-limit PCT` (default 10), `--steal-retries N` (default 2; 0 = off).
+ * machine-share.ts): `--steal-limit PCT` (default 6), `--steal-retries N` (default 2; 0 = off).
+ * Before each attempt a quiet gate (`--quiet-gate PCT`, default 5; 0 = off; off in --tiny unless
+ * given) keeps every CPU busy for a second and waits, up to 90 s, while the steal it reads is
+ * above PCT: an idle VM shows no steal even inside a steal episode.
  */
-const STEAL_RULE = { stealLimitPct: Number(opt("--steal-limit") ?? 10), retries: Number(opt("--steal-retries") ?? 2) };
+const QUIET_GATE_PCT = Number(opt("--quiet-gate") ?? (MODE === "tiny" ? 0 : 5));
+if (!Number.isFinite(QUIET_GATE_PCT) || QUIET_GATE_PCT < 0) throw new Error(`--quiet-gate takes a steal percent ≥ 0 (0: off), got ${opt("--quiet-gate")}`);
+const STEAL_RULE = {
+  stealLimitPct: Number(opt("--steal-limit") ?? 6),
+  retries: Number(opt("--steal-retries") ?? 2),
+  gate: QUIET_GATE_PCT > 0 ? { stealLimitPct: QUIET_GATE_PCT, probeMs: 1000, pauseMs: 5000, maxWaitMs: 90_000 } : null,
+};
 /** --repeat N: each open-loop point measured N times in the broker's turn, the median run (by e2e p99) reported. */
 const REPEAT = Number(opt("--repeat") ?? 1);
 if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`--repeat takes a whole number of runs ≥ 1, got ${opt("--repeat")}`);
@@ -318,7 +327,7 @@ async function openLoopRows(p: Pass, P: number, step: string, rate: number, note
   const q = runs[kept]!;
   const ol = q.result;
   const repeats = describeRepeats(runs.map((r) => r.result.e2e.p99), kept);
-  const note = `${notePrefix}${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${describeShares(q.shares)}${describeAttempts(q.steals)}${repeats}`;
+  const note = `${notePrefix}${ol.requests} requests, ${ol.recordsPerRequest.toFixed(1)} records/request, unacked ${ol.unacked}, unconsumed ${ol.unconsumed}; ${describeShares(q.shares)}${describeAttempts(q.steals)}${describeWaits(q.waits)}${repeats}`;
   for (const metric of ["produce", "e2e"] as const) {
     const s = ol[metric];
     latencyRow(b, {
@@ -365,7 +374,7 @@ async function maxPoint(p: Pass, P: number): Promise<void> {
   const maxMBps = (ft.acked * RECORD_BYTES) / 1048576 / ft.seconds;
   latencyRow(b, {
     partitions: P, step: "max", targetMBps: 0, achievedMBps: maxMBps, metric: "produce", tool: "wire-client/unthrottled",
-    p50Ms: fp.p50, p95Ms: fp.p95, p99Ms: fp.p99, p999Ms: fp.p999, n: fp.n, note: `${CFG.maxFillMiB} MiB in 256-record batches, 8 requests in flight; latency per request; ${describeShares(q.shares)}${describeAttempts(q.steals)}`,
+    p50Ms: fp.p50, p95Ms: fp.p95, p99Ms: fp.p99, p999Ms: fp.p999, n: fp.n, note: `${CFG.maxFillMiB} MiB in 256-record batches, 8 requests in flight; latency per request; ${describeShares(q.shares)}${describeAttempts(q.steals)}${describeWaits(q.waits)}`,
   });
   if (CFG.jsAtMax) {
     // e2e near this broker's own maximum: 80 % of what the unthrottled writer just reached,

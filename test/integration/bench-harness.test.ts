@@ -15,7 +15,7 @@ const LATENCY_KEYS = ["broker", "partitions", "targetMBps", "achievedMBps", "dur
 test(
   "bench:vs-kafka --only bunka --tiny writes JSON rows, Markdown and SVG",
   async () => {
-    const proc = Bun.spawn(["bun", join(REPO_ROOT, "bench", "vs-kafka", "run.ts"), "--only", "bunka", "--tiny", "--durability", "fsync", "--out", out], {
+    const proc = Bun.spawn(["bun", join(REPO_ROOT, "bench", "vs-kafka", "run.ts"), "--only", "bunka", "--tiny", "--durability", "fsync", "--quiet-gate", "100", "--out", out], {
       cwd: REPO_ROOT,
       env: { ...process.env, MIMALLOC_PURGE_DELAY: undefined },
       stdout: "pipe",
@@ -31,7 +31,10 @@ test(
     // under the broker's allocator settings (bench/lib/client-process-env.ts)
     const envFile = files.find((f) => /Z\.env\.json$/.test(f));
     expect(envFile).toBeDefined();
-    expect(JSON.parse(readFileSync(join(out, envFile!), "utf8")).clientMimallocPurgeDelay).toBe("-1");
+    const env = JSON.parse(readFileSync(join(out, envFile!), "utf8"));
+    expect(env.clientMimallocPurgeDelay).toBe("-1");
+    // the quiet gate asked for on the command line is the one the run used (off by default in --tiny)
+    expect(env.config.steal.gate).toEqual({ stealLimitPct: 100, probeMs: 1000, pauseMs: 5000, maxWaitMs: 90_000 });
 
     const rows = JSON.parse(readFileSync(join(out, "latest.json"), "utf8")) as Record<string, unknown>[];
     expect(Array.isArray(rows)).toBe(true);
@@ -77,18 +80,22 @@ test(
   60_000,
 );
 
-test("a --repeat that is not a whole number ≥ 1 is refused before any broker starts", async () => {
+test("a bad --repeat or --quiet-gate is refused before any broker starts", async () => {
   const refusedOut = mkdtempSync(join(tmpdir(), "bench-harness-refused-"));
   try {
-    for (const bad of ["0", "-2", "1.5", "many"]) {
-      const proc = Bun.spawn(["bun", join(REPO_ROOT, "bench", "vs-kafka", "run.ts"), "--only", "bunka", "--tiny", "--repeat", bad, "--out", refusedOut], {
+    const cases: [string, string, string][] = [
+      ...["0", "-2", "1.5", "many"].map((bad): [string, string, string] => ["--repeat", bad, "--repeat takes a whole number of runs"]),
+      ...["-1", "quiet"].map((bad): [string, string, string] => ["--quiet-gate", bad, "--quiet-gate takes a steal percent"]),
+    ];
+    for (const [option, bad, message] of cases) {
+      const proc = Bun.spawn(["bun", join(REPO_ROOT, "bench", "vs-kafka", "run.ts"), "--only", "bunka", "--tiny", option, bad, "--out", refusedOut], {
         cwd: REPO_ROOT,
         stdout: "pipe",
         stderr: "pipe",
       });
       const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       expect(code).not.toBe(0);
-      expect(stderr).toContain("--repeat takes a whole number of runs");
+      expect(stderr).toContain(message);
       expect(readdirSync(refusedOut)).toEqual([]);
     }
   } finally {

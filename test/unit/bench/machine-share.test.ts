@@ -2,7 +2,17 @@
 // point whose steal exceeded the limit is measured again, up to the retry count, and the quietest
 // attempt is kept. CPU counters are fed in, so each case knows its steal.
 import { describe, expect, test } from "bun:test";
-import { describeAttempts, describeRepeats, machineShares, measureQuietly, medianIndex } from "../../../bench/vs-kafka/machine-share.ts";
+import {
+  busyStealProbe,
+  describeAttempts,
+  describeRepeats,
+  describeWaits,
+  machineShares,
+  measureQuietly,
+  medianIndex,
+  waitForQuietMachine,
+  type QuietGate,
+} from "../../../bench/vs-kafka/machine-share.ts";
 
 /** Counter readings (user nice system idle iowait irq softirq steal) whose deltas give `steals` in turn. */
 function ticksWithSteal(steals: number[]): () => number[] {
@@ -83,5 +93,72 @@ describe("medianIndex and describeRepeats (run.ts --repeat)", () => {
 
   test("no runs is an error, not a silent pick", () => {
     expect(() => medianIndex([], p99)).toThrow(RangeError);
+  });
+});
+
+/** A gate whose probes read `steals` in turn, on a fake clock that each probe and pause moves on. */
+function fakeGate(steals: number[], over: Partial<QuietGate> = {}): QuietGate & { probed: () => number } {
+  let t = 0;
+  let i = 0;
+  return {
+    stealLimitPct: 5,
+    probeMs: 1000,
+    pauseMs: 5000,
+    maxWaitMs: 30_000,
+    probe: async (ms) => {
+      t += ms;
+      return steals[Math.min(i++, steals.length - 1)]!;
+    },
+    sleep: async (ms) => {
+      t += ms;
+    },
+    now: () => t,
+    probed: () => i,
+    ...over,
+  };
+}
+
+describe("the quiet gate (run.ts --quiet-gate)", () => {
+  test("a quiet machine opens the gate after one probe", async () => {
+    const g = fakeGate([2]);
+    const w = await waitForQuietMachine(g);
+    expect(w).toEqual({ waitedMs: 1000, probes: [2], quiet: true });
+    expect(describeWaits([w])).toBe("");
+  });
+
+  test("steal above the limit holds the attempt back until a probe reads it quiet", async () => {
+    const g = fakeGate([31, 22, 4, 40]);
+    const w = await waitForQuietMachine(g);
+    expect(g.probed()).toBe(3); // the fourth reading is never taken
+    expect(w.probes).toEqual([31, 22, 4]);
+    expect(w.quiet).toBe(true);
+    expect(w.waitedMs).toBe(3 * 1000 + 2 * 5000);
+    expect(describeWaits([w])).toBe("; waited 13 s for a quiet machine (probes at 31 / 22 / 4 % steal)");
+  });
+
+  test("the wait is bounded: the gate gives up and says so", async () => {
+    const g = fakeGate([30], { maxWaitMs: 20_000 });
+    const w = await waitForQuietMachine(g);
+    expect(w.quiet).toBe(false);
+    expect(w.waitedMs).toBeLessThanOrEqual(20_000);
+    expect(w.probes.length).toBe(4); // 1 s probe + 5 s pause, three times, then a last probe at 18 s
+    expect(describeWaits([w])).toContain("(gave up)");
+  });
+
+  test("measureQuietly passes the gate before every attempt", async () => {
+    const g = fakeGate([9, 3, 3]);
+    let runs = 0;
+    const q = await measureQuietly(async () => ++runs, { retries: 2, stealLimitPct: 10, ticks: ticksWithSteal([31, 4]), gate: g });
+    expect(runs).toBe(2);
+    expect(q.waits.map((w) => w.probes)).toEqual([[9, 3], [3]]);
+    expect(q.result).toBe(2);
+  });
+
+  test("the real probe keeps the CPUs busy and reads a steal share", async () => {
+    const t0 = performance.now();
+    const steal = await busyStealProbe(200);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(195);
+    expect(steal).toBeGreaterThanOrEqual(0);
+    expect(steal).toBeLessThanOrEqual(100);
   });
 });
