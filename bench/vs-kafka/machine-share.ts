@@ -132,10 +132,10 @@ export async function measureQuietly<T>(
   return { result: best.result, shares: best.shares, steals: attempts.map((a) => a.shares?.steal ?? 0), waits };
 }
 
-/** "; waited 35 s for a quiet machine (probes at 31 / 22 / 4 % steal)" for each attempt the gate held back. */
+/** "; waited 35 s for a quiet machine (probes at 31 / 22 / 4 % steal)" for each attempt the gate held back or gave up on. */
 export function describeWaits(waits: GateWait[]): string {
   return waits
-    .filter((w) => w.probes.length > 1)
+    .filter((w) => w.probes.length > 1 || !w.quiet)
     .map((w) => `; waited ${(w.waitedMs / 1000).toFixed(0)} s for a quiet machine${w.quiet ? "" : " (gave up)"} (probes at ${w.probes.map((p) => p.toFixed(0)).join(" / ")} % steal)`)
     .join("");
 }

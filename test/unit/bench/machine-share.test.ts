@@ -145,6 +145,12 @@ describe("the quiet gate (run.ts --quiet-gate)", () => {
     expect(describeWaits([w])).toContain("(gave up)");
   });
 
+  test("a gate that gives up after its only probe still says so", async () => {
+    const w = await waitForQuietMachine(fakeGate([30], { maxWaitMs: 3000 }));
+    expect(w).toEqual({ waitedMs: 1000, probes: [30], quiet: false });
+    expect(describeWaits([w])).toBe("; waited 1 s for a quiet machine (gave up) (probes at 30 % steal)");
+  });
+
   test("measureQuietly passes the gate before every attempt", async () => {
     const g = fakeGate([9, 3, 3]);
     let runs = 0;
