@@ -7,6 +7,7 @@
  */
 import { appendFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { heapStats } from "bun:jsc";
 
 const out = process.env.VSK_PROBE_OUT;
 if (out) {
@@ -44,4 +45,13 @@ if (out) {
       }) + "\n",
     );
   }, 1000).unref();
+  // VSK_PROBE_HEAP=1 (diagnosis only: heapStats walks the heap, a pause of its own): every 10 s
+  // a line with the collector's heap size, extra memory (array buffers) and the commonest types
+  if (process.env.VSK_PROBE_HEAP === "1") {
+    setInterval(() => {
+      const h = heapStats();
+      const top = Object.entries(h.objectTypeCounts).sort((a, b) => b[1] - a[1]).slice(0, 12);
+      appendFileSync(out, JSON.stringify({ t: Date.now(), heapMiB: h.heapSize / 1048576, capacityMiB: h.heapCapacity / 1048576, extraMiB: h.extraMemorySize / 1048576, objects: h.objectCount, top }) + "\n");
+    }, 10_000).unref();
+  }
 }
