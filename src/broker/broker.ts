@@ -20,6 +20,7 @@ import { releaseTenantConnection } from "../tenant/tenant-context.ts";
 import { dispatchFrame } from "./dispatch.ts";
 import { FetchPurgatory } from "./fetch-purgatory.ts";
 import { FetchSessionCache } from "./fetch-sessions.ts";
+import { LogChangeJournal } from "./log-change-journal.ts";
 import { MetadataStore, type TopicRecord } from "./metadata-store.ts";
 import { ProducerIdManager } from "./producer-ids.ts";
 import { TopicManager } from "./topic-manager.ts";
@@ -32,6 +33,8 @@ export interface AdvertisedEndpoint {
 export class Broker implements FrameDispatcher {
   readonly purgatory = new FetchPurgatory();
   readonly fetchSessions = new FetchSessionCache();
+  /** Logs whose high watermark or start moved, for incremental fetch sessions (log-change-journal.ts). */
+  readonly logChanges = new LogChangeJournal();
   readonly producerIds: ProducerIdManager;
   readonly startedAtMs = Date.now();
   /** Filled in once the listener is bound (port 0 resolves to the real port). */
@@ -122,7 +125,9 @@ export class Broker implements FrameDispatcher {
    * the latency-critical path), and several advances in one turn wake each waiter once.
    */
   private watchLog(partitionLog: PartitionLog): void {
+    partitionLog.onLogStartAdvance = (l) => this.logChanges.record(l);
     partitionLog.onHighWatermarkAdvance = (l) => {
+      this.logChanges.record(l);
       // No fetch waiting anywhere (a consumer behind the log end never waits): nothing to wake. A
       // fetch that arrives later checks the high watermark itself before it waits.
       if (this.purgatory.size === 0) return;

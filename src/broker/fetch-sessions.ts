@@ -43,6 +43,17 @@ export interface FetchSession {
    */
   watched: Set<PartitionLog> | null;
   watchedAt: number;
+  /** Each watched log's partition entry, built with `watched`. */
+  entryByLog: Map<PartitionLog, SessionPartition> | null;
+  /**
+   * What the last response left to look at again (log-change-journal.ts): the broker's log-change
+   * journal position when it was read, and the partitions that still had news then (unread data
+   * past the byte budget, an error). -1: look at every partition next time.
+   */
+  seenChange: number;
+  carry: Set<SessionPartition>;
+  /** The TopicManager version (negated minus one when by topic id) every entry was resolved at. */
+  resolvedKey: number;
 }
 
 export const MAX_FETCH_SESSIONS = 1000;
@@ -60,7 +71,18 @@ export class FetchSessionCache {
     let id = this.nextId++;
     if (this.nextId > 0x7fffffff) this.nextId = 1;
     while (this.sessions.has(id) || id === 0) id = this.nextId++;
-    const session: FetchSession = { id, nextEpoch: 1, partitions: new Map(), lastUsedMs: now, watched: null, watchedAt: -1 };
+    const session: FetchSession = {
+      id,
+      nextEpoch: 1,
+      partitions: new Map(),
+      lastUsedMs: now,
+      watched: null,
+      watchedAt: -1,
+      entryByLog: null,
+      seenChange: -1,
+      carry: new Set(),
+      resolvedKey: Number.NaN,
+    };
     this.sessions.set(id, session);
     return session;
   }

@@ -60,11 +60,14 @@ export const fetchHandler = defineHandler({
     }
 
     const requested = requestedPartitions(broker, req, useIds);
-    let entries: SessionPartition[];
+    // the session's entries this request names (their fetch offsets may have moved)
+    const touched: SessionPartition[] = [];
     if (session) {
       if (!incremental && session.partitions.size > 0) {
         session.partitions.clear();
         session.watched = null;
+        session.carry.clear();
+        session.seenChange = -1;
       }
       for (const e of requested) {
         const key = sessionKey(useIds ? e.topicId : e.topic, e.partition);
@@ -72,24 +75,45 @@ export const fetchHandler = defineHandler({
         if (existing) {
           existing.fetchOffset = e.fetchOffset;
           existing.maxBytes = e.maxBytes;
+          touched.push(existing);
         } else {
           session.partitions.set(key, e);
           session.watched = null;
+          touched.push(e);
         }
       }
       for (const forgotten of req.forgottenTopicsData ?? []) {
         const name = useIds ? forgotten.topicId ?? "" : forgotten.topic ?? "";
-        for (const p of forgotten.partitions) if (session.partitions.delete(sessionKey(name, p))) session.watched = null;
+        for (const p of forgotten.partitions) {
+          const key = sessionKey(name, p);
+          const gone = session.partitions.get(key);
+          if (gone === undefined) continue;
+          session.partitions.delete(key);
+          session.carry.delete(gone);
+          session.watched = null;
+        }
       }
       if (incremental) session.nextEpoch = session.nextEpoch >= 0x7fffffff ? 1 : session.nextEpoch + 1;
       session.lastUsedMs = now;
-      entries = [...session.partitions.values()];
-    } else {
-      entries = requested;
     }
 
-    for (const e of entries) resolve(broker, e, useIds);
-    const denied = deniedTopics(ctx, entries);
+    // What this request looks at. An incremental request of a session (no authorizer, topics as
+    // when its entries were resolved) looks only at the partitions that can have news: those left
+    // with news by the last response, those named now, and those whose log changed since (the
+    // broker's log-change journal). Anything else had no news then and nothing has moved since.
+    const resolvedKey = useIds ? -broker.topics.version - 1 : broker.topics.version;
+    const narrow = session !== null && incremental && session.resolvedKey === resolvedKey && !authorizationEnabled(ctx) ? narrowScope(broker, session, touched, useIds) : null;
+    let scope: Iterable<SessionPartition>;
+    let denied: Set<string> | null = null;
+    if (narrow !== null) {
+      scope = narrow.partitions;
+    } else {
+      const entries = session ? [...session.partitions.values()] : requested;
+      for (const e of entries) resolve(broker, e, useIds);
+      if (session) session.resolvedKey = resolvedKey;
+      denied = deniedTopics(ctx, entries);
+      scope = entries;
+    }
     const maxBytes = req.maxBytes ?? 0x7fffffff;
     const wait = Math.min(req.maxWaitMs, MAX_WAIT_CAP_MS);
     // Whether to wait is decided without reading: `enoughData` is true as soon as any partition has
@@ -97,10 +121,20 @@ export const fetchHandler = defineHandler({
     // cases in which a read would answer at once. So a caught-up long-poll consumer builds its
     // per-partition responses once, after the wait, not also before it (half the allocations of a
     // many-partition fetch, which showed as GC pauses in the tail).
-    if (wait > 0 && req.minBytes > 0 && entries.length > 0 && !enoughData(entries, denied, req.minBytes)) {
-      await broker.purgatory.wait(watchedLogs(broker, session, entries), Date.now() + wait, () => enoughData(entries, denied, req.minBytes));
+    const hasPartitions = session ? session.partitions.size > 0 : requested.length > 0;
+    if (wait > 0 && req.minBytes > 0 && hasPartitions && !enoughData(scope, denied, req.minBytes)) {
+      // a narrow scope takes in the logs that change while it waits; if the journal overflows
+      // meanwhile, the fetch answers now and looks at everything
+      const ready = narrow !== null ? () => !narrow.absorb() || enoughData(scope, denied, req.minBytes) : () => enoughData(scope, denied, req.minBytes);
+      await broker.purgatory.wait(watchedLogs(broker, session, requested), Date.now() + wait, ready);
     }
-    const responsePartitions = await readAll(broker, entries, denied, maxBytes, incremental);
+    if (narrow !== null && !narrow.absorb()) {
+      const entries = [...session!.partitions.values()];
+      for (const e of entries) resolve(broker, e, useIds);
+      scope = entries;
+    }
+    const changeMark = broker.logChanges.position;
+    const responsePartitions = await readAll(broker, scope, denied, maxBytes, incremental);
 
     // Incremental responses carry only partitions with news; full responses carry every partition.
     const included = incremental
@@ -115,6 +149,12 @@ export const fetchHandler = defineHandler({
     for (const { entry, response } of included) {
       entry.lastHighWatermark = response.highWatermark;
       entry.lastLogStartOffset = response.logStartOffset ?? -1;
+    }
+    if (session) {
+      // what the next request must look at again besides the logs that change from now on
+      session.seenChange = changeMark;
+      session.carry.clear();
+      for (const e of scope) if (!noNews(e, denied)) session.carry.add(e);
     }
     return {
       throttleTimeMs: 0,
@@ -210,17 +250,51 @@ function errorOf(entry: SessionPartition, denied: Set<string> | null): number {
  * What a waiting fetch watches: for a session, its logs as one set kept on the session (rebuilt when
  * its partitions or the topics change); otherwise this request's logs.
  */
-function watchedLogs(broker: Broker, session: FetchSession | null, entries: SessionPartition[]): readonly PartitionLog[] | ReadonlySet<PartitionLog> {
-  if (session === null) return entries.map((e) => e.log).filter((l): l is PartitionLog => l !== undefined);
-  if (session.watched === null || session.watchedAt !== broker.topics.version) {
-    session.watched = new Set();
-    for (const e of entries) if (e.log !== undefined) session.watched.add(e.log);
-    session.watchedAt = broker.topics.version;
-  }
-  return session.watched;
+function watchedLogs(broker: Broker, session: FetchSession | null, requested: SessionPartition[]): readonly PartitionLog[] | ReadonlySet<PartitionLog> {
+  if (session === null) return requested.map((e) => e.log).filter((l): l is PartitionLog => l !== undefined);
+  return sessionLogs(broker, session).watched;
 }
 
-function enoughData(entries: SessionPartition[], denied: Set<string> | null, minBytes: number): boolean {
+/** The session's watched logs and each one's entry, rebuilt when its partitions or the topics changed. */
+function sessionLogs(broker: Broker, session: FetchSession): { watched: Set<PartitionLog>; entryByLog: Map<PartitionLog, SessionPartition> } {
+  if (session.watched === null || session.entryByLog === null || session.watchedAt !== broker.topics.version) {
+    session.watched = new Set();
+    session.entryByLog = new Map();
+    for (const e of session.partitions.values()) {
+      if (e.log === undefined) continue;
+      session.watched.add(e.log);
+      session.entryByLog.set(e.log, e);
+    }
+    session.watchedAt = broker.topics.version;
+  }
+  return { watched: session.watched, entryByLog: session.entryByLog };
+}
+
+/**
+ * The partitions of an incremental session request that can have news (see the handler), and
+ * `absorb()` to add those whose logs changed since; null when the journal no longer holds every
+ * change since the session's last response. absorb() returns false once it no longer does.
+ */
+function narrowScope(broker: Broker, session: FetchSession, touched: SessionPartition[], useIds: boolean): { partitions: Set<SessionPartition>; absorb: () => boolean } | null {
+  for (const e of touched) resolve(broker, e, useIds);
+  const { entryByLog } = sessionLogs(broker, session);
+  const partitions = new Set<SessionPartition>(session.carry);
+  for (const e of touched) partitions.add(e);
+  const take = (log: PartitionLog) => {
+    const e = entryByLog.get(log);
+    if (e !== undefined) partitions.add(e);
+  };
+  let from = session.seenChange;
+  const absorb = (): boolean => {
+    if (from === Infinity) return false;
+    const ok = broker.logChanges.since(from, take);
+    from = ok ? broker.logChanges.position : Infinity;
+    return ok;
+  };
+  return absorb() ? { partitions, absorb } : null;
+}
+
+function enoughData(entries: Iterable<SessionPartition>, denied: Set<string> | null, minBytes: number): boolean {
   let bytes = 0;
   for (const e of entries) {
     const log = e.log;
@@ -266,7 +340,7 @@ function noNews(entry: SessionPartition, denied: Set<string> | null): boolean {
  * any response object is built — in a session of a thousand partitions most requests have news on
  * a handful.
  */
-async function readAll(broker: Broker, entries: SessionPartition[], denied: Set<string> | null, maxBytes: number, incremental: boolean): Promise<ReadResult[]> {
+async function readAll(broker: Broker, entries: Iterable<SessionPartition>, denied: Set<string> | null, maxBytes: number, incremental: boolean): Promise<ReadResult[]> {
   let budget = maxBytes;
   let first = true;
   const remoteDeadline = Date.now() + (broker.tier?.config.remoteFetchMaxWaitMs ?? 0);

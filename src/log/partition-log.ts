@@ -179,6 +179,8 @@ function describe(err: unknown): string {
 
 export class PartitionLog {
   onHighWatermarkAdvance: ((log: PartitionLog) => void) | null = null;
+  /** Called when the log start offset moved (DeleteRecords, retention, the remote tier attached). */
+  onLogStartAdvance: ((log: PartitionLog) => void) | null = null;
 
   private segments: Segment[];
   private startOffset: number;
@@ -296,7 +298,9 @@ export class PartitionLog {
     const localBase = (this.segments[0] as Segment).baseOffset;
     const remoteStart = view.remoteStartOffset;
     if (remoteStart !== null && remoteStart < localBase && view.remoteEndOffset >= localBase) {
+      const before = this.startOffset;
       this.startOffset = Math.max(persisted, remoteStart);
+      if (this.startOffset !== before) this.notifyLogStart();
     }
   }
 
@@ -566,7 +570,9 @@ export class PartitionLog {
     const write = this.metaWrites.then(async () => {
       const value = Math.max(target, this.startOffset);
       await writePartitionMeta(this.dir, { logStartOffset: value });
+      const before = this.startOffset;
       this.startOffset = Math.max(this.startOffset, value);
+      if (this.startOffset !== before) this.notifyLogStart();
     });
     this.metaWrites = write.catch(() => {});
     try {
@@ -645,6 +651,8 @@ export class PartitionLog {
       this.flushTimer.cancel();
       this.flushTimer = null;
     }
+    // Leaving fsync-before-ack shows what was written but not yet fsynced at once.
+    if (this.highWatermark > hwBefore) this.notifyHighWatermark();
   }
 
   sizeInBytes(): number {
@@ -977,6 +985,16 @@ export class PartitionLog {
     }
   }
 
+  private notifyLogStart(): void {
+    const cb = this.onLogStartAdvance;
+    if (cb === null) return;
+    try {
+      cb(this);
+    } catch {
+      // A listener's bug must not break the log.
+    }
+  }
+
   private fail(err: Error): void {
     if (this.failure === null) this.failure = err;
   }
@@ -1010,7 +1028,9 @@ export class PartitionLog {
     if (this.segments.length < before) this.snapshots.deleteBelow(localBase);
     const remoteStart = this.remote?.remoteStartOffset ?? null;
     const remoteCovers = remoteStart !== null && remoteStart < localBase && (this.remote?.remoteEndOffset ?? 0) >= localBase;
+    const startBefore = this.startOffset;
     this.startOffset = Math.max(this.startOffset, remoteCovers ? remoteStart : localBase);
+    if (this.startOffset !== startBefore) this.notifyLogStart();
   }
 }
 

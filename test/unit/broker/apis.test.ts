@@ -378,6 +378,103 @@ describe("produce and fetch", () => {
     expect(s.responses[0]!.partitions.length).toBe(P); // sessionless: every partition answered
   });
 
+  // An incremental session request looks only at the partitions that can have news (the log-change
+  // journal, log-change-journal.ts); these are the cases where skipping a partition would be wrong.
+  describe("incremental sessions over the log-change journal", () => {
+    const P = 40;
+    let epoch = 0;
+    let sessionId = 0;
+    const offsets = new Array<number>(P).fill(0);
+    const open = async (topic: string) => {
+      await createTopic(topic, P);
+      const parts = Array.from({ length: P }, (_, partition) => fetchPartition(partition, 0));
+      const res = await b.call(C.Fetch, 12, { ...fetchReq(topic, 0, 0), sessionId: 0, sessionEpoch: 0, topics: [{ topic, partitions: parts }] });
+      sessionId = res.sessionId ?? 0;
+      epoch = 1;
+      offsets.fill(0);
+      return res;
+    };
+    /** Next incremental request naming `moved` partitions at their current offsets; tracks offsets from the answer. */
+    const next = async (topic: string, moved: number[] = [], extra: Record<string, unknown> = {}) => {
+      const res = await b.call(C.Fetch, 12, {
+        ...fetchReq(topic, 0, 0),
+        sessionId,
+        sessionEpoch: epoch++,
+        topics: moved.length ? [{ topic, partitions: moved.map((p) => fetchPartition(p, offsets[p]!)) }] : [],
+        ...extra,
+      });
+      expect(res.errorCode).toBe(0);
+      const parts = res.responses.flatMap((t) => t.partitions);
+      return parts;
+    };
+    const withRecords = (parts: { partitionIndex: number; records?: Uint8Array | null }[]) =>
+      parts.filter((p) => (p.records?.length ?? 0) > 0).map((p) => p.partitionIndex).sort((x, y) => x - y);
+
+    test("an append while no fetch waits is answered by the next request, once", async () => {
+      await open("jr-idle");
+      expect((await next("jr-idle")).length).toBe(0);
+      await produce("jr-idle", 5, ["five"]);
+      await produce("jr-idle", 31, ["thirty-one"]);
+      const parts = await next("jr-idle");
+      expect(withRecords(parts)).toEqual([5, 31]);
+      offsets[5] = 1;
+      offsets[31] = 1;
+      expect((await next("jr-idle", [5, 31])).length).toBe(0);
+      expect((await next("jr-idle")).length).toBe(0);
+    });
+
+    test("data left unread by the byte budget comes in the next request though nothing changed", async () => {
+      await open("jr-budget");
+      const big = "x".repeat(5000);
+      await produce("jr-budget", 3, [big]);
+      await produce("jr-budget", 17, [big]);
+      // max_bytes below one batch: only the first partition with data gets its batch (KIP-74)
+      const first = await next("jr-budget", [], { maxBytes: 100 });
+      const got = withRecords(first);
+      expect(got.length).toBe(1);
+      const rest = [3, 17].filter((p) => !got.includes(p));
+      offsets[got[0]!] = 1;
+      const second = await next("jr-budget", got);
+      expect(withRecords(second)).toEqual(rest);
+    });
+
+    test("a moved log start offset is news", async () => {
+      await open("jr-start");
+      await produce("jr-start", 9, ["a", "b", "c"]);
+      const seen = await next("jr-start");
+      expect(withRecords(seen)).toEqual([9]);
+      offsets[9] = 3;
+      expect((await next("jr-start", [9])).length).toBe(0);
+      const res = await b.call(C.DeleteRecords, 2, { topics: [{ name: "jr-start", partitions: [{ partitionIndex: 9, offset: 2 }] }], timeoutMs: 1000 });
+      expect(res.topics[0]!.partitions[0]!.errorCode).toBe(0);
+      const after = await next("jr-start");
+      expect(after.map((p) => [p.partitionIndex, p.logStartOffset])).toEqual([[9, 2]]);
+    });
+
+    test("a session further behind than the journal holds looks at every partition", async () => {
+      await open("jr-overflow");
+      await produce("jr-overflow", 12, ["early"]);
+      // the change to partition 12 falls out of the ring: a flood of changes to another log
+      const other = b.broker.topics.get("jr-overflow")!.logs[0]!;
+      for (let i = 0; i <= (1 << 16); i++) b.broker.logChanges.record(other);
+      expect(withRecords(await next("jr-overflow"))).toEqual([12]);
+      offsets[12] = 1;
+      expect((await next("jr-overflow", [12])).length).toBe(0);
+    });
+
+    test("a long poll is woken by an append to a partition no request named", async () => {
+      await open("jr-poll");
+      expect((await next("jr-poll")).length).toBe(0);
+      const waiting = next("jr-poll", [], { maxWaitMs: 10_000, minBytes: 1 });
+      await Bun.sleep(30);
+      const t0 = performance.now();
+      await produce("jr-poll", 38, ["late"]);
+      const parts = await waiting;
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      expect(withRecords(parts)).toEqual([38]);
+    });
+  });
+
   test("ListOffsets: earliest, latest, by timestamp, max timestamp", async () => {
     await createTopic("lo-1", 1);
     const base = Date.now() - 100_000;
