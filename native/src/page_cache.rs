@@ -11,6 +11,9 @@
 //!   faults of the pages an append will store to next (the page table entry, and ext4's block
 //!   reservation and dirtying in `page_mkwrite`) are taken here instead of on the JS thread. The
 //!   caller keeps the range mapped until the task has resolved.
+//! - `sync_file_range(SYNC_FILE_RANGE_WRITE)` of a file range: starts the writeback of its dirty
+//!   pages without waiting for it, so a flush-interval segment's data goes to disk a few MiB at a
+//!   time while it is written, not all at once in the fsync after a roll (write-behind).
 
 use napi::bindgen_prelude::*;
 use napi::{Env, Task};
@@ -20,6 +23,7 @@ use napi_derive::napi;
 pub enum WarmCall {
     Readahead { fd: i32, offset: i64, length: usize },
     PopulateWrite { address: usize, length: usize },
+    WriteBehind { fd: i32, offset: i64, length: i64 },
 }
 
 impl Task for WarmCall {
@@ -34,6 +38,8 @@ impl Task for WarmCall {
             // SAFETY: madvise only faults pages of the caller's own mapping in; an address that is
             // not mapped gives ENOMEM, a page past the file's end EFAULT — neither touches memory.
             WarmCall::PopulateWrite { address, length } => (unsafe { libc::madvise(address as *mut libc::c_void, length, libc::MADV_POPULATE_WRITE) }) as i64,
+            // SAFETY: integers only; it starts writeback of pages already dirty, writes no byte.
+            WarmCall::WriteBehind { fd, offset, length } => (unsafe { libc::sync_file_range(fd, offset, length, libc::SYNC_FILE_RANGE_WRITE) }) as i64,
         };
         Ok(if r == 0 { 0 } else { std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) })
     }
@@ -63,4 +69,14 @@ pub fn populate_write_async(address: f64, length: f64) -> Result<AsyncTask<WarmC
         return Err(Error::new(Status::InvalidArg, "populate: bad address or length".to_string()));
     }
     Ok(AsyncTask::new(WarmCall::PopulateWrite { address: address as usize, length: length as usize }))
+}
+
+/// Resolves with 0 once the kernel has started writing back the dirty pages of `[offset, offset +
+/// length)` of `fd` (it does not wait for the writes to finish), or with the errno of the failure.
+#[napi]
+pub fn write_behind_async(fd: i32, offset: f64, length: f64) -> Result<AsyncTask<WarmCall>> {
+    if fd < 0 || !(offset >= 0.0) || !(length >= 0.0) || offset > i64::MAX as f64 || length > i64::MAX as f64 {
+        return Err(Error::new(Status::InvalidArg, "write-behind: bad descriptor, offset or length".to_string()));
+    }
+    Ok(AsyncTask::new(WarmCall::WriteBehind { fd, offset: offset as i64, length: length as i64 }))
 }

@@ -40,18 +40,38 @@ export class WarmRange {
     this.end = Math.min(this.end, length);
   }
 
-  /** Closes the descriptor now, or once the reads in flight have returned; nothing more is read. */
+  /** Other calls on the descriptor in flight (write-behind): the descriptor stays open for them too. */
+  heldBy = 0;
+
+  /** Closes the descriptor now, or once the calls in flight have returned; nothing more is read. */
   close(): void {
     this.closed = true;
     this.end = this.next;
-    if (this.inFlight === 0) fs.closeSync(this.fd);
+    if (this.inFlight === 0 && this.heldBy === 0) fs.closeSync(this.fd);
     else this.closeWhenIdle = true;
   }
 
   /** @internal called by the warmer when one of this range's reads returned. */
   readReturned(): void {
     this.inFlight--;
-    if (this.closeWhenIdle && this.inFlight === 0) fs.closeSync(this.fd);
+    this.closeIfIdle();
+  }
+
+  /** Keeps the descriptor open for another call on it until `release()`. */
+  hold(): void {
+    this.heldBy++;
+  }
+
+  release(): void {
+    this.heldBy--;
+    this.closeIfIdle();
+  }
+
+  private closeIfIdle(): void {
+    if (this.closeWhenIdle && this.inFlight === 0 && this.heldBy === 0) {
+      this.closeWhenIdle = false;
+      fs.closeSync(this.fd);
+    }
   }
 }
 

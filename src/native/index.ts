@@ -24,6 +24,7 @@ interface NativeBinding {
   IoEngine: new (mode: string, onReady: () => void) => IoEngineBinding;
   readaheadAsync(fd: number, offset: number, length: number): Promise<number>;
   populateWriteAsync(address: number, length: number): Promise<number>;
+  writeBehindAsync(fd: number, offset: number, length: number): Promise<number>;
 }
 
 /** Counters of an I/O engine since it started (see native/src/segment_io.rs). */
@@ -246,6 +247,15 @@ export function readaheadAsync(fd: number, offset: number, length: number): Prom
  */
 export function populateWriteAsync(address: number, length: number): Promise<number> {
   return binding.populateWriteAsync(address, length);
+}
+
+/**
+ * sync_file_range(SYNC_FILE_RANGE_WRITE) of `[offset, offset + length)` of `fd` on the runtime's
+ * worker pool (native/src/page_cache.rs): the writeback of those dirty pages starts; resolves with
+ * 0 (without waiting for the writes), or with the errno of a failed call.
+ */
+export function writeBehindAsync(fd: number, offset: number, length: number): Promise<number> {
+  return binding.writeBehindAsync(fd, offset, length);
 }
 
 const ERRNO_NAMES: Map<number, string> = (() => {

@@ -1,0 +1,84 @@
+// Write-behind (MappedSegmentFile.writeBehind): a flush-interval segment starts the writeback of
+// each 8 MiB it has written, one call at a time on the worker pool, over whole pages only; the data
+// stays exact and the descriptor stays open until a call in flight has returned.
+import { expect, test } from "bun:test";
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { MappedSegmentFile, writeBehindCounters } from "../../../src/log/mapped-segment-file.ts";
+import { PageCacheWarmer } from "../../../src/log/page-cache-warmer.ts";
+import { fileMapping } from "../../../src/native/file-mapping.ts";
+import { writeBehindAsync } from "../../../src/native/index.ts";
+import { freshSegmentPath, tempDir } from "./helpers.ts";
+
+const MiB = 1024 * 1024;
+
+function pattern(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
+  return b;
+}
+
+function openDescriptors(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
+}
+
+test("every 8 MiB written starts the writeback of the pages below it, once each; bytes exact", async () => {
+  const path = freshSegmentPath();
+  const f = new MappedSegmentFile(path, fileMapping()!, 2048, new PageCacheWarmer());
+  const before = { ...writeBehindCounters };
+  const data = pattern(20 * MiB + 1234, 3);
+  for (let at = 0; at < data.length; at += 256 * 1024) {
+    f.write(data.subarray(at, at + 256 * 1024));
+    await Bun.sleep(1); // let a call in flight return
+  }
+  // at 8 MiB: [0, 8 MiB); at 16 MiB: [8, 16 MiB); the last 4 MiB are below the step
+  expect(writeBehindCounters.calls - before.calls).toBe(2);
+  expect(writeBehindCounters.bytes - before.bytes).toBe(16 * MiB);
+  f.close();
+  for (let i = 0; i < 200 && openDescriptors(path) > 0; i++) await Bun.sleep(5);
+  expect(openDescriptors(path)).toBe(0);
+  expect(Buffer.from(readFileSync(path)).equals(Buffer.from(data))).toBe(true);
+});
+
+test("a file closed while its write-behind runs keeps the descriptor until the call returns", async () => {
+  const path = freshSegmentPath();
+  const f = new MappedSegmentFile(path, fileMapping()!, 2048, new PageCacheWarmer());
+  const before = writeBehindCounters.calls;
+  const data = pattern(9 * MiB, 5);
+  f.write(data); // one large append: the call starts at once, still in flight at close
+  expect(writeBehindCounters.calls - before).toBe(1);
+  f.close();
+  for (let i = 0; i < 200 && openDescriptors(path) > 0; i++) await Bun.sleep(5);
+  expect(openDescriptors(path)).toBe(0);
+  expect(Buffer.from(readFileSync(path)).equals(Buffer.from(data))).toBe(true);
+});
+
+test("without a warmer (bunka.log.warm.ahead=false) nothing is written behind (the control)", async () => {
+  const path = freshSegmentPath();
+  const f = new MappedSegmentFile(path, fileMapping()!, 2048, null);
+  const before = writeBehindCounters.calls;
+  f.write(pattern(17 * MiB, 7));
+  await Bun.sleep(5);
+  expect(writeBehindCounters.calls).toBe(before);
+  f.close();
+});
+
+test("the addon's write-behind: 0 on success, the errno for a bad descriptor, a refusal of bad arguments", async () => {
+  const dir = tempDir();
+  mkdirSync(dir, { recursive: true });
+  const fd = openSync(join(dir, "w"), "w+");
+  writeSync(fd, pattern(MiB, 1));
+  expect(await writeBehindAsync(fd, 0, MiB)).toBe(0);
+  closeSync(fd);
+  expect(await writeBehindAsync(fd, 0, 4096)).toBe(9); // EBADF
+  expect(() => writeBehindAsync(-1, 0, 4096)).toThrow(/bad descriptor/);
+  expect(() => writeBehindAsync(3, -5, 4096)).toThrow(/bad descriptor, offset or length/);
+});
