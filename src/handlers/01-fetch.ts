@@ -105,12 +105,17 @@ export const fetchHandler = defineHandler({
     const narrow = session !== null && incremental && session.resolvedKey === resolvedKey && !authorizationEnabled(ctx) ? narrowScope(broker, session, touched, useIds) : null;
     let scope: Iterable<SessionPartition>;
     let denied: Set<string> | null = null;
-    if (narrow !== null) {
-      scope = narrow.partitions;
-    } else {
+    /** Every partition of the request (or session), each resolved at the current topics. */
+    const everyEntry = (): SessionPartition[] => {
       const entries = session ? [...session.partitions.values()] : requested;
       for (const e of entries) resolve(broker, e, useIds);
       if (session) session.resolvedKey = resolvedKey;
+      return entries;
+    };
+    if (narrow !== null) {
+      scope = narrow.partitions;
+    } else {
+      const entries = everyEntry();
       denied = deniedTopics(ctx, entries);
       scope = entries;
     }
@@ -128,11 +133,7 @@ export const fetchHandler = defineHandler({
       const ready = narrow !== null ? () => !narrow.absorb() || enoughData(scope, denied, req.minBytes) : () => enoughData(scope, denied, req.minBytes);
       await broker.purgatory.wait(watchedLogs(broker, session, requested), Date.now() + wait, ready);
     }
-    if (narrow !== null && !narrow.absorb()) {
-      const entries = [...session!.partitions.values()];
-      for (const e of entries) resolve(broker, e, useIds);
-      scope = entries;
-    }
+    if (narrow !== null && !narrow.absorb()) scope = everyEntry();
     const changeMark = broker.logChanges.position;
     const responsePartitions = await readAll(broker, scope, denied, maxBytes, incremental);
 

@@ -976,20 +976,17 @@ export class PartitionLog {
   }
 
   private notifyHighWatermark(): void {
-    const cb = this.onHighWatermarkAdvance;
-    if (cb === null) return;
-    try {
-      cb(this);
-    } catch {
-      // A listener's bug must not break the log.
-    }
+    this.notify(this.onHighWatermarkAdvance);
   }
 
   private notifyLogStart(): void {
-    const cb = this.onLogStartAdvance;
-    if (cb === null) return;
+    this.notify(this.onLogStartAdvance);
+  }
+
+  private notify(listener: ((log: PartitionLog) => void) | null): void {
+    if (listener === null) return;
     try {
-      cb(this);
+      listener(this);
     } catch {
       // A listener's bug must not break the log.
     }

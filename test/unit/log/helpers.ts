@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "bun:test";
@@ -19,6 +19,19 @@ export function freshSegmentPath(): string {
   const dir = tempDir();
   mkdirSync(dir, { recursive: true });
   return join(dir, "00000000000000000000.log");
+}
+
+/** How many of this process's descriptors are open on `path`. */
+export function openDescriptors(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
 }
 
 afterEach(() => {

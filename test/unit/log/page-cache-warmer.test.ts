@@ -4,7 +4,7 @@
 // resident); the data itself is untouched, the file is cut to its data at close, and a descriptor
 // with warm-up reads in flight is closed only once they returned.
 import { expect, test } from "bun:test";
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { MappedSegmentFile, mappedSegmentFileFactory } from "../../../src/log/mapped-segment-file.ts";
 import { PartitionLog } from "../../../src/log/partition-log.ts";
@@ -12,7 +12,7 @@ import { PageCacheWarmer, WarmRange, warmerCounters } from "../../../src/log/pag
 import { fileMapping } from "../../../src/native/file-mapping.ts";
 import { readaheadAsync } from "../../../src/native/index.ts";
 import { buildBatch, sampleRecords, splitBatches } from "./batch-builder.ts";
-import { config, freshSegmentPath, tempDir } from "./helpers.ts";
+import { config, freshSegmentPath, tempDir, openDescriptors } from "./helpers.ts";
 import { REPO_DIR, runSelfKillingChild } from "../../support/child-bun.ts";
 
 const PAGE = 4096;
@@ -27,19 +27,6 @@ function residentPages(path: string): number {
   const out = Bun.spawnSync(["fincore", "--noheadings", "--raw", "--output", "PAGES", path]);
   expect(out.exitCode).toBe(0);
   return Number(out.stdout.toString().trim());
-}
-
-/** Descriptors of this process open on `path`. */
-function openDescriptors(path: string): number {
-  let n = 0;
-  for (const fd of readdirSync("/proc/self/fd")) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
-    } catch {
-      // closed while listing
-    }
-  }
-  return n;
 }
 
 function pattern(n: number, seed: number): Uint8Array {

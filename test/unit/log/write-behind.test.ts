@@ -2,13 +2,13 @@
 // each 8 MiB it has written, one call at a time on the worker pool, over whole pages only; the data
 // stays exact and the descriptor stays open until a call in flight has returned.
 import { expect, test } from "bun:test";
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { MappedSegmentFile, writeBehindCounters } from "../../../src/log/mapped-segment-file.ts";
 import { PageCacheWarmer } from "../../../src/log/page-cache-warmer.ts";
 import { fileMapping } from "../../../src/native/file-mapping.ts";
 import { writeBehindAsync } from "../../../src/native/index.ts";
-import { freshSegmentPath, tempDir } from "./helpers.ts";
+import { freshSegmentPath, tempDir, openDescriptors } from "./helpers.ts";
 
 const MiB = 1024 * 1024;
 
@@ -16,18 +16,6 @@ function pattern(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
   return b;
-}
-
-function openDescriptors(path: string): number {
-  let n = 0;
-  for (const fd of readdirSync("/proc/self/fd")) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
-    } catch {
-      // closed while listing
-    }
-  }
-  return n;
 }
 
 test("every 8 MiB written starts the writeback of the pages below it, once each; bytes exact", async () => {
