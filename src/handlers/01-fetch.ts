@@ -253,11 +253,12 @@ function errorOf(entry: SessionPartition, denied: Set<string> | null): number {
  */
 function watchedLogs(broker: Broker, session: FetchSession | null, requested: SessionPartition[]): readonly PartitionLog[] | ReadonlySet<PartitionLog> {
   if (session === null) return requested.map((e) => e.log).filter((l): l is PartitionLog => l !== undefined);
-  return sessionLogs(broker, session).watched;
+  refreshSessionLogs(broker, session);
+  return session.watched!;
 }
 
-/** The session's watched logs and each one's entry, rebuilt when its partitions or the topics changed. */
-function sessionLogs(broker: Broker, session: FetchSession): { watched: Set<PartitionLog>; entryByLog: Map<PartitionLog, SessionPartition> } {
+/** Rebuilds the session's watched logs and each one's entry when its partitions or the topics changed. */
+function refreshSessionLogs(broker: Broker, session: FetchSession): void {
   if (session.watched === null || session.entryByLog === null || session.watchedAt !== broker.topics.version) {
     session.watched = new Set();
     session.entryByLog = new Map();
@@ -268,7 +269,6 @@ function sessionLogs(broker: Broker, session: FetchSession): { watched: Set<Part
     }
     session.watchedAt = broker.topics.version;
   }
-  return { watched: session.watched, entryByLog: session.entryByLog };
 }
 
 /**
@@ -278,7 +278,8 @@ function sessionLogs(broker: Broker, session: FetchSession): { watched: Set<Part
  */
 function narrowScope(broker: Broker, session: FetchSession, touched: SessionPartition[], useIds: boolean): { partitions: Set<SessionPartition>; absorb: () => boolean } | null {
   for (const e of touched) resolve(broker, e, useIds);
-  const { entryByLog } = sessionLogs(broker, session);
+  refreshSessionLogs(broker, session);
+  const entryByLog = session.entryByLog!;
   const partitions = new Set<SessionPartition>(session.carry);
   for (const e of touched) partitions.add(e);
   const take = (log: PartitionLog) => {

@@ -18,6 +18,14 @@ function pattern(n: number, seed: number): Uint8Array {
   return b;
 }
 
+/** Closes `f`; its descriptor is gone once calls in flight returned, and the file holds exactly `data`. */
+async function closedHolding(f: MappedSegmentFile, path: string, data: Uint8Array): Promise<void> {
+  f.close();
+  for (let i = 0; i < 200 && openDescriptors(path) > 0; i++) await Bun.sleep(5);
+  expect(openDescriptors(path)).toBe(0);
+  expect(Buffer.from(readFileSync(path)).equals(Buffer.from(data))).toBe(true);
+}
+
 test("every 8 MiB written starts the writeback of the pages below it, once each; bytes exact", async () => {
   const path = freshSegmentPath();
   const f = new MappedSegmentFile(path, fileMapping()!, 2048, new PageCacheWarmer());
@@ -30,10 +38,7 @@ test("every 8 MiB written starts the writeback of the pages below it, once each;
   // at 8 MiB: [0, 8 MiB); at 16 MiB: [8, 16 MiB); the last 4 MiB are below the step
   expect(writeBehindCounters.calls - before.calls).toBe(2);
   expect(writeBehindCounters.bytes - before.bytes).toBe(16 * MiB);
-  f.close();
-  for (let i = 0; i < 200 && openDescriptors(path) > 0; i++) await Bun.sleep(5);
-  expect(openDescriptors(path)).toBe(0);
-  expect(Buffer.from(readFileSync(path)).equals(Buffer.from(data))).toBe(true);
+  await closedHolding(f, path, data);
 });
 
 test("a file closed while its write-behind runs keeps the descriptor until the call returns", async () => {
@@ -43,10 +48,7 @@ test("a file closed while its write-behind runs keeps the descriptor until the c
   const data = pattern(9 * MiB, 5);
   f.write(data); // one large append: the call starts at once, still in flight at close
   expect(writeBehindCounters.calls - before).toBe(1);
-  f.close();
-  for (let i = 0; i < 200 && openDescriptors(path) > 0; i++) await Bun.sleep(5);
-  expect(openDescriptors(path)).toBe(0);
-  expect(Buffer.from(readFileSync(path)).equals(Buffer.from(data))).toBe(true);
+  await closedHolding(f, path, data);
 });
 
 test("without a warmer (bunka.log.warm.ahead=false) nothing is written behind (the control)", async () => {
