@@ -585,10 +585,16 @@ class MessageGen {
     L.open("{");
     L.line("let nt = 0;");
     const conds: string[] = [];
+    // An absent optional struct or array field is its default, so it is not written: test for
+    // undefined instead of building a default value to compare with (an object per entry per
+    // response, e.g. every partition of a Produce answer).
+    const absentIsDefault = (f: FieldDef) => !f.required && !f.defaultNull && (f.type.kind === "struct" || f.type.kind === "array");
     for (const f of taggedHere) {
-      L.line(`const t${f.local}: ${this.fieldTsType(f)} = ${this.valueOf(f, "m")};`);
+      const lazy = absentIsDefault(f);
+      if (lazy) L.line(`const t${f.local}: ${this.fieldTsType(f)} | undefined = m.${f.prop};`);
+      else L.line(`const t${f.local}: ${this.fieldTsType(f)} = ${this.valueOf(f, "m")};`);
       const c = this.cond(f.tagged, within);
-      const nd = this.nonDefaultExpr(f, `t${f.local}`);
+      const nd = lazy ? `t${f.local} !== undefined && (${this.nonDefaultExpr(f, `t${f.local}`)})` : this.nonDefaultExpr(f, `t${f.local}`);
       const full = c === "true" ? nd : `(${c}) && (${nd})`;
       conds.push(full);
       L.line(`const e${f.local} = ${full};`);
@@ -596,7 +602,7 @@ class MessageGen {
     }
     L.line("w.uvarint(nt);");
     for (const f of taggedHere) {
-      L.open(`if (e${f.local}) {`);
+      L.open(absentIsDefault(f) ? `if (e${f.local} && t${f.local} !== undefined) {` : `if (e${f.local}) {`);
       L.line(`const h = w.startTaggedField(${f.spec.tag});`);
       this.emitWriteValue(L, f, `t${f.local}`, within & f.tagged, true);
       L.line("w.endTaggedField(h);");

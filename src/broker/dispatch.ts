@@ -26,7 +26,6 @@ import { Writer } from "../protocol/writer.ts";
 import { CLOSE_CONNECTION, NO_RESPONSE, type ApiHandler, type RequestContext } from "../handlers/handler.ts";
 import { apiVersionRanges, handlerFor } from "../handlers/registry.ts";
 import type { Broker } from "./broker.ts";
-import { fetchResponseSizeHint } from "../handlers/01-fetch.ts";
 import type { FetchResponse } from "../protocol/generated/fetch-response.ts";
 import { applyQuotas } from "../quota/request-hook.ts";
 import { tenantOf, tenantServiceFor } from "../tenant/tenant-context.ts";
@@ -43,6 +42,8 @@ const FETCH_KEY = 1;
 const RESPONSE_ZERO_COPY_THRESHOLD = 64 * 1024;
 /** Room for the size, correlation id and header tagged fields in front of the body. */
 const HEADER_BYTES = 16;
+/** Framing buffer for a response whose handler gives no size hint (most answers are small). */
+const DEFAULT_RESPONSE_CAPACITY = 256;
 
 export function dispatchFrame(broker: Broker, frame: Uint8Array, conn: ConnectionContext): DispatchResult | Promise<DispatchResult> {
   if (frame.length < 8) {
@@ -99,13 +100,14 @@ export function dispatchFrame(broker: Broker, frame: Uint8Array, conn: Connectio
 
 /**
  * Frames a handler's result. The buffer comes from the connections' response pool when it is large
- * (a connection gives it back once written); Fetch responses are pre-sized from their records so
- * they are built in one block without copy-on-grow.
+ * (a connection gives it back once written); responses whose handler estimates their size (Fetch
+ * from its records, Produce from its partitions) are built in one buffer without copy-on-grow.
  */
 export function frameResponse(handler: ApiHandler, ctx: RequestContext, res: unknown): DispatchResult {
   if (res === NO_RESPONSE) return null;
   if (res === CLOSE_CONNECTION) return "close";
-  const capacity = handler.apiKey === FETCH_KEY ? HEADER_BYTES + fetchResponseSizeHint(res as FetchResponse, RESPONSE_ZERO_COPY_THRESHOLD) : 256;
+  const hint = handler.responseSizeHint?.(res, RESPONSE_ZERO_COPY_THRESHOLD);
+  const capacity = hint === undefined ? DEFAULT_RESPONSE_CAPACITY : HEADER_BYTES + hint;
   const w = new Writer(capacity, { pool: responsePool, zeroCopyThreshold: RESPONSE_ZERO_COPY_THRESHOLD });
   const size = w.reserveInt32();
   w.int32(ctx.correlationId);

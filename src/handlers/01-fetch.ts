@@ -39,6 +39,7 @@ export const fetchHandler = defineHandler({
   maxVersion: 17,
   readRequest: readFetchRequest,
   writeResponse: writeFetchResponse,
+  responseSizeHint: fetchResponseSizeHint,
   async handle(ctx, req) {
     const { broker, apiVersion } = ctx;
     const now = Date.now();

@@ -31,6 +31,13 @@ export interface ApiHandler<Req = unknown, Res = unknown> {
   readRequest(r: Reader, version: number): Req;
   writeResponse(w: Writer, version: number, res: Res): void;
   handle(ctx: RequestContext, req: Req): Res | Special | Promise<Res | Special>;
+  /**
+   * A generous estimate of the response body's encoded size, so it is framed into one buffer
+   * without growing (each growth is a fresh buffer, a copy and garbage for the collector). Records
+   * sets of `copyBelow` bytes and more are sent as chunks of their own and need no room. Without
+   * it the framing starts small (most responses are).
+   */
+  responseSizeHint?(res: Res, copyBelow: number): number;
 }
 
 /** Typed helper so each handler file gets inference for its request and response types. */

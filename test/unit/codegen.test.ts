@@ -209,6 +209,26 @@ describe("message round trips", () => {
     expect(d10.nodeEndpoints).toEqual([{ nodeId: 2, host: "h", port: 9092, rack: null }]);
   });
 
+  test("an absent optional tagged struct or array is written as its default (no tag), a default one too", () => {
+    const bytes = (m: ProduceResponse) => {
+      const w = new Writer(64);
+      writeProduceResponse(w, 10, m);
+      return w.toBytes();
+    };
+    const partition = { index: 0, errorCode: 0, baseOffset: 5, logAppendTimeMs: -1, logStartOffset: 0, recordErrors: [], errorMessage: null };
+    const absent: ProduceResponse = { responses: [{ name: "t", partitionResponses: [{ ...partition }] }], throttleTimeMs: 0 };
+    const defaults: ProduceResponse = {
+      responses: [{ name: "t", partitionResponses: [{ ...partition, currentLeader: { leaderId: -1, leaderEpoch: -1 } }] }],
+      throttleTimeMs: 0,
+      nodeEndpoints: [],
+    };
+    const given: ProduceResponse = { responses: [{ name: "t", partitionResponses: [{ ...partition, currentLeader: { leaderId: 3, leaderEpoch: 1 } }] }], throttleTimeMs: 0 };
+    expect(bytes(absent)).toEqual(bytes(defaults));
+    expect(bytes(given).length).toBeGreaterThan(bytes(absent).length);
+    const back = readProduceResponse(new Reader(bytes(given)), 10);
+    expect(back.responses[0]!.partitionResponses[0]!.currentLeader).toEqual({ leaderId: 3, leaderEpoch: 1 });
+  });
+
   test("Fetch request v4, v7, v12, v13, v15", () => {
     const m: FetchRequest = {
       clusterId: null,

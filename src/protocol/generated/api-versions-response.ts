@@ -190,20 +190,20 @@ export function writeApiVersionsResponse(w: Writer, version: number, m: ApiVersi
     w.int32((m.throttleTimeMs === undefined ? 0 : m.throttleTimeMs));
     {
       let nt = 0;
-      const t_supportedFeatures: SupportedFeatureKey[] = (m.supportedFeatures === undefined ? [] : m.supportedFeatures);
-      const e_supportedFeatures = t_supportedFeatures.length !== 0;
+      const t_supportedFeatures: SupportedFeatureKey[] | undefined = m.supportedFeatures;
+      const e_supportedFeatures = t_supportedFeatures !== undefined && (t_supportedFeatures.length !== 0);
       if (e_supportedFeatures) nt++;
       const t_finalizedFeaturesEpoch: number = (m.finalizedFeaturesEpoch === undefined ? -1 : m.finalizedFeaturesEpoch);
       const e_finalizedFeaturesEpoch = t_finalizedFeaturesEpoch !== -1;
       if (e_finalizedFeaturesEpoch) nt++;
-      const t_finalizedFeatures: FinalizedFeatureKey[] = (m.finalizedFeatures === undefined ? [] : m.finalizedFeatures);
-      const e_finalizedFeatures = t_finalizedFeatures.length !== 0;
+      const t_finalizedFeatures: FinalizedFeatureKey[] | undefined = m.finalizedFeatures;
+      const e_finalizedFeatures = t_finalizedFeatures !== undefined && (t_finalizedFeatures.length !== 0);
       if (e_finalizedFeatures) nt++;
       const t_zkMigrationReady: boolean = (m.zkMigrationReady === undefined ? false : m.zkMigrationReady);
       const e_zkMigrationReady = t_zkMigrationReady !== false;
       if (e_zkMigrationReady) nt++;
       w.uvarint(nt);
-      if (e_supportedFeatures) {
+      if (e_supportedFeatures && t_supportedFeatures !== undefined) {
         const h = w.startTaggedField(0);
         {
           const v = t_supportedFeatures;
@@ -217,7 +217,7 @@ export function writeApiVersionsResponse(w: Writer, version: number, m: ApiVersi
         w.int64(t_finalizedFeaturesEpoch);
         w.endTaggedField(h);
       }
-      if (e_finalizedFeatures) {
+      if (e_finalizedFeatures && t_finalizedFeatures !== undefined) {
         const h = w.startTaggedField(2);
         {
           const v = t_finalizedFeatures;

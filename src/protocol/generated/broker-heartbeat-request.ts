@@ -90,11 +90,11 @@ export function writeBrokerHeartbeatRequest(w: Writer, version: number, m: Broke
   w.bool(m.wantShutDown);
   {
     let nt = 0;
-    const t_offlineLogDirs: string[] = (m.offlineLogDirs === undefined ? [] : m.offlineLogDirs);
-    const e_offlineLogDirs = (version >= 1) && (t_offlineLogDirs.length !== 0);
+    const t_offlineLogDirs: string[] | undefined = m.offlineLogDirs;
+    const e_offlineLogDirs = (version >= 1) && (t_offlineLogDirs !== undefined && (t_offlineLogDirs.length !== 0));
     if (e_offlineLogDirs) nt++;
     w.uvarint(nt);
-    if (e_offlineLogDirs) {
+    if (e_offlineLogDirs && t_offlineLogDirs !== undefined) {
       const h = w.startTaggedField(0);
       {
         const v = t_offlineLogDirs;

@@ -133,11 +133,11 @@ export function writeEndQuorumEpochResponse(w: Writer, version: number, m: EndQu
     }
     {
       let nt = 0;
-      const t_nodeEndpoints: NodeEndpoint[] = (m.nodeEndpoints === undefined ? [] : m.nodeEndpoints);
-      const e_nodeEndpoints = t_nodeEndpoints.length !== 0;
+      const t_nodeEndpoints: NodeEndpoint[] | undefined = m.nodeEndpoints;
+      const e_nodeEndpoints = t_nodeEndpoints !== undefined && (t_nodeEndpoints.length !== 0);
       if (e_nodeEndpoints) nt++;
       w.uvarint(nt);
-      if (e_nodeEndpoints) {
+      if (e_nodeEndpoints && t_nodeEndpoints !== undefined) {
         const h = w.startTaggedField(0);
         {
           const v = t_nodeEndpoints;

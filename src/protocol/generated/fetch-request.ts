@@ -254,8 +254,8 @@ export function writeFetchRequest(w: Writer, version: number, m: FetchRequest): 
       const t_clusterId: string | null = (m.clusterId === undefined ? null : m.clusterId);
       const e_clusterId = t_clusterId !== null;
       if (e_clusterId) nt++;
-      const t_replicaState: ReplicaState = (m.replicaState === undefined ? defaultReplicaState() : m.replicaState);
-      const e_replicaState = (version >= 15) && (!isDefaultReplicaState(t_replicaState));
+      const t_replicaState: ReplicaState | undefined = m.replicaState;
+      const e_replicaState = (version >= 15) && (t_replicaState !== undefined && (!isDefaultReplicaState(t_replicaState)));
       if (e_replicaState) nt++;
       w.uvarint(nt);
       if (e_clusterId) {
@@ -263,7 +263,7 @@ export function writeFetchRequest(w: Writer, version: number, m: FetchRequest): 
         w.compactNullableString(t_clusterId);
         w.endTaggedField(h);
       }
-      if (e_replicaState) {
+      if (e_replicaState && t_replicaState !== undefined) {
         const h = w.startTaggedField(1);
         writeReplicaState(w, version, t_replicaState);
         w.endTaggedField(h);

@@ -199,11 +199,11 @@ export function writeFetchResponse(w: Writer, version: number, m: FetchResponse)
     }
     {
       let nt = 0;
-      const t_nodeEndpoints: NodeEndpoint[] = (m.nodeEndpoints === undefined ? [] : m.nodeEndpoints);
-      const e_nodeEndpoints = (version >= 16) && (t_nodeEndpoints.length !== 0);
+      const t_nodeEndpoints: NodeEndpoint[] | undefined = m.nodeEndpoints;
+      const e_nodeEndpoints = (version >= 16) && (t_nodeEndpoints !== undefined && (t_nodeEndpoints.length !== 0));
       if (e_nodeEndpoints) nt++;
       w.uvarint(nt);
-      if (e_nodeEndpoints) {
+      if (e_nodeEndpoints && t_nodeEndpoints !== undefined) {
         const h = w.startTaggedField(0);
         {
           const v = t_nodeEndpoints;
@@ -448,27 +448,27 @@ function writePartitionData(w: Writer, version: number, m: PartitionData): void 
     w.compactNullableBytes(m.records);
     {
       let nt = 0;
-      const t_divergingEpoch: EpochEndOffset = (m.divergingEpoch === undefined ? defaultEpochEndOffset() : m.divergingEpoch);
-      const e_divergingEpoch = !isDefaultEpochEndOffset(t_divergingEpoch);
+      const t_divergingEpoch: EpochEndOffset | undefined = m.divergingEpoch;
+      const e_divergingEpoch = t_divergingEpoch !== undefined && (!isDefaultEpochEndOffset(t_divergingEpoch));
       if (e_divergingEpoch) nt++;
-      const t_currentLeader: LeaderIdAndEpoch = (m.currentLeader === undefined ? defaultLeaderIdAndEpoch() : m.currentLeader);
-      const e_currentLeader = !isDefaultLeaderIdAndEpoch(t_currentLeader);
+      const t_currentLeader: LeaderIdAndEpoch | undefined = m.currentLeader;
+      const e_currentLeader = t_currentLeader !== undefined && (!isDefaultLeaderIdAndEpoch(t_currentLeader));
       if (e_currentLeader) nt++;
-      const t_snapshotId: SnapshotId = (m.snapshotId === undefined ? defaultSnapshotId() : m.snapshotId);
-      const e_snapshotId = !isDefaultSnapshotId(t_snapshotId);
+      const t_snapshotId: SnapshotId | undefined = m.snapshotId;
+      const e_snapshotId = t_snapshotId !== undefined && (!isDefaultSnapshotId(t_snapshotId));
       if (e_snapshotId) nt++;
       w.uvarint(nt);
-      if (e_divergingEpoch) {
+      if (e_divergingEpoch && t_divergingEpoch !== undefined) {
         const h = w.startTaggedField(0);
         writeEpochEndOffset(w, version, t_divergingEpoch);
         w.endTaggedField(h);
       }
-      if (e_currentLeader) {
+      if (e_currentLeader && t_currentLeader !== undefined) {
         const h = w.startTaggedField(1);
         writeLeaderIdAndEpoch(w, version, t_currentLeader);
         w.endTaggedField(h);
       }
-      if (e_snapshotId) {
+      if (e_snapshotId && t_snapshotId !== undefined) {
         const h = w.startTaggedField(2);
         writeSnapshotId(w, version, t_snapshotId);
         w.endTaggedField(h);

@@ -161,11 +161,11 @@ export function writeProduceResponse(w: Writer, version: number, m: ProduceRespo
     w.int32((m.throttleTimeMs === undefined ? 0 : m.throttleTimeMs));
     {
       let nt = 0;
-      const t_nodeEndpoints: NodeEndpoint[] = (m.nodeEndpoints === undefined ? [] : m.nodeEndpoints);
-      const e_nodeEndpoints = (version >= 10) && (t_nodeEndpoints.length !== 0);
+      const t_nodeEndpoints: NodeEndpoint[] | undefined = m.nodeEndpoints;
+      const e_nodeEndpoints = (version >= 10) && (t_nodeEndpoints !== undefined && (t_nodeEndpoints.length !== 0));
       if (e_nodeEndpoints) nt++;
       w.uvarint(nt);
-      if (e_nodeEndpoints) {
+      if (e_nodeEndpoints && t_nodeEndpoints !== undefined) {
         const h = w.startTaggedField(0);
         {
           const v = t_nodeEndpoints;
@@ -368,11 +368,11 @@ function writePartitionProduceResponse(w: Writer, version: number, m: PartitionP
     w.compactNullableString((m.errorMessage === undefined ? null : m.errorMessage));
     {
       let nt = 0;
-      const t_currentLeader: LeaderIdAndEpoch = (m.currentLeader === undefined ? defaultLeaderIdAndEpoch() : m.currentLeader);
-      const e_currentLeader = (version >= 10) && (!isDefaultLeaderIdAndEpoch(t_currentLeader));
+      const t_currentLeader: LeaderIdAndEpoch | undefined = m.currentLeader;
+      const e_currentLeader = (version >= 10) && (t_currentLeader !== undefined && (!isDefaultLeaderIdAndEpoch(t_currentLeader)));
       if (e_currentLeader) nt++;
       w.uvarint(nt);
-      if (e_currentLeader) {
+      if (e_currentLeader && t_currentLeader !== undefined) {
         const h = w.startTaggedField(0);
         writeLeaderIdAndEpoch(w, version, t_currentLeader);
         w.endTaggedField(h);

@@ -69,11 +69,11 @@ export function writeUpdateRaftVoterResponse(w: Writer, version: number, m: Upda
   w.int16(m.errorCode);
   {
     let nt = 0;
-    const t_currentLeader: CurrentLeader = (m.currentLeader === undefined ? defaultCurrentLeader() : m.currentLeader);
-    const e_currentLeader = !isDefaultCurrentLeader(t_currentLeader);
+    const t_currentLeader: CurrentLeader | undefined = m.currentLeader;
+    const e_currentLeader = t_currentLeader !== undefined && (!isDefaultCurrentLeader(t_currentLeader));
     if (e_currentLeader) nt++;
     w.uvarint(nt);
-    if (e_currentLeader) {
+    if (e_currentLeader && t_currentLeader !== undefined) {
       const h = w.startTaggedField(0);
       writeCurrentLeader(w, version, t_currentLeader);
       w.endTaggedField(h);

@@ -116,11 +116,11 @@ export function writeVoteResponse(w: Writer, version: number, m: VoteResponse): 
   }
   {
     let nt = 0;
-    const t_nodeEndpoints: NodeEndpoint[] = (m.nodeEndpoints === undefined ? [] : m.nodeEndpoints);
-    const e_nodeEndpoints = (version >= 1) && (t_nodeEndpoints.length !== 0);
+    const t_nodeEndpoints: NodeEndpoint[] | undefined = m.nodeEndpoints;
+    const e_nodeEndpoints = (version >= 1) && (t_nodeEndpoints !== undefined && (t_nodeEndpoints.length !== 0));
     if (e_nodeEndpoints) nt++;
     w.uvarint(nt);
-    if (e_nodeEndpoints) {
+    if (e_nodeEndpoints && t_nodeEndpoints !== undefined) {
       const h = w.startTaggedField(0);
       {
         const v = t_nodeEndpoints;
