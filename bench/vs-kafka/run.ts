@@ -85,7 +85,7 @@ const CFG: Config =
     ? { partitions: [1], rates: [1], max: false, jsAtMax: false, java: false, warmupMs: 300, durationMs: 1200, perfSeconds: 0, maxRecords: 0, maxSeconds: 0, e2eToolRecords: 0, seqMs: 300, recoveryMiB: 16, warmupMiB: 0, warmupOpenLoopMs: 0, maxFillMiB: 0 }
     : MODE === "quick"
       ? { partitions: [1, 100], rates: [1, 10], max: true, jsAtMax: false, java: true, warmupMs: 1000, durationMs: 4000, perfSeconds: 6, maxRecords: 150_000, maxSeconds: 20, e2eToolRecords: 300, seqMs: 1000, recoveryMiB: 200, warmupMiB: 64, warmupOpenLoopMs: 3000, maxFillMiB: 100 }
-      : { partitions: [1, 100, 1000], rates: [1, 10, 50], max: true, jsAtMax: true, java: true, warmupMs: 2000, durationMs: 8000, perfSeconds: 10, maxRecords: 200_000, maxSeconds: 30, e2eToolRecords: 500, seqMs: 1500, recoveryMiB: 1024, warmupMiB: 256, warmupOpenLoopMs: 5000, maxFillMiB: 300 };
+      : { partitions: [1, 100, 1000], rates: [1, 10, 50], max: true, jsAtMax: true, java: true, warmupMs: 2000, durationMs: 8000, perfSeconds: 10, maxRecords: 200_000, maxSeconds: 30, e2eToolRecords: 2000, seqMs: 3000, recoveryMiB: 1024, warmupMiB: 256, warmupOpenLoopMs: 5000, maxFillMiB: 300 };
 if (opt("--partitions")) CFG.partitions = opt("--partitions")!.split(",").map(Number);
 if (opt("--rates")) CFG.rates = opt("--rates")!.split(",").map(Number);
 
