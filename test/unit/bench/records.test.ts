@@ -83,3 +83,21 @@ test("buildStampedBatch writes exactly the batch buildRecordBatch makes of the s
   }
   expect(() => buildStampedBatch([1], 0, 0, 0, template)).toThrow();
 });
+
+test("buildStampedBatch into scratch memory writes the same bytes there, and allocates when it does not fit", () => {
+  const template = new Uint8Array(1024).fill(5);
+  const ts = 1_795_000_000_123;
+  const sentAt = Array.from({ length: 64 }, (_, i) => 10.5 + i);
+  const fresh = buildStampedBatch(sentAt, 0, 64, 9, template, ts);
+  const scratch = new Uint8Array(fresh.length + 500).fill(0xee);
+  const region = scratch.subarray(300);
+  const built = buildStampedBatch(sentAt, 0, 64, 9, template, ts, region.subarray(0, fresh.length));
+  expect(built.buffer).toBe(scratch.buffer);
+  expect(built.byteOffset).toBe(300);
+  expect(Buffer.from(built).equals(Buffer.from(fresh))).toBe(true);
+  expect(scratch[299]).toBe(0xee); // nothing written before the region
+  const tooSmall = new Uint8Array(fresh.length - 1);
+  const own = buildStampedBatch(sentAt, 0, 64, 9, template, ts, tooSmall);
+  expect(own.buffer).not.toBe(tooSmall.buffer);
+  expect(Buffer.from(own).equals(Buffer.from(fresh))).toBe(true);
+});
