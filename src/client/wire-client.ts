@@ -102,7 +102,7 @@ export class WireClient {
   private encode<Req>(codec: ApiCodec<Req, unknown>, version: number, req: Req): Writer {
     const correlationId = this.nextCorrelationId++;
     this.lastCorrelationId = correlationId;
-    return encodeRequest(codec, version, correlationId, this.clientId, req, 64 + (codec.requestSizeHint?.(req) ?? 192));
+    return encodeRequest(codec, version, correlationId, this.clientId, req);
   }
 
   private readonly outQueue: Uint8Array[] = [];
@@ -153,9 +153,14 @@ export class WireClient {
   }
 }
 
+/** Room for a request body whose codec gives no size hint (most requests are small). */
+const DEFAULT_BODY_CAPACITY = 240;
+
 /** Encodes a size-prefixed request frame (header v1 or v2 as the API version requires). */
-export function encodeRequest<Req>(codec: ApiCodec<Req, unknown>, version: number, correlationId: number, clientId: string | null, req: Req, initialCapacity = 256): Writer {
-  const w = new Writer(initialCapacity);
+export function encodeRequest<Req>(codec: ApiCodec<Req, unknown>, version: number, correlationId: number, clientId: string | null, req: Req): Writer {
+  // size, api key, version, correlation id, client id (3 bytes a character at most), tagged fields
+  const header = 16 + (clientId?.length ?? 0) * 3;
+  const w = new Writer(header + (codec.requestSizeHint?.(req) ?? DEFAULT_BODY_CAPACITY));
   const size = w.reserveInt32();
   w.int16(codec.apiKey);
   w.int16(version);
@@ -186,5 +191,5 @@ export function codec<Req, Res>(
   readResponse: (r: Reader, v: number) => Res,
   requestSizeHint?: (req: Req) => number,
 ): ApiCodec<Req, Res> {
-  return requestSizeHint === undefined ? { apiKey, writeRequest, readResponse } : { apiKey, writeRequest, readResponse, requestSizeHint };
+  return { apiKey, writeRequest, readResponse, requestSizeHint };
 }
