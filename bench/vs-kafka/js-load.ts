@@ -31,6 +31,7 @@ import { WireClient } from "../../src/client/wire-client.ts";
 import type { FetchRequest } from "../../src/protocol/generated/fetch-request.ts";
 import type { ProduceRequest } from "../../src/protocol/generated/produce-request.ts";
 import { buildStampedBatch, forEachStamp, readRecordValues, stampValue } from "../lib/records.ts";
+import { SampleLog } from "../lib/sample-log.ts";
 import { quantile } from "../lib/stats.ts";
 import { endOffsets } from "./brokers.ts";
 import { FetchSessionClient } from "./fetch-session.ts";
@@ -48,7 +49,7 @@ export interface Percentiles {
   max: number;
 }
 
-export function percentiles(samples: number[]): Percentiles {
+export function percentiles(samples: ArrayLike<number>): Percentiles {
   const s = Float64Array.from(samples).sort();
   return {
     n: s.length,
@@ -144,8 +145,10 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   try {
     const offsets = await endOffsets(cons, o.topic, o.partitions);
     const ratePerMs = (o.targetMBps * MiB) / RECORD_BYTES / 1000;
-    const produceSamples: number[] = [];
-    const e2eSamples: number[] = [];
+    // one sample per measured record each, with room for a backlog drained after the window
+    const expectedSamples = ratePerMs * o.durationMs * 1.25;
+    const produceSamples = new SampleLog(expectedSamples);
+    const e2eSamples = new SampleLog(expectedSamples);
     let seq = 0;
     let generated = 0;
     let measuredGenerated = 0;
@@ -291,8 +294,8 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     if (failure) throw failure;
     const measuredSeconds = o.durationMs / 1000;
     return {
-      produce: percentiles(produceSamples),
-      e2e: percentiles(e2eSamples),
+      produce: percentiles(produceSamples.values()),
+      e2e: percentiles(e2eSamples.values()),
       achievedMBps: (measuredAcked * RECORD_BYTES) / MiB / measuredSeconds,
       unacked: measuredGenerated - measuredAcked,
       unconsumed: measuredGenerated - measuredConsumed,
