@@ -193,6 +193,14 @@ export class IoEngine {
   inlineSlowMs = INLINE_SLOW_MS;
   /** performance.now() before which submits do not run inline. */
   private inlineOffUntil = 0;
+  /**
+   * The most bytes any sync of the next submit covers since its file's previous sync request. The
+   * submit's own writes do not bound what an fdatasync writes back: a flush-interval file's earlier
+   * writes (through write barriers) may still be dirty, a whole segment of them at a roll. Inline
+   * only when this is small too: a roll's sync of a 1 GiB flush-interval segment ran inline and
+   * held the event loop 0.7-0.9 s (bench/RESULTS.md, session 22).
+   */
+  private batchSyncSpan = 0;
 
   constructor(mode: EngineMode) {
     this.raw = createIoEngine(mode, () => this.drain());
@@ -237,7 +245,9 @@ export class IoEngine {
     });
   }
 
-  sync(handle: NativeFileBinding): Promise<void> {
+  /** An fdatasync of `handle`; `span`: bytes written to the file since its previous sync request. */
+  sync(handle: NativeFileBinding, span: number): Promise<void> {
+    if (span > this.batchSyncSpan) this.batchSyncSpan = span;
     return new Promise<void>((resolve, reject) => {
       const token = this.register({ resolve, reject });
       this.enqueue(handle, OP_SYNC, 0, token, null);
@@ -324,6 +334,8 @@ export class IoEngine {
     this.batchFiles = [];
     this.batchOps.clear(); // the views stay valid until the next op is queued (after the native call)
     this.batchData = [];
+    const syncSpan = this.batchSyncSpan;
+    this.batchSyncSpan = 0;
     this.submits++;
     // Inline fsync (the low-load path, see IoEngine.submit in segment_io.rs) only when nothing but
     // this batch's syncs is in flight, so the loop is never blocked behind other I/O.
@@ -331,7 +343,9 @@ export class IoEngine {
     for (let i = 0; i < n; i++) if (kinds[i] === OP_SYNC) syncs++;
     const started = performance.now();
     const inline =
-      INLINE_SYNC_MAX_BYTES > 0 && syncs === 1 && this.waiters.size === 1 && started >= this.inlineOffUntil ? INLINE_SYNC_MAX_BYTES : 0;
+      INLINE_SYNC_MAX_BYTES > 0 && syncs === 1 && syncSpan <= INLINE_SYNC_MAX_BYTES && this.waiters.size === 1 && started >= this.inlineOffUntil
+        ? INLINE_SYNC_MAX_BYTES
+        : 0;
     try {
       const done = this.raw.submit(files, kinds, positions, tokens, data, inline);
       if (done.length > 0) {
@@ -426,6 +440,8 @@ export class NativeSegmentFile implements SegmentFile {
   private handle: NativeFileBinding | null;
   /** Writes made since the last datasync request. */
   private unsynced = false;
+  /** The file's size when the last datasync was requested (what it covers; see IoEngine.batchSyncSpan). */
+  private syncRequestedAt: number;
   private syncsInFlight = 0;
   /** Bumped by truncate: a sync requested before it confirms nothing after it. */
   private generation = 0;
@@ -439,6 +455,7 @@ export class NativeSegmentFile implements SegmentFile {
   ) {
     this.handle = handle;
     this.size = handle.initialSize;
+    this.syncRequestedAt = handle.initialSize;
     this.confirmed = this.size;
   }
 
@@ -546,6 +563,7 @@ export class NativeSegmentFile implements SegmentFile {
     this.size = size;
     this.confirmed = size;
     this.pending = [];
+    this.syncRequestedAt = Math.min(this.syncRequestedAt, size);
   }
 
   /**
@@ -558,8 +576,10 @@ export class NativeSegmentFile implements SegmentFile {
     this.syncsInFlight++;
     const covered = this.size;
     const generation = this.generation;
+    const span = Math.max(0, covered - this.syncRequestedAt);
+    this.syncRequestedAt = covered;
     return this.engine
-      .sync(this.handle)
+      .sync(this.handle, span)
       .then(() => {
         if (generation === this.generation) this.confirm(covered);
       })

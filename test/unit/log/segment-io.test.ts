@@ -87,6 +87,27 @@ for (const mode of MODES) {
       await log.close();
     });
 
+    test("a flush-interval file's sync covering more than the inline limit of earlier writes goes to the worker, not the event loop", async () => {
+      // Writes acknowledged through write barriers stay dirty until a sync: at a roll that was a
+      // whole segment, and its fdatasync ran inline on the JS thread for 0.7-0.9 s.
+      const log = await open(tempDir(), config({ flushIntervalMessages: 1_000_000 }));
+      const engine = ioEngine(mode);
+      for (let i = 0; i < 4; i++) await log.append(buildBatch(sampleRecords(20, T0, 1000)), T0).durable; // ~80 KB, barriers only
+      engine.resetInlineBackoff();
+      const s0 = engine.stats();
+      await log.flush();
+      const s1 = engine.stats();
+      expect(s1.fdatasyncs - s0.fdatasyncs).toBeGreaterThanOrEqual(1);
+      expect(s1.inlineSyncs - s0.inlineSyncs).toBe(0);
+      // a small span since that sync may still go inline
+      await log.append(buildBatch(sampleRecords(2, T0, 100)), T0).durable;
+      engine.resetInlineBackoff();
+      await log.flush();
+      expect(engine.stats().inlineSyncs - s1.inlineSyncs).toBe(1);
+      expect(log.highWatermark).toBe(82);
+      await log.close();
+    });
+
     test("a slow inline fsync turns the inline path off, so the event loop is not held by a slow disk", async () => {
       const log = await open(tempDir());
       await log.append(buildBatch(sampleRecords(1)), T0).durable;
