@@ -38,7 +38,7 @@ import * as fs from "node:fs";
 import { fileMapping, type FileMapping } from "../native/file-mapping.ts";
 import { writeBehindAsync } from "../native/index.ts";
 import { PageCacheWarmer, WarmRange } from "./page-cache-warmer.ts";
-import { checkCut, fdSegmentFileFactory, preadUpTo, pwriteAll } from "./segment-file.ts";
+import { checkCut, fdSegmentFileFactory, preadUpTo, pwriteAll, WRITE_BEHIND_BYTES, writeBehindCounters } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 
 /**
@@ -69,8 +69,6 @@ const PAGE = 4096;
 const WARM_MIN_APPEND_BYTES = 128 * 1024;
 
 const pageFloor = (n: number): number => n - (n % PAGE);
-/** Write-behind step: how much newly written data starts its writeback at once (see writeBehind). */
-const WRITE_BEHIND_BYTES = 8 * 1024 * 1024;
 /**
  * A random number of whole pages below `bytes`. Allocation steps and windows are jittered so that
  * partitions written at the same rate do not all cross a boundary in the same request: in lockstep
@@ -81,8 +79,6 @@ const jitter = (bytes: number): number => PAGE * Math.floor(Math.random() * (byt
 
 /** Counters (benchmarks and tests). */
 export const mappedIoCounters = { appends: 0, windows: 0, fallbacks: 0, populatedAhead: 0 };
-/** Write-behind calls and the bytes they covered (benchmarks and tests). */
-export const writeBehindCounters = { calls: 0, bytes: 0 };
 
 export class MappedSegmentFile implements SegmentFile {
   private fd: number;

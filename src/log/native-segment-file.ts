@@ -39,6 +39,7 @@ import * as fs from "node:fs";
 import { renameSync, writeFileSync } from "node:fs";
 import {
   createIoEngine,
+  writeBehindAsync,
   errnoError,
   ioError,
   ioUringProbe,
@@ -48,7 +49,7 @@ import {
   type NativeFileBinding,
 } from "../native/index.ts";
 import { OpColumns } from "./op-columns.ts";
-import { checkCut, fdSegmentFileFactory, jsIoCounters } from "./segment-file.ts";
+import { checkCut, fdSegmentFileFactory, jsIoCounters, WRITE_BEHIND_BYTES, writeBehindCounters } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory, WriteBarrier } from "./segment-file.ts";
 
 export type LogIoSetting = "auto" | "io_uring" | "pwrite" | "js";
@@ -77,6 +78,7 @@ const INLINE_SYNC_MAX_BYTES = Number(process.env.BUNKA_IO_INLINE_SYNC_BYTES ?? 6
  */
 const INLINE_SLOW_MS = 5;
 const INLINE_BACKOFF_MS = 10_000;
+const PAGE_BYTES = 4096;
 /** Past this many unconfirmed writes, `write` asks the engine how far it got (bounds `pending`). */
 const PENDING_TRIM = 256;
 
@@ -442,6 +444,9 @@ export class NativeSegmentFile implements SegmentFile {
   private unsynced = false;
   /** The file's size when the last datasync was requested (what it covers; see IoEngine.batchSyncSpan). */
   private syncRequestedAt: number;
+  /** Write-behind (see writeBehind): where the next call starts, and whether one is in flight. */
+  private writtenBehind: number;
+  private behindInFlight = false;
   private syncsInFlight = 0;
   /** Bumped by truncate: a sync requested before it confirms nothing after it. */
   private generation = 0;
@@ -456,6 +461,7 @@ export class NativeSegmentFile implements SegmentFile {
     this.handle = handle;
     this.size = handle.initialSize;
     this.syncRequestedAt = handle.initialSize;
+    this.writtenBehind = handle.initialSize;
     this.confirmed = this.size;
   }
 
@@ -498,6 +504,38 @@ export class NativeSegmentFile implements SegmentFile {
       drop++;
     }
     if (drop > 0) this.pending.splice(0, drop);
+    if (!this.behindInFlight && this.confirmed - Math.max(this.writtenBehind, this.syncRequestedAt) >= WRITE_BEHIND_BYTES) this.writeBehind();
+  }
+
+  /**
+   * A flush-interval file (acks through write barriers, no fdatasync for a long while) starts the
+   * writeback of each WRITE_BEHIND_BYTES it has confirmed written, on the worker pool, as
+   * MappedSegmentFile does. Without it a segment's sync at its roll found ~1 GiB dirty: on ext4
+   * (data=ordered) the journal commit that fdatasync forces waits for all of it, and appends to the
+   * new segment waited with it (e2e p99 0.5-0.75 s at 1 partition x 60 MiB/s; bench/RESULTS.md,
+   * session 22). Durable files sync far more often than every step and never get here. Only whole
+   * pages the kernel already has; a failed call is ignored (the next fdatasync reports I/O
+   * errors). A call that outlives close() may start writeback on whatever file reuses the
+   * descriptor number: that writes nothing and changes no data.
+   */
+  private writeBehind(): void {
+    const h = this.handle;
+    if (h === null || h.fd < 0) return;
+    const from = Math.max(this.writtenBehind, this.syncRequestedAt - (this.syncRequestedAt % PAGE_BYTES));
+    const to = this.confirmed - (this.confirmed % PAGE_BYTES);
+    if (to <= from) return;
+    this.writtenBehind = to;
+    this.behindInFlight = true;
+    writeBehindCounters.calls++;
+    writeBehindCounters.bytes += to - from;
+    const returned = () => {
+      this.behindInFlight = false;
+    };
+    try {
+      writeBehindAsync(h.fd, from, to - from).then(returned, returned);
+    } catch {
+      returned();
+    }
   }
 
   read(position: number, length: number, into?: Uint8Array): Uint8Array {
@@ -564,6 +602,7 @@ export class NativeSegmentFile implements SegmentFile {
     this.confirmed = size;
     this.pending = [];
     this.syncRequestedAt = Math.min(this.syncRequestedAt, size);
+    this.writtenBehind = Math.min(this.writtenBehind, size);
   }
 
   /**

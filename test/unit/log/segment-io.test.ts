@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { ioUringProbe } from "../../../src/native/index.ts";
 import { ioEngine, segmentIoFor } from "../../../src/log/native-segment-file.ts";
 import { PartitionLog } from "../../../src/log/partition-log.ts";
+import { writeBehindCounters } from "../../../src/log/segment-file.ts";
 import { ErrorCode } from "../../../src/protocol/record-batch.ts";
 import { buildBatch, sampleRecords, splitBatches } from "./batch-builder.ts";
 import { config, tempDir } from "./helpers.ts";
@@ -106,6 +107,29 @@ for (const mode of MODES) {
       expect(engine.stats().inlineSyncs - s1.inlineSyncs).toBe(1);
       expect(log.highWatermark).toBe(82);
       await log.close();
+    });
+
+    test("a flush-interval file writes behind every 8 MiB it has written; a durable one, synced all along, does not", async () => {
+      const cfg = { segmentBytes: 64 << 20 };
+      const batch = () => buildBatch(sampleRecords(10, T0, 50_000)); // ~500 KB
+      const lazy = await open(tempDir(), config({ ...cfg, flushIntervalMessages: 1_000_000 }));
+      const before = { ...writeBehindCounters };
+      for (let i = 0; i < 40; i++) await lazy.append(batch(), T0).durable; // ~20 MB through barriers
+      expect(writeBehindCounters.calls - before.calls).toBeGreaterThanOrEqual(2);
+      expect(writeBehindCounters.bytes - before.bytes).toBeGreaterThanOrEqual(16 << 20);
+      expect(writeBehindCounters.bytes - before.bytes).toBeLessThanOrEqual(lazy.read(0, 64 << 20).records!.length);
+      // the bytes stay exactly what was appended
+      const reopenedEnd = lazy.logEndOffset;
+      await lazy.close();
+      const again = await open(lazy.dir, config({ ...cfg, flushIntervalMessages: 1_000_000 }));
+      expect(again.logEndOffset).toBe(reopenedEnd);
+      await again.close();
+
+      const durable = await open(tempDir(), config(cfg));
+      const mid = writeBehindCounters.calls;
+      for (let i = 0; i < 40; i++) await durable.append(batch(), T0).durable;
+      expect(writeBehindCounters.calls).toBe(mid);
+      await durable.close();
     });
 
     test("a slow inline fsync turns the inline path off, so the event loop is not held by a slow disk", async () => {

@@ -4,7 +4,8 @@
 import { expect, test } from "bun:test";
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { MappedSegmentFile, writeBehindCounters } from "../../../src/log/mapped-segment-file.ts";
+import { MappedSegmentFile } from "../../../src/log/mapped-segment-file.ts";
+import { writeBehindCounters } from "../../../src/log/segment-file.ts";
 import { PageCacheWarmer } from "../../../src/log/page-cache-warmer.ts";
 import { fileMapping } from "../../../src/native/file-mapping.ts";
 import { writeBehindAsync } from "../../../src/native/index.ts";
