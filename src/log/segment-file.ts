@@ -75,7 +75,6 @@ export function checkCut(size: number, current: number): void {
   if (!Number.isInteger(size) || size < 0 || size > current) throw new RangeError(`truncate to ${size}: not a cut of a file of ${current} bytes`);
 }
 
-/** All of `buf` at `position` with pwrite: a short write (e.g. disk nearly full) loops until an error. */
 /**
  * Write-behind step of flush-interval segments (MappedSegmentFile, and NativeSegmentFile when a
  * flush-interval log keeps the engine): how much newly written, unsynced data starts its writeback
@@ -85,6 +84,7 @@ export const WRITE_BEHIND_BYTES = 8 * 1024 * 1024;
 /** Write-behind calls and the bytes they covered (benchmarks and tests). */
 export const writeBehindCounters = { calls: 0, bytes: 0 };
 
+/** All of `buf` at `position` with pwrite: a short write (e.g. disk nearly full) loops until an error. */
 export function pwriteAll(fd: number, buf: Uint8Array, position: number): void {
   let done = 0;
   while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done, position + done);
