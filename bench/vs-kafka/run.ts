@@ -88,6 +88,10 @@ const CFG: Config =
       : { partitions: [1, 100, 1000], rates: [1, 10, 50], max: true, jsAtMax: true, java: true, warmupMs: 2000, durationMs: 8000, perfSeconds: 10, maxRecords: 200_000, maxSeconds: 30, e2eToolRecords: 2000, seqMs: 3000, recoveryMiB: 1024, warmupMiB: 256, warmupOpenLoopMs: 5000, maxFillMiB: 300 };
 if (opt("--partitions")) CFG.partitions = opt("--partitions")!.split(",").map(Number);
 if (opt("--rates")) CFG.rates = opt("--rates")!.split(",").map(Number);
+/** --skip max,seq,recovery: leaves those parts out (experiments on a few rate points). */
+const SKIP = new Set((opt("--skip") ?? "").split(",").filter((x) => x !== ""));
+for (const part of SKIP) if (!["max", "seq", "recovery"].includes(part)) throw new Error(`--skip takes max, seq and recovery, not ${part}`);
+if (SKIP.has("max")) CFG.max = false;
 
 const OPEN_LOOP_CAP_MBPS = 60;
 
@@ -514,7 +518,7 @@ async function runDurability(kinds: BrokerKind[], durability: Durability, checkp
           });
         for (const rate of CFG.rates) for (const p of inTurns(passes, i++)) await turn(p, `P=${P} ${rate} MiB/s`, () => ratePoint(p, P, rate));
         if (CFG.max) for (const p of inTurns(passes, i++)) await turn(p, `P=${P} max`, () => maxPoint(p, P));
-        for (const p of inTurns(passes, i++)) await turn(p, `P=${P} sequential`, () => sequentialPoint(p, P));
+        if (!SKIP.has("seq")) for (const p of inTurns(passes, i++)) await turn(p, `P=${P} sequential`, () => sequentialPoint(p, P));
         checkpoint();
       }
     } finally {
@@ -522,7 +526,7 @@ async function runDurability(kinds: BrokerKind[], durability: Durability, checkp
     }
     for (const p of passes) if (!p.failed) extraRow(p.b, "rss", "peak under load", p.peakRss, "MiB", "max VmRSS sampled every 250 ms during the grid");
     for (const p of passes) {
-      await turn(p, "recovery", () => recovery(p));
+      if (!SKIP.has("recovery")) await turn(p, "recovery", () => recovery(p));
       await p.b.stop().catch((e) => console.error(`stop failed: ${e}`));
     }
   } finally {
