@@ -38,7 +38,7 @@ import * as fs from "node:fs";
 import { fileMapping, type FileMapping } from "../native/file-mapping.ts";
 import { writeBehindAsync } from "../native/index.ts";
 import { PageCacheWarmer, WarmRange } from "./page-cache-warmer.ts";
-import { checkCut, fdSegmentFileFactory, preadUpTo, pwriteAll, WRITE_BEHIND_BYTES, writeBehindCounters } from "./segment-file.ts";
+import { checkCut, fdSegmentFileFactory, PAGE_BYTES, preadUpTo, pwriteAll, WRITE_BEHIND_BYTES, writeBehindCounters } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 
 /**
@@ -56,7 +56,6 @@ const FIRST_STEP = 64 * 1024;
 const MAX_STEP = 4 * 1024 * 1024;
 /** Pages kept mapped ahead of the append position (64-128 KiB, pre-faulted in one call). */
 const WINDOW = 64 * 1024;
-const PAGE = 4096;
 /**
  * Which appends keep the page cache warmed ahead (page-cache-warmer.ts): those through the mapping
  * (whose window populate otherwise allocates and zero-fills the sparse tail's pages on the JS
@@ -68,14 +67,14 @@ const PAGE = 4096;
  */
 const WARM_MIN_APPEND_BYTES = 128 * 1024;
 
-const pageFloor = (n: number): number => n - (n % PAGE);
+const pageFloor = (n: number): number => n - (n % PAGE_BYTES);
 /**
  * A random number of whole pages below `bytes`. Allocation steps and windows are jittered so that
  * partitions written at the same rate do not all cross a boundary in the same request: in lockstep
  * the 1000 partitions of the benchmark paid their madvise and growth calls in bursts of tens of
  * ms every second (e2e p99 0.4-1 s at 1000 partitions x 60 MiB/s, against 60-80 ms jittered).
  */
-const jitter = (bytes: number): number => PAGE * Math.floor(Math.random() * (bytes / PAGE));
+const jitter = (bytes: number): number => PAGE_BYTES * Math.floor(Math.random() * (bytes / PAGE_BYTES));
 
 /** Counters (benchmarks and tests). */
 export const mappedIoCounters = { appends: 0, windows: 0, fallbacks: 0, populatedAhead: 0 };

@@ -49,7 +49,7 @@ import {
   type NativeFileBinding,
 } from "../native/index.ts";
 import { OpColumns } from "./op-columns.ts";
-import { checkCut, fdSegmentFileFactory, jsIoCounters, WRITE_BEHIND_BYTES, writeBehindCounters } from "./segment-file.ts";
+import { checkCut, fdSegmentFileFactory, jsIoCounters, PAGE_BYTES, WRITE_BEHIND_BYTES, writeBehindCounters } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory, WriteBarrier } from "./segment-file.ts";
 
 export type LogIoSetting = "auto" | "io_uring" | "pwrite" | "js";
@@ -78,7 +78,6 @@ const INLINE_SYNC_MAX_BYTES = Number(process.env.BUNKA_IO_INLINE_SYNC_BYTES ?? 6
  */
 const INLINE_SLOW_MS = 5;
 const INLINE_BACKOFF_MS = 10_000;
-const PAGE_BYTES = 4096;
 /** Past this many unconfirmed writes, `write` asks the engine how far it got (bounds `pending`). */
 const PENDING_TRIM = 256;
 

@@ -81,6 +81,8 @@ export function checkCut(size: number, current: number): void {
  * at once, so a segment's fdatasync at its roll does not find a whole segment dirty.
  */
 export const WRITE_BEHIND_BYTES = 8 * 1024 * 1024;
+/** The page size write-behind ranges and mapping windows are aligned to. */
+export const PAGE_BYTES = 4096;
 /** Write-behind calls and the bytes they covered (benchmarks and tests). */
 export const writeBehindCounters = { calls: 0, bytes: 0 };
 
