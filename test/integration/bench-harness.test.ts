@@ -80,12 +80,13 @@ test(
   60_000,
 );
 
-test("a bad --repeat or --quiet-gate is refused before any broker starts", async () => {
+test("a bad --repeat, --quiet-gate or --skip is refused before any broker starts", async () => {
   const refusedOut = mkdtempSync(join(tmpdir(), "bench-harness-refused-"));
   try {
     const cases: [string, string, string][] = [
       ...["0", "-2", "1.5", "many"].map((bad): [string, string, string] => ["--repeat", bad, "--repeat takes a whole number of runs"]),
       ...["-1", "quiet"].map((bad): [string, string, string] => ["--quiet-gate", bad, "--quiet-gate takes a steal percent"]),
+      ...["max,grid", "rates"].map((bad): [string, string, string] => ["--skip", bad, "--skip takes max, seq and recovery"]),
     ];
     for (const [option, bad, message] of cases) {
       const proc = Bun.spawn(["bun", join(REPO_ROOT, "bench", "vs-kafka", "run.ts"), "--only", "bunka", "--tiny", option, bad, "--out", refusedOut], {
