@@ -124,12 +124,15 @@ function fetchReq(topic: string, offsets: number[], maxWaitMs: number): FetchReq
 }
 
 /**
- * VSK_TRACE_OUT=file (and VSK_TRACE_LATE_MS, default 20): diagnostics for a latency tail — the open loop writes there (JSON) every
+ * VSK_TRACE_OUT=file (and VSK_TRACE_LATE_MS, default 20): diagnostics for a latency tail — the open loop writes there (JSON; the
+ * n-th open loop of a process, as in a run.ts pass, writes `file.n`) every
  * measured record consumed later than TRACE_LATE_MS ([epoch ms stamped, e2e ms, partition]) or
  * acknowledged later ([epoch ms stamped, produce ms]), and every gap of
  * this client's own 1 ms tick above it ([epoch ms, gap ms]), to set beside the broker probe's stalls.
  */
 const TRACE_LATE_MS = Number(process.env.VSK_TRACE_LATE_MS ?? 20);
+/** Open loops traced so far in this process: the first writes VSK_TRACE_OUT, the n-th `<file>.<n>`. */
+let tracesWritten = 0;
 const epoch = (perfNow: number) => Math.round(performance.timeOrigin + perfNow);
 
 const TEMPLATE = (() => {
@@ -290,7 +293,11 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     }
     while (!failure && measuredConsumed < measuredAcked && performance.now() < drainDeadline) await Bun.sleep(5);
     consuming = false;
-    if (trace) writeFileSync(process.env.VSK_TRACE_OUT!, JSON.stringify(trace));
+    if (trace) {
+      tracesWritten++;
+      const file = process.env.VSK_TRACE_OUT!;
+      writeFileSync(tracesWritten === 1 ? file : `${file}.${tracesWritten}`, JSON.stringify(trace));
+    }
     if (failure) throw failure;
     const measuredSeconds = o.durationMs / 1000;
     return {
