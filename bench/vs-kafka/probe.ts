@@ -27,6 +27,9 @@ if (out) {
   };
   setTimeout(tick, 5);
   setInterval(() => {
+    // VSK_PROBE_MARK=1: an epoch mark on stderr each second, to place the runtime's own stderr
+    // lines (BUN_JSC_logGC=1 prints collections without a time) in the timeline
+    if (process.env.VSK_PROBE_MARK === "1") process.stderr.write(`@mark ${Date.now()}\n`);
     const elu = performance.eventLoopUtilization(lastElu);
     lastElu = performance.eventLoopUtilization();
     const d = delays.splice(0).sort((a, b) => a - b);
