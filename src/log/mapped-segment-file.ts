@@ -143,13 +143,14 @@ export class MappedSegmentFile implements SegmentFile {
 
   /**
    * With a warmer: starts the writeback of the whole pages written since the last call, on the
-   * worker pool, so a segment's data reaches the disk WRITE_BEHIND_BYTES at a time while it is
-   * written. Without it a 1 GiB segment was written back all at once by the fsync after its roll
-   * (and the kernel's 30 s expiry): at 1 partition × 60 MiB/s the broker's event loop stalled
-   * 10-27 ms in the seconds after each roll, e2e p99 4.0 / 7.7 ms against 2.4 / 2.5 ms in runs
-   * without a roll (bench/RESULTS.md, session 20). Only starts writes of data already in the page
-   * cache: nothing is acknowledged differently, and a failed call is ignored (the flush that
-   * follows reports an I/O error). One call per file at a time; the descriptor stays open for it.
+   * addon's low-priority write-behind thread (native/src/page_cache.rs), so a segment's data
+   * reaches the disk WRITE_BEHIND_BYTES at a time while it is written. Without it a 1 GiB segment
+   * was written back all at once by the fsync after its roll (and the kernel's 30 s expiry): at 1
+   * partition × 60 MiB/s the broker's event loop stalled 10-27 ms in the seconds after each roll,
+   * e2e p99 4.0 / 7.7 ms against 2.4 / 2.5 ms in runs without a roll (bench/RESULTS.md, session
+   * 20). Only starts writes of data already in the page cache: nothing is acknowledged differently,
+   * and a failed call is ignored (the flush that follows reports an I/O error). One call per file
+   * at a time; the descriptor stays open for it.
    */
   private writeBehind(): void {
     const from = this.writtenBehind;

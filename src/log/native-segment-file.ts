@@ -508,14 +508,14 @@ export class NativeSegmentFile implements SegmentFile {
 
   /**
    * A flush-interval file (acks through write barriers, no fdatasync for a long while) starts the
-   * writeback of each WRITE_BEHIND_BYTES it has confirmed written, on the worker pool, as
-   * MappedSegmentFile does. Without it a segment's sync at its roll found ~1 GiB dirty: on ext4
-   * (data=ordered) the journal commit that fdatasync forces waits for all of it, and appends to the
-   * new segment waited with it (e2e p99 0.5-0.75 s at 1 partition x 60 MiB/s; bench/RESULTS.md,
-   * session 22). Durable files sync far more often than every step and never get here. Only whole
-   * pages the kernel already has; a failed call is ignored (the next fdatasync reports I/O
-   * errors). A call that outlives close() may start writeback on whatever file reuses the
-   * descriptor number: that writes nothing and changes no data.
+   * writeback of each WRITE_BEHIND_BYTES it has confirmed written, on the addon's low-priority
+   * write-behind thread, as MappedSegmentFile does. Without it a segment's sync at its roll found
+   * ~1 GiB dirty: on ext4 (data=ordered) the journal commit that fdatasync forces waits for all of
+   * it, and appends to the new segment waited with it (e2e p99 0.5-0.75 s at 1 partition x 60
+   * MiB/s; bench/RESULTS.md, session 22). Durable files sync far more often than every step and
+   * never get here. Only whole pages the kernel already has; a failed call is ignored (the next
+   * fdatasync reports I/O errors). A call that outlives close() may start writeback on whatever
+   * file reuses the descriptor number: that writes nothing and changes no data.
    */
   private writeBehind(): void {
     const h = this.handle;

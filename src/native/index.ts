@@ -250,9 +250,10 @@ export function populateWriteAsync(address: number, length: number): Promise<num
 }
 
 /**
- * sync_file_range(SYNC_FILE_RANGE_WRITE) of `[offset, offset + length)` of `fd` on the runtime's
- * worker pool (native/src/page_cache.rs): the writeback of those dirty pages starts; resolves with
- * 0 (without waiting for the writes), or with the errno of a failed call.
+ * sync_file_range(SYNC_FILE_RANGE_WRITE) of `[offset, offset + length)` of `fd` on the addon's
+ * write-behind thread, 10 nice steps below the process (native/src/page_cache.rs): the writeback
+ * of those dirty pages starts; resolves with 0 (without waiting for the writes), or with the errno
+ * of a failed call.
  */
 export function writeBehindAsync(fd: number, offset: number, length: number): Promise<number> {
   return binding.writeBehindAsync(fd, offset, length);

@@ -1,8 +1,9 @@
 // Write-behind (MappedSegmentFile.writeBehind): a flush-interval segment starts the writeback of
-// each 8 MiB it has written, one call at a time on the worker pool, over whole pages only; the data
-// stays exact and the descriptor stays open until a call in flight has returned.
+// each 8 MiB it has written, one call at a time on the addon's own thread (10 nice steps below the
+// process), over whole pages only; the data stays exact and the descriptor stays open until a call
+// in flight has returned.
 import { expect, test } from "bun:test";
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { MappedSegmentFile } from "../../../src/log/mapped-segment-file.ts";
 import { writeBehindCounters } from "../../../src/log/segment-file.ts";
@@ -72,4 +73,39 @@ test("the addon's write-behind: 0 on success, the errno for a bad descriptor, a 
   expect(await writeBehindAsync(fd, 0, 4096)).toBe(9); // EBADF
   expect(() => writeBehindAsync(-1, 0, 4096)).toThrow(/bad descriptor/);
   expect(() => writeBehindAsync(3, -5, 4096)).toThrow(/bad descriptor, offset or length/);
+});
+
+/** Nice value of thread `stat` (a /proc/<pid>/task/<tid>/stat line): field 19 (proc(5)). */
+function niceOf(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+}
+
+/** [name, nice] of every thread of this process whose name starts with `prefix`. */
+function threadsNamed(prefix: string): [string, number][] {
+  const out: [string, number][] = [];
+  for (const tid of readdirSync("/proc/self/task")) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    if (name.startsWith(prefix)) out.push([name, niceOf(stat)]);
+  }
+  return out;
+}
+
+test("write-behind runs on the addon's own thread, 10 nice steps below the event loop", async () => {
+  const path = freshSegmentPath();
+  const fd = openSync(path, "w+");
+  try {
+    writeSync(fd, pattern(MiB, 5));
+    expect(await writeBehindAsync(fd, 0, MiB)).toBe(0);
+    const mainNice = niceOf(readFileSync("/proc/self/stat", "utf8"));
+    expect(mainNice).toBeLessThan(19); // so the check below can tell a lowered thread
+    const behind = threadsNamed("bunka-behind");
+    expect(behind.length).toBe(1);
+    expect(behind[0]![1]).toBe(Math.min(mainNice + 10, 19));
+    // a failed call resolves with its errno, also from that thread
+    expect(await writeBehindAsync(999_999, 0, 4096)).toBe(9); // EBADF
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(pattern(MiB, 5)))).toBe(true);
+  } finally {
+    closeSync(fd);
+  }
 });
