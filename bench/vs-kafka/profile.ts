@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../test/support/broker.ts";
 import { createTopic } from "../../test/support/tools.ts";
-import { processCpuMs, threadCpuMs } from "../lib/env.ts";
+import { processCpuMs, procStatFields, threadCpuMs } from "../lib/env.ts";
 import { createBroker, type BrokerKind, type Durability } from "./brokers.ts";
 import { openLoop, percentiles, RECORD_BYTES, type OpenLoopResult } from "./js-load.ts";
 import { WireClient } from "../../src/client/wire-client.ts";
@@ -230,14 +230,19 @@ try {
     await Bun.sleep(pauseSeconds * 1000);
     b.resume();
     const t0 = Date.now();
-    const r = await openLoop({ host: b.host, port: b.port, topic: "prof", partitions: P, targetMBps: rate, warmupMs: warmupOpt, durationMs: seconds * 1000 });
+    // minor faults (field 10 of proc(5)'s stat): how much fresh memory the broker touched
+    const faults0 = Number(procStatFields(`/proc/${pid}/stat`)[7]);
+    const r = unthrottled
+      ? await unthrottledWrite(b.host, b.port, "prof", P, seconds * 1000)
+      : await openLoop({ host: b.host, port: b.port, topic: "prof", partitions: P, targetMBps: rate, warmupMs: warmupOpt, durationMs: seconds * 1000 });
+    const faultsPerMiB = (Number(procStatFields(`/proc/${pid}/stat`)[7]) - faults0) / (r.achievedMBps * seconds);
     const stalls = readProbe()
       .filter((p) => p.t >= t0)
       .flatMap((p) => (p.stalls ?? []) as [number, number][])
       .filter(([at]) => at >= t0)
       .map(([at, ms]) => `+${((at - t0) / 1000).toFixed(1)}s:${ms}`);
     const f = (x: number) => x.toFixed(2);
-    console.log(`cycle ${c} (after ${pauseSeconds} s paused): e2e p50 ${f(r.e2e.p50)} p99 ${f(r.e2e.p99)} p99.9 ${f(r.e2e.p999)} ms; stalls ${stalls.join(" ") || "none"}`);
+    console.log(`cycle ${c} (after ${pauseSeconds} s paused): ${f(r.achievedMBps)} MiB/s, broker minor faults ${faultsPerMiB.toFixed(0)} per MiB; e2e p50 ${f(r.e2e.p50)} p99 ${f(r.e2e.p99)} p99.9 ${f(r.e2e.p999)} ms; stalls ${stalls.join(" ") || "none"}`);
   }
 } finally {
   await b.stop();

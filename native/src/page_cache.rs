@@ -39,6 +39,7 @@ pub enum WarmCall {
     Readahead { fd: i32, offset: i64, length: usize },
     PopulateWrite { address: usize, length: usize },
     WriteBehind { fd: i32, offset: i64, length: i64 },
+    DropCached { fd: i32, offset: i64, length: i64 },
 }
 
 impl Task for WarmCall {
@@ -66,9 +67,27 @@ impl WarmCall {
             WarmCall::PopulateWrite { address, length } => (unsafe { libc::madvise(address as *mut libc::c_void, length, libc::MADV_POPULATE_WRITE) }) as i64,
             // SAFETY: integers only; it starts writeback of pages already dirty, writes no byte.
             WarmCall::WriteBehind { fd, offset, length } => (unsafe { libc::sync_file_range(fd, offset, length, libc::SYNC_FILE_RANGE_WRITE) }) as i64,
+            WarmCall::DropCached { fd, offset, length } => return drop_cached(fd, offset, length),
         };
-        if r == 0 { 0 } else { std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) }
+        if r == 0 { 0 } else { last_errno() }
     }
+}
+
+fn last_errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// Waits for the range's writeback (starting it for pages still dirty), then drops its pages from
+/// the page cache: 0 or the errno of the failed call. Only clean pages are dropped (the kernel
+/// skips dirty, locked and mapped ones), so no byte is lost; a later read comes from the disk.
+fn drop_cached(fd: i32, offset: i64, length: i64) -> i32 {
+    let wait_write = libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER;
+    // SAFETY: integers only; it writes back pages already dirty and waits, writes no byte itself.
+    if unsafe { libc::sync_file_range(fd, offset, length, wait_write) } != 0 {
+        return last_errno();
+    }
+    // SAFETY: integers only. posix_fadvise returns the error number instead of setting errno.
+    unsafe { libc::posix_fadvise(fd, offset, length, libc::POSIX_FADV_DONTNEED) }
 }
 
 type Settle = Box<dyn FnOnce(Env) -> Result<i32>>;
@@ -161,4 +180,15 @@ pub fn write_behind_async(env: &Env, fd: i32, offset: f64, length: f64) -> Resul
         return Err(Error::new(Status::InvalidArg, "write-behind: bad descriptor, offset or length".to_string()));
     }
     submit(env, WarmCall::WriteBehind { fd, offset: offset as i64, length: length as i64 })
+}
+
+/// Resolves with 0 once `[offset, offset + length)` of `fd` is written back (waiting for its
+/// writeback) and its clean pages are dropped from the page cache, or with the errno of the
+/// failure. Runs on the write-behind thread, after the calls queued before it.
+#[napi]
+pub fn drop_cached_async(env: &Env, fd: i32, offset: f64, length: f64) -> Result<Object<'_>> {
+    if fd < 0 || !(offset >= 0.0) || !(length >= 0.0) || offset > i64::MAX as f64 || length > i64::MAX as f64 {
+        return Err(Error::new(Status::InvalidArg, "drop-cached: bad descriptor, offset or length".to_string()));
+    }
+    submit(env, WarmCall::DropCached { fd, offset: offset as i64, length: length as i64 })
 }

@@ -36,9 +36,9 @@
  */
 import * as fs from "node:fs";
 import { fileMapping, type FileMapping } from "../native/file-mapping.ts";
-import { writeBehindAsync } from "../native/index.ts";
+import { dropCachedAsync, writeBehindAsync } from "../native/index.ts";
 import { PageCacheWarmer, WarmRange } from "./page-cache-warmer.ts";
-import { checkCut, fdSegmentFileFactory, PAGE_BYTES, preadUpTo, pwriteAll, WRITE_BEHIND_BYTES, writeBehindCounters } from "./segment-file.ts";
+import { checkCut, DROP_BEHIND_KEEP_BYTES, fdSegmentFileFactory, PAGE_BYTES, preadUpTo, pwriteAll, WRITE_BEHIND_BYTES, writeBehindCounters } from "./segment-file.ts";
 import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
 
 /**
@@ -105,6 +105,8 @@ export class MappedSegmentFile implements SegmentFile {
   /** Write-behind: the data below this offset has had its writeback started (or was there at open). */
   private writtenBehind: number;
   private behindInFlight = false;
+  /** The data below this offset has been dropped from the page cache (or was there at open). */
+  private droppedBelow: number;
 
   constructor(
     readonly path: string,
@@ -121,6 +123,7 @@ export class MappedSegmentFile implements SegmentFile {
     this.warmRange = warmer !== null ? new WarmRange(this.fd) : null;
     this.warming = this.warmRange !== null;
     this.writtenBehind = pageFloor(this.size);
+    this.droppedBelow = this.writtenBehind;
   }
 
   write(buf: Uint8Array): void {
@@ -151,6 +154,11 @@ export class MappedSegmentFile implements SegmentFile {
    * 20). Only starts writes of data already in the page cache: nothing is acknowledged differently,
    * and a failed call is ignored (the flush that follows reports an I/O error). One call per file
    * at a time; the descriptor stays open for it.
+   *
+   * Then, on the same thread after it, the data more than DROP_BEHIND_KEEP_BYTES below the append
+   * position is written back (waited for) and dropped from the page cache, so the pages the writer
+   * takes next are the ones it just gave back (see DROP_BEHIND_KEEP_BYTES). Only clean pages go;
+   * a read of that data later comes from the disk.
    */
   private writeBehind(): void {
     const from = this.writtenBehind;
@@ -168,6 +176,24 @@ export class MappedSegmentFile implements SegmentFile {
     };
     try {
       writeBehindAsync(this.fd, from, to - from).then(returned, returned);
+    } catch {
+      returned();
+    }
+    const dropTo = Math.min(from, to - DROP_BEHIND_KEEP_BYTES);
+    if (dropTo - this.droppedBelow >= WRITE_BEHIND_BYTES) this.dropBehind(dropTo);
+  }
+
+  /** Queues the drop of [droppedBelow, to) from the page cache behind the write-behind (see writeBehind). */
+  private dropBehind(to: number): void {
+    const from = this.droppedBelow;
+    this.droppedBelow = to;
+    const range = this.warmRange!;
+    range.hold();
+    writeBehindCounters.dropCalls++;
+    writeBehindCounters.droppedBytes += to - from;
+    const returned = () => range.release();
+    try {
+      dropCachedAsync(this.fd, from, to - from).then(returned, returned);
     } catch {
       returned();
     }
@@ -342,6 +368,7 @@ export class MappedSegmentFile implements SegmentFile {
     this.mappedTo = Math.min(this.mappedTo, length);
     this.mappedFrom = Math.min(this.mappedFrom, pageFloor(length));
     this.writtenBehind = Math.min(this.writtenBehind, pageFloor(length));
+    this.droppedBelow = Math.min(this.droppedBelow, this.writtenBehind);
   }
 
   /** No more appends: drop the sparse tail and the mapping. */

@@ -83,8 +83,17 @@ export function checkCut(size: number, current: number): void {
 export const WRITE_BEHIND_BYTES = 8 * 1024 * 1024;
 /** The page size write-behind ranges and mapping windows are aligned to. */
 export const PAGE_BYTES = 4096;
-/** Write-behind calls and the bytes they covered (benchmarks and tests). */
-export const writeBehindCounters = { calls: 0, bytes: 0 };
+/** Write-behind calls and the bytes they covered; drop calls and the bytes they covered (benchmarks and tests). */
+export const writeBehindCounters = { calls: 0, bytes: 0, dropCalls: 0, droppedBytes: 0 };
+/**
+ * How much of a flush-interval segment's newest data, below its append position, stays in the
+ * page cache when write-behind is on; older data is dropped once written back (MappedSegmentFile).
+ * Why: on a VM whose free memory goes back to the host, every new page-cache page the writer takes
+ * is a fault in the host, and a writer whose page cache only grows writes at 0.4 GiB/s there; one
+ * that gives its written-back pages back takes them again at once, still backed, at 1.8 GiB/s
+ * (bench/RESULTS.md, session 25). Tail readers are served by the memory tier (bunka.hot.cache.bytes).
+ */
+export const DROP_BEHIND_KEEP_BYTES = 64 * 1024 * 1024;
 
 /** All of `buf` at `position` with pwrite: a short write (e.g. disk nearly full) loops until an error. */
 export function pwriteAll(fd: number, buf: Uint8Array, position: number): void {

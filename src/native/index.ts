@@ -25,6 +25,7 @@ interface NativeBinding {
   readaheadAsync(fd: number, offset: number, length: number): Promise<number>;
   populateWriteAsync(address: number, length: number): Promise<number>;
   writeBehindAsync(fd: number, offset: number, length: number): Promise<number>;
+  dropCachedAsync(fd: number, offset: number, length: number): Promise<number>;
 }
 
 /** Counters of an I/O engine since it started (see native/src/segment_io.rs). */
@@ -257,6 +258,16 @@ export function populateWriteAsync(address: number, length: number): Promise<num
  */
 export function writeBehindAsync(fd: number, offset: number, length: number): Promise<number> {
   return binding.writeBehindAsync(fd, offset, length);
+}
+
+/**
+ * On the same write-behind thread, after the calls queued before it: waits for the writeback of
+ * `[offset, offset + length)` of `fd` (sync_file_range with WAIT_BEFORE | WRITE | WAIT_AFTER), then
+ * drops its clean pages from the page cache (posix_fadvise DONTNEED); resolves with 0 or the errno
+ * of the failed call. Dirty or mapped pages are kept, so nothing is lost.
+ */
+export function dropCachedAsync(fd: number, offset: number, length: number): Promise<number> {
+  return binding.dropCachedAsync(fd, offset, length);
 }
 
 const ERRNO_NAMES: Map<number, string> = (() => {

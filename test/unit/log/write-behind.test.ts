@@ -1,17 +1,19 @@
 // Write-behind (MappedSegmentFile.writeBehind): a flush-interval segment starts the writeback of
 // each 8 MiB it has written, one call at a time on the addon's own thread (10 nice steps below the
 // process), over whole pages only; the data stays exact and the descriptor stays open until a call
-// in flight has returned.
-import { expect, test } from "bun:test";
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from "node:fs";
+// in flight has returned. Data more than DROP_BEHIND_KEEP_BYTES below the append position is
+// written back and dropped from the page cache on that thread, after the write-behind.
+import { afterAll, expect, test } from "bun:test";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { MappedSegmentFile } from "../../../src/log/mapped-segment-file.ts";
-import { writeBehindCounters } from "../../../src/log/segment-file.ts";
+import { DROP_BEHIND_KEEP_BYTES, WRITE_BEHIND_BYTES, writeBehindCounters } from "../../../src/log/segment-file.ts";
 import { PageCacheWarmer } from "../../../src/log/page-cache-warmer.ts";
 import { fileMapping } from "../../../src/native/file-mapping.ts";
-import { writeBehindAsync } from "../../../src/native/index.ts";
+import { dropCachedAsync, writeBehindAsync } from "../../../src/native/index.ts";
 import { freshSegmentPath, tempDir, openDescriptors } from "./helpers.ts";
 import { procStatFields } from "../../../bench/lib/env.ts";
+import { REPO_ROOT } from "../../support/broker.ts";
 
 const MiB = 1024 * 1024;
 
@@ -101,4 +103,54 @@ test("write-behind runs on the addon's own thread, 10 nice steps below the event
   } finally {
     closeSync(fd);
   }
+});
+
+// Dropping pages needs a disk-backed filesystem (tmpfs pages cannot be dropped): the work disk.
+mkdirSync(join(REPO_ROOT, ".cache"), { recursive: true });
+const diskDir = mkdtempSync(join(REPO_ROOT, ".cache", "drop-behind-"));
+afterAll(() => rmSync(diskDir, { recursive: true, force: true }));
+
+/** Bytes of `path` in the page cache (util-linux fincore). */
+function residentBytes(path: string): number {
+  const out = Bun.spawnSync(["fincore", "--bytes", "--noheadings", "--output", "RES", path]);
+  expect(out.exitCode).toBe(0);
+  return Number(out.stdout.toString().trim());
+}
+
+test("the addon's drop: the range is written back and leaves the page cache, the rest stays; bad arguments refused", async () => {
+  const path = join(diskDir, "drop");
+  const fd = openSync(path, "w+");
+  try {
+    const data = pattern(16 * MiB, 9);
+    writeSync(fd, data); // dirty: the call must write it back before it can drop it
+    expect(residentBytes(path)).toBe(16 * MiB);
+    expect(await dropCachedAsync(fd, 0, 8 * MiB)).toBe(0);
+    expect(residentBytes(path)).toBe(8 * MiB);
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(data))).toBe(true); // read back from the disk
+  } finally {
+    closeSync(fd);
+  }
+  expect(await dropCachedAsync(fd, 0, 4096)).toBe(9); // EBADF
+  expect(() => dropCachedAsync(-1, 0, 4096)).toThrow(/bad descriptor/);
+  expect(() => dropCachedAsync(3, 0, -1)).toThrow(/bad descriptor, offset or length/);
+});
+
+test("a segment drops what lies more than DROP_BEHIND_KEEP_BYTES below its append position, 8 MiB at a time; bytes exact", async () => {
+  const path = join(diskDir, "00000000000000000000.log");
+  const f = new MappedSegmentFile(path, fileMapping()!, 2048, new PageCacheWarmer());
+  const before = { ...writeBehindCounters };
+  const extra = 3 * WRITE_BEHIND_BYTES;
+  const data = pattern(DROP_BEHIND_KEEP_BYTES + extra + 1234, 11);
+  for (let at = 0; at < data.length; at += 256 * 1024) {
+    f.write(data.subarray(at, at + 256 * 1024));
+    await Bun.sleep(1); // let a call in flight return
+  }
+  // write-behind at 72, 80 and 88 MiB: each drops the 8 MiB that fell 64 MiB below it
+  expect(writeBehindCounters.dropCalls - before.dropCalls).toBe(3);
+  expect(writeBehindCounters.droppedBytes - before.droppedBytes).toBe(extra);
+  f.close(); // cut to its data; the descriptor goes once the calls in flight have returned
+  for (let i = 0; i < 400 && openDescriptors(path) > 0; i++) await Bun.sleep(5);
+  expect(openDescriptors(path)).toBe(0);
+  expect(residentBytes(path)).toBeLessThanOrEqual(data.length - extra + 4096);
+  expect(Buffer.from(readFileSync(path)).equals(Buffer.from(data))).toBe(true);
 });
