@@ -13,8 +13,12 @@
 //!   thread. The caller keeps the range mapped until the task has resolved.
 //! - `sync_file_range(SYNC_FILE_RANGE_WRITE)` of a file range: starts the writeback of its dirty
 //!   pages without waiting for it, so a flush-interval segment's data goes to disk a few MiB at a
-//!   time while it is written, not all at once in the fsync after a roll (write-behind). These run
-//!   on a thread of this module's own, 10 nice steps below the process.
+//!   time while it is written, not all at once in the fsync after a roll (write-behind).
+//! - `sync_file_range` waiting for a range's writeback, then `posix_fadvise(DONTNEED)` of it: the
+//!   written-back data of a flush-interval segment leaves the page cache, so the writer's next
+//!   pages are the ones it gave back rather than fresh memory (drop behind the writer).
+//!
+//! The last two run on a thread of this module's own, 10 nice steps below the process.
 //!
 //! Why write-behind has a low-priority thread: each call builds and submits the writeback of
 //! 8 MiB (ext4's block allocation, 2048 pages), milliseconds of CPU that are never urgent. On the
@@ -176,10 +180,16 @@ pub fn populate_write_async(address: f64, length: f64) -> Result<AsyncTask<WarmC
 /// length)` of `fd` (it does not wait for the writes to finish), or with the errno of the failure.
 #[napi]
 pub fn write_behind_async(env: &Env, fd: i32, offset: f64, length: f64) -> Result<Object<'_>> {
+    let (offset, length) = file_range("write-behind", fd, offset, length)?;
+    submit(env, WarmCall::WriteBehind { fd, offset, length })
+}
+
+/// `offset` and `length` as the kernel's 64-bit file offsets, or InvalidArg naming `what`.
+fn file_range(what: &str, fd: i32, offset: f64, length: f64) -> Result<(i64, i64)> {
     if fd < 0 || !(offset >= 0.0) || !(length >= 0.0) || offset > i64::MAX as f64 || length > i64::MAX as f64 {
-        return Err(Error::new(Status::InvalidArg, "write-behind: bad descriptor, offset or length".to_string()));
+        return Err(Error::new(Status::InvalidArg, format!("{what}: bad descriptor, offset or length")));
     }
-    submit(env, WarmCall::WriteBehind { fd, offset: offset as i64, length: length as i64 })
+    Ok((offset as i64, length as i64))
 }
 
 /// Resolves with 0 once `[offset, offset + length)` of `fd` is written back (waiting for its
@@ -187,8 +197,6 @@ pub fn write_behind_async(env: &Env, fd: i32, offset: f64, length: f64) -> Resul
 /// failure. Runs on the write-behind thread, after the calls queued before it.
 #[napi]
 pub fn drop_cached_async(env: &Env, fd: i32, offset: f64, length: f64) -> Result<Object<'_>> {
-    if fd < 0 || !(offset >= 0.0) || !(length >= 0.0) || offset > i64::MAX as f64 || length > i64::MAX as f64 {
-        return Err(Error::new(Status::InvalidArg, "drop-cached: bad descriptor, offset or length".to_string()));
-    }
-    submit(env, WarmCall::DropCached { fd, offset: offset as i64, length: length as i64 })
+    let (offset, length) = file_range("drop-cached", fd, offset, length)?;
+    submit(env, WarmCall::DropCached { fd, offset, length })
 }

@@ -152,8 +152,8 @@ export class MappedSegmentFile implements SegmentFile {
    * partition × 60 MiB/s the broker's event loop stalled 10-27 ms in the seconds after each roll,
    * e2e p99 4.0 / 7.7 ms against 2.4 / 2.5 ms in runs without a roll (bench/RESULTS.md, session
    * 20). Only starts writes of data already in the page cache: nothing is acknowledged differently,
-   * and a failed call is ignored (the flush that follows reports an I/O error). One call per file
-   * at a time; the descriptor stays open for it.
+   * and a failed call is ignored (the flush that follows reports an I/O error). One write-behind
+   * call per file at a time; the descriptor stays open for it (and for a drop).
    *
    * Then, on the same thread after it, the data more than DROP_BEHIND_KEEP_BYTES below the append
    * position is written back (waited for) and dropped from the page cache, so the pages the writer
@@ -166,36 +166,37 @@ export class MappedSegmentFile implements SegmentFile {
     if (to <= from) return;
     this.writtenBehind = to;
     this.behindInFlight = true;
-    const range = this.warmRange!;
-    range.hold();
     writeBehindCounters.calls++;
     writeBehindCounters.bytes += to - from;
-    const returned = () => {
-      this.behindInFlight = false;
+    this.holdingDescriptor(
+      () => writeBehindAsync(this.fd, from, to - from),
+      () => (this.behindInFlight = false),
+    );
+    const dropTo = Math.min(from, to - DROP_BEHIND_KEEP_BYTES);
+    if (dropTo - this.droppedBelow >= WRITE_BEHIND_BYTES) {
+      const dropFrom = this.droppedBelow;
+      this.droppedBelow = dropTo;
+      writeBehindCounters.dropCalls++;
+      writeBehindCounters.droppedBytes += dropTo - dropFrom;
+      this.holdingDescriptor(() => dropCachedAsync(this.fd, dropFrom, dropTo - dropFrom));
+    }
+  }
+
+  /**
+   * Starts `call` on the descriptor and keeps the descriptor open until it returns (or was refused);
+   * `returned` runs then. The call's result is ignored (see writeBehind).
+   */
+  private holdingDescriptor(call: () => Promise<number>, returned: () => void = () => {}): void {
+    const range = this.warmRange!;
+    range.hold();
+    const done = () => {
+      returned();
       range.release();
     };
     try {
-      writeBehindAsync(this.fd, from, to - from).then(returned, returned);
+      call().then(done, done);
     } catch {
-      returned();
-    }
-    const dropTo = Math.min(from, to - DROP_BEHIND_KEEP_BYTES);
-    if (dropTo - this.droppedBelow >= WRITE_BEHIND_BYTES) this.dropBehind(dropTo);
-  }
-
-  /** Queues the drop of [droppedBelow, to) from the page cache behind the write-behind (see writeBehind). */
-  private dropBehind(to: number): void {
-    const from = this.droppedBelow;
-    this.droppedBelow = to;
-    const range = this.warmRange!;
-    range.hold();
-    writeBehindCounters.dropCalls++;
-    writeBehindCounters.droppedBytes += to - from;
-    const returned = () => range.release();
-    try {
-      dropCachedAsync(this.fd, from, to - from).then(returned, returned);
-    } catch {
-      returned();
+      done();
     }
   }
 
