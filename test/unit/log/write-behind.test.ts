@@ -23,11 +23,15 @@ function pattern(n: number, seed: number): Uint8Array {
   return b;
 }
 
-/** Closes `f`; its descriptor is gone once calls in flight returned, and the file holds exactly `data`. */
-async function closedHolding(f: MappedSegmentFile, path: string, data: Uint8Array): Promise<void> {
+/**
+ * Closes `f`; its descriptor is gone once calls in flight returned (then `whenClosed` runs, before
+ * anything reads the file), and the file holds exactly `data`.
+ */
+async function closedHolding(f: MappedSegmentFile, path: string, data: Uint8Array, whenClosed: () => void = () => {}): Promise<void> {
   f.close();
-  for (let i = 0; i < 200 && openDescriptors(path) > 0; i++) await Bun.sleep(5);
+  for (let i = 0; i < 400 && openDescriptors(path) > 0; i++) await Bun.sleep(5);
   expect(openDescriptors(path)).toBe(0);
+  whenClosed();
   expect(Buffer.from(readFileSync(path)).equals(Buffer.from(data))).toBe(true);
 }
 
@@ -148,9 +152,6 @@ test("a segment drops what lies more than DROP_BEHIND_KEEP_BYTES below its appen
   // write-behind at 72, 80 and 88 MiB: each drops the 8 MiB that fell 64 MiB below it
   expect(writeBehindCounters.dropCalls - before.dropCalls).toBe(3);
   expect(writeBehindCounters.droppedBytes - before.droppedBytes).toBe(extra);
-  f.close(); // cut to its data; the descriptor goes once the calls in flight have returned
-  for (let i = 0; i < 400 && openDescriptors(path) > 0; i++) await Bun.sleep(5);
-  expect(openDescriptors(path)).toBe(0);
-  expect(residentBytes(path)).toBeLessThanOrEqual(data.length - extra + 4096);
-  expect(Buffer.from(readFileSync(path)).equals(Buffer.from(data))).toBe(true);
+  // once the drops have returned (the descriptor is closed after them), before the file is read back
+  await closedHolding(f, path, data, () => expect(residentBytes(path)).toBeLessThanOrEqual(data.length - extra + 4096));
 });
