@@ -72,7 +72,10 @@ export class Broker implements FrameDispatcher {
       broker.watchLog(partitionLog);
       broker.attachTiers(partitionLog);
     };
-    topics.onLogDeleted = (partitionLog) => broker.tier?.detach(partitionLog);
+    topics.onLogDeleted = (partitionLog) => {
+      broker.logChanges.unregister(partitionLog);
+      broker.tier?.detach(partitionLog);
+    };
     await topics.open();
     broker.groups = await GroupCoordinator.open(
       {
@@ -125,9 +128,10 @@ export class Broker implements FrameDispatcher {
    * the latency-critical path), and several advances in one turn wake each waiter once.
    */
   private watchLog(partitionLog: PartitionLog): void {
-    partitionLog.onLogStartAdvance = (l) => this.logChanges.record(l);
+    const journalId = this.logChanges.register(partitionLog);
+    partitionLog.onLogStartAdvance = () => this.logChanges.record(journalId);
     partitionLog.onHighWatermarkAdvance = (l) => {
-      this.logChanges.record(l);
+      this.logChanges.record(journalId);
       // No fetch waiting anywhere (a consumer behind the log end never waits): nothing to wake. A
       // fetch that arrives later checks the high watermark itself before it waits.
       if (this.purgatory.size === 0) return;

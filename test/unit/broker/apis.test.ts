@@ -456,7 +456,8 @@ describe("produce and fetch", () => {
       await produce("jr-overflow", 12, ["early"]);
       // the change to partition 12 falls out of the ring: a flood of changes to another log
       const other = b.broker.topics.get("jr-overflow")!.logs[0]!;
-      for (let i = 0; i <= (1 << 16); i++) b.broker.logChanges.record(other);
+      const otherId = b.broker.logChanges.register(other); // its id already (registered when opened)
+      for (let i = 0; i <= (1 << 16); i++) b.broker.logChanges.record(otherId);
       expect(withRecords(await next("jr-overflow"))).toEqual([12]);
       offsets[12] = 1;
       expect((await next("jr-overflow", [12])).length).toBe(0);

@@ -14,11 +14,14 @@ describe("LogChangeJournal", () => {
   test("hands back the changes since a position, in order, repeats included", () => {
     const j = new LogChangeJournal(8);
     const [a, b] = [log("a"), log("b")];
+    const [ia, ib] = [j.register(a), j.register(b)];
+    expect(ia).not.toBe(ib);
+    expect(j.register(a)).toBe(ia); // registering again keeps the id
     expect(j.position).toBe(0);
-    j.record(a);
+    j.record(ia);
     const mark = j.position;
-    j.record(b);
-    j.record(a);
+    j.record(ib);
+    j.record(ia);
     expect(names(j, 0)).toEqual(["a", "b", "a"]);
     expect(names(j, mark)).toEqual(["b", "a"]);
     expect(names(j, j.position)).toEqual([]);
@@ -27,10 +30,25 @@ describe("LogChangeJournal", () => {
   test("a reader further behind than the ring holds is told so, not handed a partial list", () => {
     const j = new LogChangeJournal(4);
     const logs = ["a", "b", "c", "d", "e"].map(log);
-    for (const l of logs) j.record(l);
+    for (const l of logs) j.record(j.register(l));
     expect(names(j, 0)).toBeNull(); // "a" was overwritten
     expect(names(j, 1)).toEqual(["b", "c", "d", "e"]);
     expect(names(j, -1)).toBeNull(); // never read
     expect(names(j, 99)).toBeNull(); // a position from elsewhere
+  });
+
+  test("a deleted log is left out, and its id goes to the next log registered", () => {
+    const j = new LogChangeJournal(8);
+    const [a, b] = [log("a"), log("b")];
+    const ia = j.register(a);
+    j.record(ia);
+    j.record(j.register(b));
+    j.unregister(a);
+    expect(names(j, 0)).toEqual(["b"]);
+    j.unregister(a); // twice: nothing happens
+    const c = log("c");
+    expect(j.register(c)).toBe(ia);
+    // the old change under the reused id names the new log: one look more than needed, never one less
+    expect(names(j, 0)).toEqual(["c", "b"]);
   });
 });

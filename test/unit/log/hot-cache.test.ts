@@ -79,6 +79,39 @@ describe("hot cache slabs", () => {
     expect(part.read(3, 1000, 3)?.length).toBe(0); // nothing below upTo: an empty hit
   });
 
+  test("batches keep pointing at their own slab through eviction, hundreds of slabs and restarts", () => {
+    // small slabs (a quarter of a 256 KiB pool: 16 KiB at most) so one partition goes through
+    // hundreds of them: the held-slab list is compacted (from 64 dropped on) and wraps many times
+    const pool = new HotCache(256 * 1024);
+    const part = pool.partition();
+    const frame = new Uint8Array(64 * 1024);
+    let model: Model = { offsets: [], bytes: [] };
+    let next = 0;
+    for (let i = 0; i < 3000; i++) {
+      if (i % 1000 === 999) {
+        part.clear(); // a restart: the next batches get slabs numbered on from the old ones
+        model = { offsets: [], bytes: [] };
+      }
+      const lengths = Array.from({ length: 1 + (i % 4) }, (_, k) => 200 + ((i * 53 + k * 97) % 1800));
+      next = appendBatches(part, 0, next, lengths, frame, model);
+      if (i % 50 !== 49) continue;
+      // everything still cached reads back exact; what was evicted is a miss
+      const oldest = next - part.size;
+      model.offsets.splice(0, model.offsets.length - part.size);
+      model.bytes.splice(0, model.bytes.length - part.size);
+      expect(part.read(oldest - 1, 1 << 20, next)).toBeNull();
+      for (let offset = oldest; offset < next; offset += 7) {
+        for (const maxBytes of [1, 3000, 20_000]) {
+          const got = part.read(offset, maxBytes, next);
+          expect(Buffer.compare(Buffer.from(got as Uint8Array), expected(model, offset, maxBytes, next) as Buffer)).toBe(0);
+          if (got !== null && isLentView(got)) giveBack(got);
+        }
+      }
+    }
+    expect(next - part.size).toBeGreaterThan(2000); // thousands of batches were evicted on the way
+    expect(pool.stats().bytes).toBeLessThanOrEqual(256 * 1024);
+  });
+
   test("once the pool is full, appends reuse evicted slabs instead of allocating", () => {
     const pool = new HotCache(4 << 20);
     const parts = Array.from({ length: 100 }, () => pool.partition());
