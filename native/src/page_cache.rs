@@ -41,7 +41,8 @@ use napi_derive::napi;
 /// The calls this module runs; each returns 0 or -1 with errno set.
 pub enum WarmCall {
     Readahead { fd: i32, offset: i64, length: usize },
-    PopulateWrite { address: usize, length: usize },
+    /// With `release_length` > 0, first MADV_DONTNEED of `[release_address, + release_length)`.
+    PopulateWrite { address: usize, length: usize, release_address: usize, release_length: usize },
     WriteBehind { fd: i32, offset: i64, length: i64 },
     DropCached { fd: i32, offset: i64, length: i64 },
 }
@@ -68,7 +69,15 @@ impl WarmCall {
             WarmCall::Readahead { fd, offset, length } => (unsafe { libc::readahead(fd, offset, length) }) as i64,
             // SAFETY: madvise only faults pages of the caller's own mapping in; an address that is
             // not mapped gives ENOMEM, a page past the file's end EFAULT — neither touches memory.
-            WarmCall::PopulateWrite { address, length } => (unsafe { libc::madvise(address as *mut libc::c_void, length, libc::MADV_POPULATE_WRITE) }) as i64,
+            WarmCall::PopulateWrite { address, length, release_address, release_length } => {
+                if release_length > 0 {
+                    // SAFETY: on a shared file mapping of this process MADV_DONTNEED only drops page
+                    // table entries; the pages (dirty ones too) stay in the page cache and a later
+                    // access faults them back. Its result is ignored: a failure leaves pages mapped.
+                    unsafe { libc::madvise(release_address as *mut libc::c_void, release_length, libc::MADV_DONTNEED) };
+                }
+                (unsafe { libc::madvise(address as *mut libc::c_void, length, libc::MADV_POPULATE_WRITE) }) as i64
+            }
             // SAFETY: integers only; it starts writeback of pages already dirty, writes no byte.
             WarmCall::WriteBehind { fd, offset, length } => (unsafe { libc::sync_file_range(fd, offset, length, libc::SYNC_FILE_RANGE_WRITE) }) as i64,
             WarmCall::DropCached { fd, offset, length } => return drop_cached(fd, offset, length),
@@ -166,14 +175,26 @@ pub fn readahead_async(fd: i32, offset: f64, length: f64) -> Result<AsyncTask<Wa
 
 /// Resolves with 0 once `[address, address + length)` (page-aligned, inside a shared writable
 /// mapping of this process) is populated writable, or with the errno of the failure (EFAULT: a
-/// page could not be made writable, e.g. no disk block left to reserve).
+/// page could not be made writable, e.g. no disk block left to reserve). With a release range
+/// (page-aligned, in a shared file mapping of this process), its pages are unmapped first
+/// (MADV_DONTNEED: they stay in the page cache), so the event loop does not make that call.
 #[napi]
-pub fn populate_write_async(address: f64, length: f64) -> Result<AsyncTask<WarmCall>> {
+pub fn populate_write_async(address: f64, length: f64, release_address: Option<f64>, release_length: Option<f64>) -> Result<AsyncTask<WarmCall>> {
+    let (address, length) = mapped_range("populate", address, length)?;
+    let (release_address, release_length) = match (release_address, release_length) {
+        (Some(a), Some(l)) if l > 0.0 => mapped_range("populate's release", a, l)?,
+        _ => (0, 0),
+    };
+    Ok(AsyncTask::new(WarmCall::PopulateWrite { address, length, release_address, release_length }))
+}
+
+/// A page-aligned range of this process's address space, or InvalidArg naming `what`.
+fn mapped_range(what: &str, address: f64, length: f64) -> Result<(usize, usize)> {
     let page = 4096.0;
     if !(address > 0.0) || !(length >= 0.0) || address % page != 0.0 || address >= (1u64 << 56) as f64 || length > (1u64 << 40) as f64 {
-        return Err(Error::new(Status::InvalidArg, "populate: bad address or length".to_string()));
+        return Err(Error::new(Status::InvalidArg, format!("{what}: bad address or length")));
     }
-    Ok(AsyncTask::new(WarmCall::PopulateWrite { address: address as usize, length: length as usize }))
+    Ok((address as usize, length as usize))
 }
 
 /// Resolves with 0 once the kernel has started writing back the dirty pages of `[offset, offset +

@@ -40,9 +40,11 @@ export interface FileMapping {
   populate(address: number, length: number): void;
   /**
    * The same, on the runtime's worker pool: resolves with 0, or with the errno of the failure
-   * (nothing thrown). The range must stay mapped until the promise has settled.
+   * (nothing thrown). With `releaseLength` > 0 it first does what `release` does to that range
+   * (there, a failure only leaves pages mapped). The ranges must stay mapped until the promise
+   * has settled.
    */
-  populateAsync(address: number, length: number): Promise<number>;
+  populateAsync(address: number, length: number, releaseAddress?: number, releaseLength?: number): Promise<number>;
   /** Unmaps the pages of [address, address + length) from this process (their data stays in the file's page cache). */
   release(address: number, length: number): void;
   /** Copies all of `data` to `address`. */
@@ -95,8 +97,8 @@ function bind(): FileMapping | null {
       const code = errno();
       throw code === EFAULT ? errnoError(ENOSPC, "madvise", "no space left to populate the mapped pages") : errnoError(code, "madvise");
     },
-    populateAsync(address, length) {
-      return populateWriteAsync(address, length);
+    populateAsync(address, length, releaseAddress = 0, releaseLength = 0) {
+      return populateWriteAsync(address, length, releaseAddress, releaseLength);
     },
     release(address, length) {
       if (c.madvise(address as Pointer, length, MADV_DONTNEED) !== 0) throw errnoError(errno(), "madvise");

@@ -23,7 +23,7 @@ interface NativeBinding {
   ioUringProbe(): string;
   IoEngine: new (mode: string, onReady: () => void) => IoEngineBinding;
   readaheadAsync(fd: number, offset: number, length: number): Promise<number>;
-  populateWriteAsync(address: number, length: number): Promise<number>;
+  populateWriteAsync(address: number, length: number, releaseAddress?: number, releaseLength?: number): Promise<number>;
   writeBehindAsync(fd: number, offset: number, length: number): Promise<number>;
   dropCachedAsync(fd: number, offset: number, length: number): Promise<number>;
 }
@@ -244,10 +244,12 @@ export function readaheadAsync(fd: number, offset: number, length: number): Prom
 /**
  * MADV_POPULATE_WRITE of `[address, address + length)` of a shared file mapping of this process,
  * on the runtime's worker pool (native/src/page_cache.rs): resolves with 0, or with the errno of a
- * failed call. The range must stay mapped until the promise has settled.
+ * failed call. With `releaseLength` > 0 the pages of `[releaseAddress, releaseAddress +
+ * releaseLength)` are unmapped first (MADV_DONTNEED, page cache kept; a failure is ignored). Both
+ * ranges must stay mapped until the promise has settled.
  */
-export function populateWriteAsync(address: number, length: number): Promise<number> {
-  return binding.populateWriteAsync(address, length);
+export function populateWriteAsync(address: number, length: number, releaseAddress = 0, releaseLength = 0): Promise<number> {
+  return releaseLength > 0 ? binding.populateWriteAsync(address, length, releaseAddress, releaseLength) : binding.populateWriteAsync(address, length);
 }
 
 /**

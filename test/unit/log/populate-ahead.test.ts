@@ -24,7 +24,11 @@ function heldMapping() {
   const unmapped: number[] = [];
   const calls: FileMapping = {
     ...real,
-    populateAsync: (address, length) => new Promise<number>((resolve) => held.push({ address, length, settle: resolve })),
+    // the release that rides along is done at once (the real call does it before populating)
+    populateAsync: (address, length, releaseAddress = 0, releaseLength = 0) => {
+      if (releaseLength > 0) real.release(releaseAddress, releaseLength);
+      return new Promise<number>((resolve) => held.push({ address, length, settle: resolve }));
+    },
     unmap: (address, length) => {
       unmapped.push(address);
       real.unmap(address, length);
@@ -183,6 +187,37 @@ test("the native populate: 0 for pages of a shared file mapping, an errno for an
     expect(await populateWriteAsync(address, 4096)).toBe(12);
     expect(() => populateWriteAsync(address + 1, 4096)).toThrow(/bad address/);
     expect(() => populateWriteAsync(0, 4096)).toThrow(/bad address/);
+  } finally {
+    fs.closeSync(fd);
+  }
+});
+
+test("the native populate with a release range: those pages leave the process's RSS first, their bytes stay in the file", async () => {
+  const dir = tempDir();
+  mkdirSync(dir, { recursive: true });
+  const calls = fileMapping()!;
+  const fs = await import("node:fs");
+  const path = join(dir, "r.bin");
+  const fd = fs.openSync(path, "w+");
+  const MiB = 1 << 20;
+  try {
+    fs.ftruncateSync(fd, 8 * MiB);
+    const address = calls.map(fd, 8 * MiB);
+    try {
+      calls.populate(address, 4 * MiB);
+      const data = pattern(4 * MiB, 3);
+      calls.copy(address, data);
+      const mapped = rssFileKb();
+      expect(await populateWriteAsync(address + 4 * MiB, 64 * 1024, address, 4 * MiB)).toBe(0);
+      expect(mapped - rssFileKb()).toBeGreaterThan(3.5 * 1024); // ~4 MiB unmapped, 64 KiB mapped
+      const back = Buffer.alloc(4 * MiB);
+      expect(fs.readSync(fd, back, 0, back.length, 0)).toBe(back.length);
+      expect(back.equals(data)).toBe(true);
+      // a release range that is not page-aligned is refused like a bad populate range
+      expect(() => populateWriteAsync(address, 4096, address + 1, 4096)).toThrow(/release.*bad address/);
+    } finally {
+      calls.unmap(address, 8 * MiB);
+    }
   } finally {
     fs.closeSync(fd);
   }
