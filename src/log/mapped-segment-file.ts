@@ -49,29 +49,13 @@ import type { SegmentFile, SegmentFileFactory } from "./segment-file.ts";
  * That is what many partitions produce: one 1 KiB record per partition and request.
  */
 const MAPPED_BELOW_BYTES = 2048;
-/**
- * With a warmer, whose windows are populated ahead on the worker pool, an append through the
- * mapping is only a memcpy on the JS thread (the page work moved to the pool), so appends up to
- * this size take it: a busy partition's 10-75 KiB batches. Bunka alone, one partition, e2e p50 /
- * p99 (ms): 50 MiB/s 0.17-0.19 / 1.38-1.54 against pwrite's 0.20-0.21 / 1.58-1.94; 60 MiB/s
- * 0.23-0.25 / 1.43-1.49 against 0.26 / 1.60-2.26; the broker's total CPU rises (26-28 % of a core
- * against 23-25 at 50 MiB/s). Larger appends stay pwrite: the unthrottled 256 KiB batches of one
- * partition reached 604-623 MiB/s through the mapping against 836-872 with pwrite, where total
- * CPU is the limit (bench/RESULTS.md, session 26).
- */
-const MAPPED_BELOW_BYTES_POPULATED_AHEAD = 128 * 1024;
 /** Address space reserved per mapped file; appends past it (segment.bytes above 1 GiB) use pwrite. */
 const MAPPING_BYTES = 1 << 30;
 /** Steps the file's size moves ahead by: 64-128 KiB, doubling to 4 MiB (few calls for a busy partition). */
 const FIRST_STEP = 64 * 1024;
 const MAX_STEP = 4 * 1024 * 1024;
-/**
- * Pages kept mapped ahead of the append position (pre-faulted in one call): at least 64-128 KiB,
- * or 16-32 of the file's latest appends, so a partition of 60 KiB batches needs one populate per
- * ~16 appends and the one in flight stays ahead of the writer.
- */
+/** Pages kept mapped ahead of the append position (64-128 KiB, pre-faulted in one call). */
 const WINDOW = 64 * 1024;
-const WINDOW_APPENDS = 16;
 /**
  * Which appends keep the page cache warmed ahead (page-cache-warmer.ts): those through the mapping
  * (whose window populate otherwise allocates and zero-fills the sparse tail's pages on the JS
@@ -145,7 +129,6 @@ export class MappedSegmentFile implements SegmentFile {
   write(buf: Uint8Array): void {
     const end = this.size + buf.length;
     let mapped = false;
-    if (buf.length < this.mappedBelowBytes) this.recentAppend = buf.length;
     if (buf.length >= this.mappedBelowBytes || (end > this.mappedTo && !this.moveWindow(end))) {
       this.pwrite(buf);
     } else {
@@ -153,7 +136,7 @@ export class MappedSegmentFile implements SegmentFile {
       this.size = end;
       mappedIoCounters.appends++;
       mapped = true;
-      if (this.warmer !== null && this.mappedTo - this.size < this.aheadWindow()) this.populateAhead();
+      if (this.warmer !== null && this.mappedTo - this.size < WINDOW) this.populateAhead();
     }
     // mapped and large appends warm the tail ahead; mid-size pwrites do not (see WARM_MIN_APPEND_BYTES)
     if (this.warming && (mapped || buf.length >= WARM_MIN_APPEND_BYTES) && this.length - this.size < this.step / 2) this.extendAhead();
@@ -240,14 +223,6 @@ export class MappedSegmentFile implements SegmentFile {
     this.warmer!.warm(this.warmRange!, from, target);
   }
 
-  /** Bytes of the latest append through the mapping (sizes the window: see WINDOW). */
-  private recentAppend = 0;
-
-  /** How far ahead of the append position the window reaches (before its jitter). */
-  private aheadWindow(): number {
-    return Math.max(WINDOW, pageFloor(WINDOW_APPENDS * this.recentAppend));
-  }
-
   /**
    * With a warmer: has the worker pool fault the next window's pages in writable (the same
    * MADV_POPULATE_WRITE as moveWindow), so that appends reaching them find them mapped and the JS
@@ -263,8 +238,7 @@ export class MappedSegmentFile implements SegmentFile {
   private populateAhead(): void {
     if (this.aheadInFlight || this.address === 0) return;
     const from = this.mappedTo;
-    const window = this.aheadWindow();
-    const to = Math.min(this.length, from + window + jitter(window));
+    const to = Math.min(this.length, from + WINDOW + jitter(WINDOW));
     if (to <= from) {
       this.releaseBehind();
       return;
@@ -347,8 +321,7 @@ export class MappedSegmentFile implements SegmentFile {
     }
     this.releaseBehind();
     const from = pageFloor(this.size);
-    const window = this.aheadWindow();
-    const to = Math.min(this.length, Math.max(end, from + window + jitter(window)));
+    const to = Math.min(this.length, Math.max(end, from + WINDOW + jitter(WINDOW)));
     // Throws (ENOSPC) when a page cannot be reserved; the window then ends where it did, so no
     // store reaches a page that was not populated.
     this.calls.populate(this.address + from, to - from);
@@ -451,7 +424,7 @@ export function mappedSegmentFileFactory(warmAhead = true): SegmentFileFactory |
   if (calls === null) return null;
   const warmer = warmAhead ? new PageCacheWarmer() : null;
   return {
-    open: (path) => (path.endsWith(".log") ? new MappedSegmentFile(path, calls, warmer !== null ? MAPPED_BELOW_BYTES_POPULATED_AHEAD : MAPPED_BELOW_BYTES, warmer) : fdSegmentFileFactory.open(path)),
+    open: (path) => (path.endsWith(".log") ? new MappedSegmentFile(path, calls, MAPPED_BELOW_BYTES, warmer) : fdSegmentFileFactory.open(path)),
     writesReachKernelOnReturn: true,
   };
 }

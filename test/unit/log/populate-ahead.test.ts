@@ -5,7 +5,7 @@
 import { expect, test } from "bun:test";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { MappedSegmentFile, mappedIoCounters, mappedSegmentFileFactory } from "../../../src/log/mapped-segment-file.ts";
+import { MappedSegmentFile, mappedIoCounters } from "../../../src/log/mapped-segment-file.ts";
 import { PageCacheWarmer } from "../../../src/log/page-cache-warmer.ts";
 import { fileMapping, type FileMapping } from "../../../src/native/file-mapping.ts";
 import { populateWriteAsync } from "../../../src/native/index.ts";
@@ -86,36 +86,6 @@ test("with the windows populated ahead, only a window around the append position
   expect(f.size).toBe(40_000 * 1000);
   f.close();
 }, 60_000);
-
-test("with a warmer, mid-size appends (a busy partition's 60 KiB batches) go through the mapping in windows sized to them, populated ahead; 256 KiB ones stay pwrite; bytes exact", async () => {
-  const path = freshSegmentPath();
-  const f = mappedSegmentFileFactory()!.open(path);
-  const parts: Uint8Array[] = [];
-  const appends0 = mappedIoCounters.appends;
-  const windows0 = mappedIoCounters.windows;
-  const ahead0 = mappedIoCounters.populatedAhead;
-  for (let i = 0; i < 300; i++) {
-    parts.push(pattern(60 * 1024 + (i % 5) * 1000, i));
-    f.write(parts[i]!);
-    if (i % 4 === 3) await Bun.sleep(2); // a partition at ~100 MiB/s: the pool has time in between
-  }
-  const mapped = mappedIoCounters.appends - appends0;
-  const aheadCalls = mappedIoCounters.populatedAhead - ahead0;
-  const syncWindows = mappedIoCounters.windows - windows0;
-  expect(mapped).toBe(300);
-  // ~18 MB in windows of 16-32 appends: a few dozen calls, nearly all on the pool (64-128 KiB
-  // windows would have taken ~200)
-  expect(aheadCalls + syncWindows).toBeLessThan(40);
-  expect(syncWindows).toBeLessThanOrEqual(5);
-  const big = pattern(256 * 1024, 999);
-  parts.push(big);
-  f.write(big);
-  expect(mappedIoCounters.appends - appends0).toBe(300); // the 256 KiB append was a pwrite
-  const expected = Buffer.concat(parts);
-  expect(Buffer.from(f.read(0, expected.length + 10)).equals(expected)).toBe(true);
-  f.close();
-  expect(Buffer.from(readFileSync(path)).equals(expected)).toBe(true);
-}, 30_000);
 
 test("without a warmer nothing is populated ahead: every window is a call on the JS thread (the control)", () => {
   const f = new MappedSegmentFile(freshSegmentPath(), fileMapping()!, 2048, null);
