@@ -249,7 +249,7 @@ export function readaheadAsync(fd: number, offset: number, length: number): Prom
  * ranges must stay mapped until the promise has settled.
  */
 export function populateWriteAsync(address: number, length: number, releaseAddress = 0, releaseLength = 0): Promise<number> {
-  return releaseLength > 0 ? binding.populateWriteAsync(address, length, releaseAddress, releaseLength) : binding.populateWriteAsync(address, length);
+  return binding.populateWriteAsync(address, length, releaseAddress, releaseLength); // a length of 0 releases nothing
 }
 
 /**
