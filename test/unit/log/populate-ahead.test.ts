@@ -3,7 +3,7 @@
 // thread; the window moves only after a populate succeeded and only if the file was neither cut
 // nor unmapped meanwhile; a mapping is never unmapped while a populate of it is still running.
 import { expect, test } from "bun:test";
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { MappedSegmentFile, mappedIoCounters } from "../../../src/log/mapped-segment-file.ts";
 import { PageCacheWarmer } from "../../../src/log/page-cache-warmer.ts";
@@ -166,15 +166,19 @@ test("a populate that returns after the file was cut, or that failed, does not m
   expect(Buffer.from(readFileSync(path)).equals(expected)).toBe(true);
 });
 
-test("the native populate: 0 for pages of a shared file mapping, an errno for an address that is not mapped, bad arguments refused", async () => {
+/** A scratch file of `bytes` (a sparse hole) in a fresh temp dir, open read-write: its descriptor. */
+function scratchFile(name: string, bytes: number): number {
   const dir = tempDir();
   mkdirSync(dir, { recursive: true });
+  const fd = openSync(join(dir, name), "w+");
+  ftruncateSync(fd, bytes);
+  return fd;
+}
+
+test("the native populate: 0 for pages of a shared file mapping, an errno for an address that is not mapped, bad arguments refused", async () => {
   const calls = fileMapping()!;
-  const fs = await import("node:fs");
-  const path = join(dir, "m.bin");
-  const fd = fs.openSync(path, "w+");
+  const fd = scratchFile("m.bin", 64 * 1024);
   try {
-    fs.ftruncateSync(fd, 64 * 1024);
     const address = calls.map(fd, 1 << 20);
     try {
       expect(await populateWriteAsync(address, 64 * 1024)).toBe(0);
@@ -188,20 +192,15 @@ test("the native populate: 0 for pages of a shared file mapping, an errno for an
     expect(() => populateWriteAsync(address + 1, 4096)).toThrow(/bad address/);
     expect(() => populateWriteAsync(0, 4096)).toThrow(/bad address/);
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 });
 
 test("the native populate with a release range: those pages leave the process's RSS first, their bytes stay in the file", async () => {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
-  const calls = fileMapping()!;
-  const fs = await import("node:fs");
-  const path = join(dir, "r.bin");
-  const fd = fs.openSync(path, "w+");
   const MiB = 1 << 20;
+  const calls = fileMapping()!;
+  const fd = scratchFile("r.bin", 8 * MiB);
   try {
-    fs.ftruncateSync(fd, 8 * MiB);
     const address = calls.map(fd, 8 * MiB);
     try {
       calls.populate(address, 4 * MiB);
@@ -211,7 +210,7 @@ test("the native populate with a release range: those pages leave the process's 
       expect(await populateWriteAsync(address + 4 * MiB, 64 * 1024, address, 4 * MiB)).toBe(0);
       expect(mapped - rssFileKb()).toBeGreaterThan(3.5 * 1024); // ~4 MiB unmapped, 64 KiB mapped
       const back = Buffer.alloc(4 * MiB);
-      expect(fs.readSync(fd, back, 0, back.length, 0)).toBe(back.length);
+      expect(readSync(fd, back, 0, back.length, 0)).toBe(back.length);
       expect(back.equals(data)).toBe(true);
       // a release range that is not page-aligned is refused like a bad populate range
       expect(() => populateWriteAsync(address, 4096, address + 1, 4096)).toThrow(/release.*bad address/);
@@ -219,6 +218,6 @@ test("the native populate with a release range: those pages leave the process's 
       calls.unmap(address, 8 * MiB);
     }
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 });
