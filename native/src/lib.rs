@@ -6,3 +6,4 @@ mod crc;
 mod codecs;
 mod segment_io;
 mod page_cache;
+mod net_io;
