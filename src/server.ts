@@ -8,7 +8,6 @@
 import { Broker } from "./broker/broker.ts";
 import { ConfigError, loadBrokerConfig, parseServerArgs } from "./config/broker-config.ts";
 import { TcpServer } from "./net/tcp-server.ts";
-import { NativeTcpServer } from "./net/native-tcp-server.ts";
 import { authServiceFor } from "./auth/auth-service.ts";
 import type { ListenerBinding } from "./auth/listener-binding.ts";
 
@@ -29,8 +28,7 @@ async function main(): Promise<void> {
 
   const broker = await Broker.open(config, log);
   const credentials = authServiceFor(broker).credentials; // a damaged credential file stops startup here
-  const networkThread = (config.raw.get("bunka.network.thread") ?? "false").toLowerCase() === "true";
-  const servers: (TcpServer | NativeTcpServer)[] = [];
+  const servers: TcpServer[] = [];
   const bindings: ListenerBinding[] = [];
   const bounds: { host: string; port: number }[] = [];
   for (const [i, listener] of config.listeners.entries()) {
@@ -43,7 +41,7 @@ async function main(): Promise<void> {
       advertised: { host: advertised.host, port: advertised.port },
     };
     const tls = security.protocol === "SSL" || security.protocol === "SASL_SSL" ? config.tls ?? undefined : undefined;
-    const options = {
+    const server = new TcpServer({
       host: listener.host,
       port: listener.port,
       maxFrameBytes: config.socketRequestMaxBytes,
@@ -51,8 +49,8 @@ async function main(): Promise<void> {
       dispatcher: broker,
       log,
       listener: binding,
-    };
-    const server = tls ? new TcpServer({ ...options, tls }) : networkThread ? new NativeTcpServer(options) : new TcpServer(options);
+      ...(tls ? { tls } : {}),
+    });
     const bound = server.start();
     // A configured port 0 advertises the port we got; a wildcard host advertises the bound address.
     if (binding.advertised.port === 0) binding.advertised.port = bound.port;

@@ -6,4 +6,3 @@ mod crc;
 mod codecs;
 mod segment_io;
 mod page_cache;
-mod net_io;

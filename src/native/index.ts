@@ -22,7 +22,6 @@ interface NativeBinding {
   codecNames(): string[];
   ioUringProbe(): string;
   IoEngine: new (mode: string, onReady: () => void) => IoEngineBinding;
-  NetServer: new (host: string, port: number, maxFrameBytes: number, onReady: () => void) => NetServerBinding;
   readaheadAsync(fd: number, offset: number, length: number): Promise<number>;
   populateWriteAsync(address: number, length: number, releaseAddress?: number, releaseLength?: number): Promise<number>;
   writeBehindAsync(fd: number, offset: number, length: number): Promise<number>;
@@ -54,56 +53,6 @@ export interface IoEngineStats {
   syncfsCovered: number;
   /** Time spent in those syncfs calls (µs). */
   syncfsMicros: number;
-}
-
-/** Raw `NetServer` of the addon (native/src/net_io.rs). Use src/net/native-tcp-server.ts, which wraps it. */
-export interface NetServerBinding {
-  readonly host: string;
-  readonly port: number;
-  /** Length (int32s) the array given to takeEvents must have. */
-  readonly eventCapacity: number;
-  /** Staging block 0 or 1: the memory FRAME events point into. */
-  stage(i: number): Uint8Array;
-  /** Fills `out` with [kind, connection, a, b] per event; returns [int32s written, block]. */
-  takeEvents(out: Int32Array): [number, number];
-  takeBig(token: number): Uint8Array | null;
-  /** The handle of a connection announced by an OPEN event, until `forget` after its CLOSED event. */
-  connection(id: number): NetConnectionBinding | null;
-  forget(id: number): void;
-  stopListening(): void;
-  close(): void;
-  refLoop(): void;
-  unrefLoop(): void;
-  stats(): NetServerStats;
-}
-
-/** Counters of a NetServer's thread since it started. */
-export interface NetServerStats {
-  /** Times the JS thread was rung, and times the network thread was woken from its wait. */
-  notifies: number;
-  wakeups: number;
-  /** Times a connection stopped reading until JS took the staged frames. */
-  stalls: number;
-  /** Writes refused because the connection's queue was full (a DRAIN event follows). */
-  refusedWrites: number;
-}
-
-/** One connection of a NetServer. `write` returns its length, 0 (queue full: wait for DRAIN) or -1 (closed). */
-export interface NetConnectionBinding {
-  readonly id: number;
-  readonly remoteAddress: string;
-  write(data: Uint8Array): number;
-  pause(): void;
-  resume(): void;
-  end(): void;
-}
-
-/** Event kinds of NetServerBinding.takeEvents (native/src/net_io.rs). */
-export const NetEvent = { Open: 1, Frame: 2, Big: 3, Drain: 4, Closed: 5, BadFrame: 6 } as const;
-
-/** Listens on host:port with the addon's network thread. */
-export function createNetServer(host: string, port: number, maxFrameBytes: number, onReady: () => void): NetServerBinding {
-  return new binding.NetServer(host, port, maxFrameBytes, onReady);
 }
 
 /** Raw `IoEngine` of the addon. Use src/log/native-segment-file.ts, which wraps it. */

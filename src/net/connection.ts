@@ -3,6 +3,7 @@
  * to requests by order as well as correlation id), with backpressure both ways: a slow reader makes
  * us queue and wait for `drain`, and too much queued work pauses reading from the socket.
  */
+import type { Socket } from "bun";
 import { FrameReader } from "./frame-reader.ts";
 import { POOL_MIN_FRAME, framePool } from "./frame-pool.ts";
 import { AuthSession } from "../auth/auth-session.ts";
@@ -29,12 +30,6 @@ export function releaseResponse(chunks: readonly Uint8Array[]): void {
 /** What the broker answers for one frame: response bytes, nothing (acks=0), or "close the connection". */
 export type DispatchResult = Uint8Array[] | null | "close";
 
-// Connection ids are unique across every listener of the process (logs, per-connection state).
-let nextConnectionId = 1;
-export function newConnectionId(): number {
-  return nextConnectionId++;
-}
-
 export interface ConnectionContext {
   readonly id: number;
   readonly remoteAddress: string;
@@ -53,19 +48,6 @@ export interface ConnectionContext {
 export interface FrameDispatcher {
   dispatch(frame: Uint8Array, conn: ConnectionContext): DispatchResult | Promise<DispatchResult>;
   onConnectionClosed?(conn: ConnectionContext): void;
-}
-
-/**
- * What a connection needs of its socket: Bun's TCP socket has it, and so has the addon's network
- * thread connection (native-tcp-server.ts). `write` returns the bytes taken (the rest is queued
- * here until `drain`), or a negative number once the socket is closed.
- */
-export interface ConnectionSocket {
-  readonly remoteAddress: string;
-  write(data: Uint8Array): number;
-  pause(): void;
-  resume(): void;
-  end(): void;
 }
 
 interface Slot {
@@ -109,7 +91,7 @@ export class Connection implements ConnectionContext {
 
   constructor(
     readonly id: number,
-    private readonly socket: ConnectionSocket,
+    private readonly socket: Socket<unknown>,
     private readonly dispatcher: FrameDispatcher,
     maxFrameBytes: number,
     private readonly log: (msg: string) => void,
@@ -158,11 +140,6 @@ export class Connection implements ConnectionContext {
       this.log(`connection ${this.id} from ${this.remoteAddress}: ${error}; closing`);
       this.close();
     }
-  }
-
-  /** A complete frame (the bytes after its size), from a socket layer that splits frames itself. */
-  onFrame(frame: Uint8Array): void {
-    if (!this.closed) this.dispatchFrame(frame);
   }
 
   private dispatchFrame(frame: Uint8Array): void {

@@ -3,7 +3,7 @@
  * new connections, then waits for in-flight requests to be answered before closing sockets.
  */
 import type { Socket, TCPSocketListener } from "bun";
-import { Connection, newConnectionId, type FrameDispatcher } from "./connection.ts";
+import { Connection, type FrameDispatcher } from "./connection.ts";
 import type { ListenerBinding } from "../auth/listener-binding.ts";
 import type { TlsMaterial } from "../auth/tls-config.ts";
 import { connectionQuotasOf } from "../quota/registry.ts";
@@ -20,6 +20,9 @@ export interface TcpServerOptions {
   /** Serve TLS with this certificate (SSL and SASL_SSL listeners). */
   tls?: TlsMaterial;
 }
+
+// Connection ids are unique across every listener of the process (logs, per-connection state).
+let nextConnectionId = 1;
 
 interface SocketData {
   conn: Connection | null;
@@ -51,7 +54,7 @@ export class TcpServer {
           }
           socket.setNoDelay(true);
           if (idleSeconds > 0) socket.timeout(idleSeconds);
-          const conn = new Connection(newConnectionId(), socket, opts.dispatcher, opts.maxFrameBytes, opts.log, (c) => {
+          const conn = new Connection(nextConnectionId++, socket as Socket<unknown>, opts.dispatcher, opts.maxFrameBytes, opts.log, (c) => {
             this.connections.delete(c);
             limits?.release(ip);
           }, opts.listener);
