@@ -29,6 +29,7 @@ import { Fetch, Produce } from "../../src/client/codecs.ts";
 import { buildRecordBatch } from "../../src/client/record-batch-builder.ts";
 import { WireClient } from "../../src/client/wire-client.ts";
 import type { FetchRequest } from "../../src/protocol/generated/fetch-request.ts";
+import type { FetchResponse } from "../../src/protocol/generated/fetch-response.ts";
 import type { ProduceRequest } from "../../src/protocol/generated/produce-request.ts";
 import { buildStampedBatch, forEachStamp, readRecordValues, stampValue } from "../lib/records.ts";
 import { SampleLog } from "../lib/sample-log.ts";
@@ -251,10 +252,10 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     let consuming = true;
     const session = new FetchSessionClient(o.topic, o.partitions, PARTITION_MAX_BYTES);
     const consumer = (async () => {
-      while (consuming && !failure) {
-        const res = await cons.send(Fetch, 12, session.request(offsets, 200, 64 * MiB));
+      // Each answer is read inside the socket callback (sendAndConsume), so its frame is reused.
+      const take = (res: FetchResponse): void => {
         const now = performance.now();
-        if (!session.answered(res.errorCode ?? 0, res.sessionId ?? 0)) continue;
+        if (!session.answered(res.errorCode ?? 0, res.sessionId ?? 0)) return;
         if (res.errorCode) throw new Error(`Fetch error ${res.errorCode}`);
         for (const t of res.responses) {
           for (const pd of t.partitions) {
@@ -271,7 +272,8 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
             });
           }
         }
-      }
+      };
+      while (consuming && !failure) await cons.sendAndConsume(Fetch, 12, session.request(offsets, 200, 64 * MiB), take);
     })();
     consumer.catch((e) => (failure ??= e as Error));
 
