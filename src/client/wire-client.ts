@@ -73,19 +73,7 @@ export class WireClient {
    * own before (the benchmark's open loop builds every batch in one scratch buffer relying on it).
    */
   send<Req, Res>(codec: ApiCodec<Req, Res>, version: number, req: Req): Promise<Res> {
-    const w = this.encode(codec, version, req);
-    return new Promise<Res>((resolve, reject) => {
-      if (this.closedError) return reject(this.closedError);
-      this.pending.push({
-        correlationId: this.lastCorrelationId,
-        apiKey: codec.apiKey,
-        version,
-        decode: (r) => codec.readResponse(r, version),
-        resolve: resolve as (v: unknown) => void,
-        reject,
-      });
-      this.writeAll(w);
-    });
+    return this.request(codec, version, req, undefined);
   }
 
   /**
@@ -94,6 +82,10 @@ export class WireClient {
    * is valid only during the call: its byte arrays are views of a frame that is reused afterwards.
    */
   sendAndConsume<Req, Res, T>(codec: ApiCodec<Req, Res>, version: number, req: Req, consume: (res: Res) => T): Promise<T> {
+    return this.request(codec, version, req, consume);
+  }
+
+  private request<Req, Res, T>(codec: ApiCodec<Req, Res>, version: number, req: Req, consume: ((res: Res) => T) | undefined): Promise<T> {
     const w = this.encode(codec, version, req);
     return new Promise<T>((resolve, reject) => {
       if (this.closedError) return reject(this.closedError);
@@ -102,7 +94,7 @@ export class WireClient {
         apiKey: codec.apiKey,
         version,
         decode: (r) => codec.readResponse(r, version),
-        consume: consume as (res: unknown) => unknown,
+        consume: consume as ((res: unknown) => unknown) | undefined,
         resolve: resolve as (v: unknown) => void,
         reject,
       });
