@@ -153,11 +153,7 @@ export class WireClient {
     const n = w.byteLength;
     if (this.assembly.length < n) this.assembly = new Uint8Array(Math.max(n, 2 * this.assembly.length));
     const frame = this.assembly.subarray(0, n);
-    let at = 0;
-    for (const c of chunks) {
-      frame.set(c, at);
-      at += c.length;
-    }
+    w.copyTo(frame);
     const written = socket.write(frame);
     if (written < n) this.outQueue.push(frame.slice(Math.max(written, 0)));
   }

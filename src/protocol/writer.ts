@@ -564,13 +564,18 @@ export class Writer {
   /** The output as one new buffer (copies). */
   toBytes(): Uint8Array {
     const out = new Uint8Array(this.byteLength);
+    this.copyTo(out);
+    return out;
+  }
+
+  /** Copies the output to the start of `target` (at least byteLength long). */
+  copyTo(target: Uint8Array): void {
     let p = 0;
     for (const c of this.chunks) {
-      out.set(c, p);
+      target.set(c, p);
       p += c.length;
     }
-    out.set(this.buf.subarray(this.segStart, this.pos), p);
-    return out;
+    target.set(this.buf.subarray(this.segStart, this.pos), p);
   }
 }
 
